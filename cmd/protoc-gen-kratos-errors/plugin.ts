@@ -1,0 +1,141 @@
+import { getOption, hasOption } from "@bufbuild/protobuf";
+import type { DescEnum, DescEnumValue } from "@bufbuild/protobuf";
+import { nestedTypes } from "@bufbuild/protobuf/reflect";
+import { EnumDescriptorProtoSchema, EnumValueDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { createEcmaScriptPlugin, getComments } from "@bufbuild/protoplugin";
+import type { GeneratedFile, Schema } from "@bufbuild/protoplugin";
+import { code as codeOption, default_code as defaultCodeOption } from "../../src/gen/errors/errors_pb.js";
+import { packageVersion } from "../../src/internal/package-version.js";
+import { GeneratorError } from "../internal/source-location.js";
+
+/**
+ * protoc-gen-kratos-errors: for every enum with `(errors.default_code)` or values with
+ * `(errors.code)`, writes `<file>_errors.ts` with, per value, `is<Value>(err)` and
+ * `error<Value>(message?, metadata?)`, as Kratos's protoc-gen-go-errors does for Go.
+ */
+export const protocGenKratosErrors = createEcmaScriptPlugin({
+  name: "protoc-gen-kratos-errors",
+  version: `v${packageVersion()}`,
+  generateTs,
+});
+
+/** Where the generated code imports the kit's error type from. */
+const kitErrorsModule = "kratos-ts/errors";
+
+/** One error helper pair to emit. */
+interface ErrorValue {
+  value: DescEnumValue;
+  code: number;
+  name: string;
+}
+
+function generateTs(schema: Schema): void {
+  for (const file of schema.files) {
+    const values = Array.from(nestedTypes(file))
+      .filter((t): t is DescEnum => t.kind === "enum")
+      .flatMap(errorValues);
+    if (values.length === 0) continue;
+    const seen = new Map<string, DescEnumValue>();
+    for (const v of values) {
+      const other = seen.get(v.name);
+      if (other !== undefined) {
+        throw new GeneratorError(
+          v.value,
+          `error helpers for ${v.value.parent.typeName}.${v.value.name} and ${other.parent.typeName}.${other.name} would both be named ${v.name}`,
+        );
+      }
+      seen.set(v.name, v.value);
+    }
+    const f = schema.generateFile(`${file.name}_errors.ts`);
+    f.preamble(file);
+    for (const v of values) printValue(f, v);
+  }
+}
+
+/** The values of an error enum that get helpers, with their codes; checks every code. */
+function errorValues(desc: DescEnum): ErrorValue[] {
+  let defaultCode: number | undefined;
+  if (hasOption(desc, defaultCodeOption)) {
+    defaultCode = getOption(desc, defaultCodeOption);
+    checkCode(desc, defaultCode, "(errors.default_code)", [
+      EnumDescriptorProtoSchema.field.options.number,
+      defaultCodeOption.number,
+    ]);
+  }
+  const result: ErrorValue[] = [];
+  for (const value of desc.values) {
+    let code = defaultCode;
+    if (hasOption(value, codeOption)) {
+      code = getOption(value, codeOption);
+      checkCode(value, code, "(errors.code)", [
+        EnumValueDescriptorProtoSchema.field.options.number,
+        codeOption.number,
+      ]);
+    }
+    if (code !== undefined) result.push({ value, code, name: helperName(value.name) });
+  }
+  return result;
+}
+
+function checkCode(
+  desc: DescEnum | DescEnumValue,
+  code: number,
+  option: string,
+  optionPath: number[],
+): void {
+  if (code < 100 || code > 599) {
+    const what = desc.kind === "enum" ? `enum ${desc.typeName}` : `enum value ${desc.parent.typeName}.${desc.name}`;
+    throw new GeneratorError(
+      desc,
+      `${what}: ${option} = ${code} is not an HTTP status code (100..599)`,
+      optionPath,
+    );
+  }
+}
+
+/** `USER_NOT_FOUND` -> `UserNotFound`; words without lower-case letters are lower-cased first. */
+export function helperName(valueName: string): string {
+  return valueName
+    .split("_")
+    .filter((w) => w !== "")
+    .map((w) => (/[a-z]/.test(w) ? w : w.toLowerCase()))
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
+}
+
+function printValue(f: GeneratedFile, { value, code, name }: ErrorValue): void {
+  const KratosError = f.import("KratosError", kitErrorsModule);
+  const fromError = f.import("fromError", kitErrorsModule);
+  const reason = value.name;
+  const comment = getComments(value).leading?.trim();
+  const about = `\`${reason}\` (${code}) of enum ${value.parent.typeName}`;
+  f.print("/**");
+  f.print(" * True when `err` is the error ", about, ": same reason and code.");
+  if (comment !== undefined && comment !== "") {
+    f.print(" *");
+    for (const line of comment.split("\n")) f.print(` * ${line}`.trimEnd());
+  }
+  f.print(" */");
+  f.print("export function is", name, "(err: unknown): boolean {");
+  f.print("  const e = ", fromError, "(err);");
+  f.print("  return e.reason === ", f.string(reason), " && e.code === ", code, ";");
+  f.print("}");
+  f.print();
+  f.print("/**");
+  f.print(" * The error ", about, ".");
+  if (comment !== undefined && comment !== "") {
+    f.print(" *");
+    for (const line of comment.split("\n")) f.print(` * ${line}`.trimEnd());
+  }
+  f.print(" *");
+  f.print(" * @param message - for people; defaults to the reason.");
+  f.print(" * @param metadata - extra context sent to the client.");
+  f.print(" */");
+  f.print("export function error", name, "(");
+  f.print("  message = ", f.string(reason), ",");
+  f.print("  metadata?: Record<string, string>,");
+  f.print("): ", KratosError, " {");
+  f.print("  return new ", KratosError, "(", code, ", ", f.string(reason), ", message, { metadata });");
+  f.print("}");
+  f.print();
+}
