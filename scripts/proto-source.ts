@@ -43,7 +43,10 @@ export function printProtoSource(file: FileDescriptorProto, opts: PrintProtoSour
   }
   out.line(`syntax = "${syntax}";`);
   out.line("");
-  if (file.package !== "") out.line(`package ${file.package};`), out.line("");
+  if (file.package !== "") {
+    out.line(`package ${file.package};`);
+    out.line("");
+  }
   if (file.dependency.length > 0) {
     file.dependency.forEach((dep, i) => {
       const kind = file.publicDependency.includes(i)
@@ -408,7 +411,7 @@ function scalarText(scalar: ScalarType | undefined, value: unknown): string {
     case undefined:
       throw new Error("missing scalar type");
     default:
-      return String(value as number | bigint);
+      return String(value);
   }
 }
 

@@ -6,6 +6,7 @@
 import { createRegistry } from "@bufbuild/protobuf";
 import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -97,8 +98,12 @@ export function syncThirdParty(outDir: string): void {
   const validateTarget = join(outDir, validateProtoPath);
   mkdirSync(dirname(validateTarget), { recursive: true });
   writeFileSync(validateTarget, validateProtoSource());
+  // buf's formatter turns the one-line option values into readable blocks.
+  execFileSync("buf", ["format", "-w", validateTarget], { stdio: "inherit" });
   const protovalidate = `@bufbuild/protovalidate@${packageVersion("@bufbuild/protovalidate")}`;
-  rows.push(`| \`${validateProtoPath}\` | printed from the descriptor embedded in \`${protovalidate}\` |`);
+  rows.push(
+    `| \`${validateProtoPath}\` | printed from the descriptor embedded in \`${protovalidate}\` |`,
+  );
   writeFileSync(
     join(outDir, "README.md"),
     [

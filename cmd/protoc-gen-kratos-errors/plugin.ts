@@ -4,7 +4,10 @@ import { nestedTypes } from "@bufbuild/protobuf/reflect";
 import { EnumDescriptorProtoSchema, EnumValueDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { createEcmaScriptPlugin, getComments } from "@bufbuild/protoplugin";
 import type { GeneratedFile, Schema } from "@bufbuild/protoplugin";
-import { code as codeOption, default_code as defaultCodeOption } from "../../src/gen/errors/errors_pb.js";
+import {
+  code as codeOption,
+  default_code as defaultCodeOption,
+} from "../../src/gen/errors/errors_pb.js";
 import { packageVersion } from "../../src/internal/package-version.js";
 import { GeneratorError } from "../internal/source-location.js";
 
@@ -84,7 +87,10 @@ function checkCode(
   optionPath: number[],
 ): void {
   if (code < 100 || code > 599) {
-    const what = desc.kind === "enum" ? `enum ${desc.typeName}` : `enum value ${desc.parent.typeName}.${desc.name}`;
+    const what =
+      desc.kind === "enum"
+        ? `enum ${desc.typeName}`
+        : `enum value ${desc.parent.typeName}.${desc.name}`;
     throw new GeneratorError(
       desc,
       `${what}: ${option} = ${code} is not an HTTP status code (100..599)`,
@@ -135,7 +141,15 @@ function printValue(f: GeneratedFile, { value, code, name }: ErrorValue): void {
   f.print("  message = ", f.string(reason), ",");
   f.print("  metadata?: Record<string, string>,");
   f.print("): ", KratosError, " {");
-  f.print("  return new ", KratosError, "(", code, ", ", f.string(reason), ", message, { metadata });");
+  f.print(
+    "  return new ",
+    KratosError,
+    "(",
+    code,
+    ", ",
+    f.string(reason),
+    ", message, { metadata });",
+  );
   f.print("}");
   f.print();
 }

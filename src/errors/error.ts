@@ -50,7 +50,9 @@ export class KratosError extends Error {
       return Function.prototype[Symbol.hasInstance].call(this, value);
     }
     return (
-      typeof value === "object" && value !== null && (value as { [brand]?: unknown })[brand] === true
+      typeof value === "object" &&
+      value !== null &&
+      (value as { [brand]?: unknown })[brand] === true
     );
   }
 
@@ -69,12 +71,19 @@ export class KratosError extends Error {
 
   /** True when `target` is a KratosError with the same code and reason. */
   is(target: unknown): boolean {
-    return target instanceof KratosError && target.code === this.code && target.reason === this.reason;
+    return (
+      target instanceof KratosError && target.code === this.code && target.reason === this.reason
+    );
   }
 
   /** The wire shape: `{code, reason, message, metadata}`. */
   toStatus(): ErrorStatus {
-    return { code: this.code, reason: this.reason, message: this.message, metadata: { ...this.metadata } };
+    return {
+      code: this.code,
+      reason: this.reason,
+      message: this.message,
+      metadata: { ...this.metadata },
+    };
   }
 
   /** `JSON.stringify(err)` gives the Kratos HTTP error body. */

@@ -70,7 +70,10 @@ export interface GrpcStatus {
 }
 
 /** The `google.rpc.ErrorInfo` detail Go Kratos puts in (and reads from) every gRPC error. */
-export function errorInfoOf(err: KratosError): { reason: string; metadata: Record<string, string> } {
+export function errorInfoOf(err: KratosError): {
+  reason: string;
+  metadata: Record<string, string>;
+} {
   const metadata: Record<string, string> = { ...err.metadata };
   if (httpCodeFromGrpc(grpcCodeFromHttp(err.code)) !== err.code) {
     metadata[httpCodeMetadataKey] = String(err.code);
@@ -127,19 +130,20 @@ export function fromErrorInfo(
   cause?: unknown,
 ): KratosError {
   let code = httpCodeFromGrpc(grpcCode);
-  const metadata: Record<string, string> = { ...info?.metadata };
-  const carried = metadata[httpCodeMetadataKey];
+  let metadata: Record<string, string> = { ...info?.metadata };
+  const { [httpCodeMetadataKey]: carried, ...rest } = metadata;
   if (carried !== undefined) {
     const original = Number(carried);
+    const originalGrpc: number = grpcCodeFromHttp(original);
     // Trust the carried code only when it is consistent with the status code it came with.
     if (
       Number.isInteger(original) &&
       original >= 100 &&
       original <= 599 &&
-      grpcCodeFromHttp(original) === grpcCode
+      originalGrpc === grpcCode
     ) {
       code = original;
-      delete metadata[httpCodeMetadataKey];
+      metadata = rest;
     }
   }
   return new KratosError(code, info?.reason ?? "", message, {

@@ -3,7 +3,11 @@ import type { KratosErrorOptions } from "./error.js";
 import { code } from "./from-error.js";
 
 /** A 400 Bad Request error. */
-export function badRequest(reason: string, message: string, options?: KratosErrorOptions): KratosError {
+export function badRequest(
+  reason: string,
+  message: string,
+  options?: KratosErrorOptions,
+): KratosError {
   return new KratosError(400, reason, message, options);
 }
 
@@ -13,7 +17,11 @@ export function isBadRequest(err: unknown): boolean {
 }
 
 /** A 401 Unauthorized error. */
-export function unauthorized(reason: string, message: string, options?: KratosErrorOptions): KratosError {
+export function unauthorized(
+  reason: string,
+  message: string,
+  options?: KratosErrorOptions,
+): KratosError {
   return new KratosError(401, reason, message, options);
 }
 
@@ -23,7 +31,11 @@ export function isUnauthorized(err: unknown): boolean {
 }
 
 /** A 403 Forbidden error. */
-export function forbidden(reason: string, message: string, options?: KratosErrorOptions): KratosError {
+export function forbidden(
+  reason: string,
+  message: string,
+  options?: KratosErrorOptions,
+): KratosError {
   return new KratosError(403, reason, message, options);
 }
 
@@ -33,7 +45,11 @@ export function isForbidden(err: unknown): boolean {
 }
 
 /** A 404 Not Found error. */
-export function notFound(reason: string, message: string, options?: KratosErrorOptions): KratosError {
+export function notFound(
+  reason: string,
+  message: string,
+  options?: KratosErrorOptions,
+): KratosError {
   return new KratosError(404, reason, message, options);
 }
 
@@ -43,7 +59,11 @@ export function isNotFound(err: unknown): boolean {
 }
 
 /** A 409 Conflict error. */
-export function conflict(reason: string, message: string, options?: KratosErrorOptions): KratosError {
+export function conflict(
+  reason: string,
+  message: string,
+  options?: KratosErrorOptions,
+): KratosError {
   return new KratosError(409, reason, message, options);
 }
 
@@ -67,7 +87,11 @@ export function isTooManyRequests(err: unknown): boolean {
 }
 
 /** A 499 Client Closed Request error (nginx's code; gRPC `CANCELLED`). */
-export function clientClosed(reason: string, message: string, options?: KratosErrorOptions): KratosError {
+export function clientClosed(
+  reason: string,
+  message: string,
+  options?: KratosErrorOptions,
+): KratosError {
   return new KratosError(499, reason, message, options);
 }
 

@@ -49,9 +49,13 @@ export function fromHttpResponse(
   try {
     const message = protoContentType.test(contentType)
       ? fromBinary(StatusSchema, typeof body === "string" ? new TextEncoder().encode(body) : body)
-      : fromJsonString(StatusSchema, typeof body === "string" ? body : new TextDecoder().decode(body), {
-          ignoreUnknownFields: true,
-        });
+      : fromJsonString(
+          StatusSchema,
+          typeof body === "string" ? body : new TextDecoder().decode(body),
+          {
+            ignoreUnknownFields: true,
+          },
+        );
     return new KratosError(status, message.reason, message.message, { metadata: message.metadata });
   } catch (cause) {
     return new KratosError(status, "", "", { cause });

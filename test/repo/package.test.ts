@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { repoRoot, run } from "../helpers/repo.js";
+
+interface PackageJson {
+  name: string;
+  version: string;
+  type: string;
+  engines: { node: string };
+  exports: Record<string, string | Record<string, string>>;
+  bin: Record<string, string>;
+}
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as PackageJson;
+
+describe("package.json", () => {
+  it("is an ESM package for Node >= 22", () => {
+    assert.equal(pkg.name, "kratos-ts");
+    assert.equal(pkg.type, "module");
+    assert.equal(pkg.engines.node, ">=22");
+  });
+
+  it("exports subpaths whose types and code exist and load", async () => {
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === "string" || subpath.includes("*")) continue;
+      for (const condition of ["types", "default", "kratos-ts-source"]) {
+        const file = target[condition];
+        assert.ok(file, `${subpath} has a ${condition} condition`);
+        accessSync(join(repoRoot, file));
+      }
+      const specifier = subpath === "." ? "kratos-ts" : `kratos-ts/${subpath.slice(2)}`;
+      const mod = (await import(specifier)) as Record<string, unknown>;
+      assert.ok(Object.keys(mod).length > 0, `${specifier} exports something`);
+    }
+  });
+
+  it("exports the generated third_party messages", async () => {
+    const mod = (await import("kratos-ts/gen/google/rpc/error_details_pb.js")) as Record<
+      string,
+      unknown
+    >;
+    assert.ok("ErrorInfoSchema" in mod);
+  });
+
+  it("has bin entries that exist and run", () => {
+    for (const [name, file] of Object.entries(pkg.bin)) {
+      accessSync(join(repoRoot, file), constants.R_OK);
+      assert.match(readFileSync(join(repoRoot, file), "utf8"), /^#!\/usr\/bin\/env node\n/, name);
+    }
+    const cli = run("node", [join(repoRoot, pkg.bin["kratos-ts"] ?? ""), "--version"]);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(cli.stdout.trim(), pkg.version);
+    const plugin = run("node", [
+      join(repoRoot, pkg.bin["protoc-gen-kratos-errors"] ?? ""),
+      "--version",
+    ]);
+    assert.equal(plugin.stdout.trim(), `protoc-gen-kratos-errors v${pkg.version}`);
+  });
+
+  it("runs its scripts on Node 24", () => {
+    assert.ok(Number(process.versions.node.split(".")[0]) >= 24, process.version);
+  });
+});
