@@ -113,30 +113,25 @@ function printValue(f: GeneratedFile, { value, code, name }: ErrorValue): void {
   const KratosError = f.import("KratosError", kitErrorsModule);
   const fromError = f.import("fromError", kitErrorsModule);
   const reason = value.name;
-  const comment = getComments(value).leading?.trim();
   const about = `\`${reason}\` (${code}) of enum ${value.parent.typeName}`;
-  f.print("/**");
-  f.print(" * True when `err` is the error ", about, ": same reason and code.");
-  if (comment !== undefined && comment !== "") {
-    f.print(" *");
-    for (const line of comment.split("\n")) f.print(` * ${line}`.trimEnd());
-  }
-  f.print(" */");
+  const comment = getComments(value).leading?.trim() ?? "";
+  const commentLines = comment === "" ? [] : ["", ...comment.split("\n")];
+  printJsDoc(f, [
+    `True when \`err\` is the error ${about}: same reason and code.`,
+    ...commentLines,
+  ]);
   f.print("export function is", name, "(err: unknown): boolean {");
   f.print("  const e = ", fromError, "(err);");
   f.print("  return e.reason === ", f.string(reason), " && e.code === ", code, ";");
   f.print("}");
   f.print();
-  f.print("/**");
-  f.print(" * The error ", about, ".");
-  if (comment !== undefined && comment !== "") {
-    f.print(" *");
-    for (const line of comment.split("\n")) f.print(` * ${line}`.trimEnd());
-  }
-  f.print(" *");
-  f.print(" * @param message - for people; defaults to the reason.");
-  f.print(" * @param metadata - extra context sent to the client.");
-  f.print(" */");
+  printJsDoc(f, [
+    `The error ${about}.`,
+    ...commentLines,
+    "",
+    "@param message - for people; defaults to the reason.",
+    "@param metadata - extra context sent to the client.",
+  ]);
   f.print("export function error", name, "(");
   f.print("  message = ", f.string(reason), ",");
   f.print("  metadata?: Record<string, string>,");
@@ -152,4 +147,11 @@ function printValue(f: GeneratedFile, { value, code, name }: ErrorValue): void {
   );
   f.print("}");
   f.print();
+}
+
+/** Prints a JSDoc block; proto comments may contain `*\/`, which must not end it early. */
+function printJsDoc(f: GeneratedFile, lines: readonly string[]): void {
+  f.print("/**");
+  for (const line of lines) f.print(` * ${line.replaceAll("*/", "*\\/")}`.trimEnd());
+  f.print(" */");
 }
