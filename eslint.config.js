@@ -13,7 +13,6 @@ export default tseslint.config(
       "**/*_pb.ts",
       "**/*_errors.ts",
       "**/*_http.ts",
-      "test/**/fixtures/**/out/**",
     ],
   },
   js.configs.recommended,
