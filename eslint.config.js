@@ -36,6 +36,11 @@ export default tseslint.config(
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      // Abort reasons (signal.reason) are `any` by definition and are passed on as they are.
+      "@typescript-eslint/prefer-promise-reject-errors": [
+        "error",
+        { allowThrowingAny: true, allowThrowingUnknown: true },
+      ],
       // Static-only classes are not used; namespaces of functions are plain modules here.
       "@typescript-eslint/no-extraneous-class": "error",
     },

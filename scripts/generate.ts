@@ -22,6 +22,7 @@ export const generationRuns: readonly GenerationRun[] = [
   { cwd: ".", template: "buf.gen.kit.yaml", outDirs: ["src/gen"] },
   { cwd: ".", template: "buf.gen.yaml", outDirs: ["api"] },
   { cwd: "test/fixtures/errors", template: "buf.gen.yaml", outDirs: ["gen"] },
+  { cwd: "test/fixtures/http", template: "buf.gen.yaml", outDirs: ["gen"] },
 ];
 
 /** File names that generators write (protos and hand-written code share the api/ folders). */

@@ -1,10 +1,19 @@
 /**
  * kratos-ts: Go Kratos, done natively in TypeScript.
  *
- * Each concept also has its own entry point (`kratos-ts/errors`, ...); this root module
- * re-exports them as namespaces, the way Kratos code reads (`errors.notFound(...)`).
+ * Each concept also has its own entry point (`kratos-ts/errors`, `kratos-ts/transport/http`,
+ * ...); this root module re-exports them, errors as a namespace the way Kratos code reads
+ * (`errors.notFound(...)`).
  *
  * @module
  */
 export * as errors from "./errors/index.js";
 export { KratosError } from "./errors/index.js";
+export { createContext, createContextKey, createContextValues } from "./context.js";
+export type { Context, ContextKey, ContextValues } from "./context.js";
+export { chain, selector } from "./middleware/index.js";
+export type { Handler, Middleware } from "./middleware/index.js";
+export { clientTransport, serverTransport } from "./transport/index.js";
+export type { Header, Kind, Server, Transporter } from "./transport/index.js";
+export { createHttpServer, setResponseStatus } from "./transport/http/index.js";
+export type { HttpServer, HttpServerOptions } from "./transport/http/index.js";

@@ -1,0 +1,184 @@
+/**
+ * The request context: cancellation, deadline and typed values, passed explicitly to every
+ * handler and middleware (kratos-ts has no ambient context, like Go's `context.Context`).
+ *
+ * @module
+ */
+
+/** A typed key for a value carried by a {@link Context}. */
+export interface ContextKey<T> {
+  readonly id: symbol;
+  readonly defaultValue: T;
+  readonly description: string;
+}
+
+/** Creates a key; `get` returns `defaultValue` until a value is set. */
+export function createContextKey<T>(defaultValue: T, description = "context value"): ContextKey<T> {
+  return { id: Symbol(description), defaultValue, description };
+}
+
+/** Typed values of a context. Lookups fall back to the parent context's values. */
+export interface ContextValues {
+  get<T>(key: ContextKey<T>): T;
+  set<T>(key: ContextKey<T>, value: T): this;
+  has(key: ContextKey<unknown>): boolean;
+  delete(key: ContextKey<unknown>): this;
+}
+
+class Values implements ContextValues {
+  // Created on the first `set`: most requests carry only what the transport puts in.
+  #own: Map<symbol, unknown> | undefined;
+
+  constructor(readonly parent: ContextValues | undefined) {}
+
+  get<T>(key: ContextKey<T>): T {
+    if (this.#own?.has(key.id) === true) return this.#own.get(key.id) as T;
+    return this.parent === undefined ? key.defaultValue : this.parent.get(key);
+  }
+
+  set<T>(key: ContextKey<T>, value: T): this {
+    (this.#own ??= new Map()).set(key.id, value);
+    return this;
+  }
+
+  has(key: ContextKey<unknown>): boolean {
+    return this.#own?.has(key.id) === true || this.parent?.has(key) === true;
+  }
+
+  delete(key: ContextKey<unknown>): this {
+    this.#own?.delete(key.id);
+    return this;
+  }
+}
+
+/** Creates values, optionally falling back to a parent's. */
+export function createContextValues(parent?: ContextValues): ContextValues {
+  return new Values(parent);
+}
+
+/** What a handler or middleware knows about the call it serves or makes. */
+export interface Context {
+  /** Aborted when the deadline passes, the peer goes away or the server stops. */
+  readonly signal: AbortSignal;
+  /** The deadline in milliseconds since the epoch, or undefined when there is none. */
+  readonly deadline: number | undefined;
+  /** Typed values: the transport, metadata, app info, and whatever middleware adds. */
+  readonly values: ContextValues;
+}
+
+/** Options of {@link createContext}. */
+export interface ContextInit {
+  /** Values and deadline are inherited from it, and its cancellation propagates. */
+  parent?: Context | undefined;
+  /** Milliseconds from now until the deadline; the earlier of this and the parent's wins. */
+  timeoutMs?: number | undefined;
+  /** An extra signal whose abort aborts this context. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A context its owner can abort (a transport, when the peer goes away). The AbortController and
+ * the deadline timer are only created when someone reads `signal`: the hot path of a request
+ * that nobody cancels allocates neither.
+ */
+export class CancellableContext implements Context {
+  readonly deadline: number | undefined;
+  readonly values: ContextValues;
+  readonly #parent: Context | undefined;
+  readonly #extra: AbortSignal | undefined;
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #aborted = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  // Listeners on longer-lived signals (a parent's, the server's); removed on dispose.
+  #unlisten: (() => void)[] = [];
+
+  constructor(init: ContextInit = {}) {
+    const parent = init.parent;
+    this.#parent = parent;
+    this.#extra = init.signal;
+    this.values = createContextValues(parent?.values);
+    const own = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
+    const inherited = parent?.deadline;
+    this.deadline =
+      own === undefined ? inherited : inherited === undefined ? own : Math.min(own, inherited);
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller !== undefined) return this.#controller.signal;
+    const controller = new AbortController();
+    this.#controller = controller;
+    if (this.#aborted) {
+      controller.abort(this.#reason);
+      return controller.signal;
+    }
+    const onAbort = (reason: unknown) => {
+      this.abort(reason);
+    };
+    for (const signal of [this.#parent?.signal, this.#extra]) {
+      if (signal === undefined) continue;
+      if (signal.aborted) {
+        onAbort(signal.reason);
+        continue;
+      }
+      const listener = () => {
+        onAbort(signal.reason);
+      };
+      signal.addEventListener("abort", listener, { once: true });
+      this.#unlisten.push(() => {
+        signal.removeEventListener("abort", listener);
+      });
+    }
+    if (this.deadline !== undefined && !controller.signal.aborted) {
+      const remaining = this.deadline - Date.now();
+      if (remaining <= 0) onAbort(deadlineExceeded());
+      else {
+        this.#timer = setTimeout(() => {
+          onAbort(deadlineExceeded());
+        }, remaining);
+        this.#timer.unref();
+      }
+    }
+    return controller.signal;
+  }
+
+  /** True once aborted (also when nobody has read `signal` yet). */
+  get aborted(): boolean {
+    return this.#aborted || this.#controller?.signal.aborted === true || this.#expired();
+  }
+
+  /** Aborts the context with `reason` (default: an AbortError). Later calls do nothing. */
+  abort(reason: unknown = new DOMException("the operation was aborted", "AbortError")): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.dispose();
+    this.#controller?.abort(reason);
+  }
+
+  /** Releases the deadline timer and the listeners on other signals; call it when the call is over. */
+  dispose(): void {
+    this.#clearTimer();
+    for (const unlisten of this.#unlisten) unlisten();
+    this.#unlisten = [];
+  }
+
+  #expired(): boolean {
+    return this.deadline !== undefined && Date.now() >= this.deadline;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** The abort reason of a context whose deadline passed: a `TimeoutError` (504 as an error). */
+export function deadlineExceeded(): DOMException {
+  return new DOMException("deadline exceeded", "TimeoutError");
+}
+
+/** Creates a context; see {@link ContextInit}. */
+export function createContext(init?: ContextInit): CancellableContext {
+  return new CancellableContext(init);
+}

@@ -1,0 +1,19 @@
+/**
+ * The reasons of errors that kratos-ts itself raises, in one catalog (the README lists them, and
+ * a test checks that it does). Service errors use their own enums.
+ */
+export const reasons = {
+  /** 400: a body, path or query value that cannot be decoded, or an unsupported content type. */
+  codec: "CODEC",
+  /** 404: no route matches the path. */
+  notFound: "NOT_FOUND",
+  /** 405: the path exists, but not for this method (the `Allow` header lists the methods). */
+  methodNotAllowed: "METHOD_NOT_ALLOWED",
+  /** 413: the request body is larger than the server's limit. */
+  payloadTooLarge: "PAYLOAD_TOO_LARGE",
+  /** 503: the server is stopping and takes no new calls. */
+  shuttingDown: "SHUTTING_DOWN",
+} as const;
+
+/** One of the framework's reasons. */
+export type FrameworkReason = (typeof reasons)[keyof typeof reasons];

@@ -1,0 +1,9 @@
+/**
+ * Middleware: the one chain every transport runs, and the built-ins.
+ *
+ * @module
+ */
+export { chain } from "./middleware.js";
+export type { Handler, Middleware } from "./middleware.js";
+export { selector } from "./selector.js";
+export type { SelectorOptions } from "./selector.js";

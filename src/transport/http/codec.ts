@@ -1,0 +1,124 @@
+import {
+  create,
+  fromBinary,
+  fromJsonString,
+  isMessage,
+  toBinary,
+  toJsonString,
+} from "@bufbuild/protobuf";
+import type { DescMessage, Message, MessageShape } from "@bufbuild/protobuf";
+import { KratosError } from "../../errors/error.js";
+import { reasons } from "../../errors/reasons.js";
+
+/** The body encodings of the HTTP transport. */
+export type CodecName = "json" | "proto" | "form";
+
+/** A negotiated encoding: its name and the media type to answer with. */
+export interface Negotiated {
+  name: "json" | "proto";
+  contentType: string;
+}
+
+const json: Negotiated = { name: "json", contentType: "application/json" };
+
+/** The media type without parameters, lower-cased: `application/json; charset=utf-8` -> `application/json`. */
+function mediaType(value: string): string {
+  const semi = value.indexOf(";");
+  return (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
+}
+
+function classify(media: string): "json" | "proto" | "form" | undefined {
+  switch (media) {
+    case "application/json":
+    case "text/json":
+      return "json";
+    // Go Kratos names its codec "proto" (application/proto); the others are in common use.
+    case "application/proto":
+    case "application/protobuf":
+    case "application/x-protobuf":
+    case "application/vnd.google.protobuf":
+      return "proto";
+    case "application/x-www-form-urlencoded":
+      return "form";
+    default:
+      return media.endsWith("+json") ? "json" : undefined;
+  }
+}
+
+/**
+ * The codec of a request body by its Content-Type; a missing Content-Type means JSON, as in
+ * Kratos. Throws 400 CODEC for anything else.
+ */
+export function requestCodec(contentType: string | undefined): CodecName {
+  if (contentType === undefined || contentType === "") return "json";
+  const kind = classify(mediaType(contentType));
+  if (kind === undefined) {
+    throw new KratosError(400, reasons.codec, `unsupported content type "${contentType}"`);
+  }
+  return kind;
+}
+
+/**
+ * The encoding of the response, from the Accept header: the first media type we support, by
+ * quality. Without a usable Accept, the request's own encoding (JSON for forms), then JSON.
+ */
+export function responseCodec(accept: string | undefined, request: CodecName): Negotiated {
+  if (accept !== undefined && accept !== "" && accept !== "*/*") {
+    let best: Negotiated | undefined;
+    let bestQ = 0;
+    for (const item of accept.split(",")) {
+      const [rawMedia = "", ...params] = item.split(";");
+      const media = rawMedia.trim().toLowerCase();
+      const kind = classify(media);
+      if (kind === undefined || kind === "form") continue;
+      const qParam = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+      const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+      if (q > bestQ) {
+        best = { name: kind, contentType: media };
+        bestQ = q;
+      }
+    }
+    if (best !== undefined) return best;
+  }
+  return request === "proto" ? { name: "proto", contentType: "application/x-protobuf" } : json;
+}
+
+/** Decodes a body into a message; a body that does not decode is a 400 CODEC error. */
+export function decodeBody<I extends DescMessage>(
+  schema: I,
+  codec: "json" | "proto",
+  body: Uint8Array,
+): MessageShape<I> {
+  try {
+    if (codec === "proto") return fromBinary(schema, body);
+    const text = new TextDecoder().decode(body);
+    // An empty body is an empty message, not a syntax error.
+    if (text.trim() === "") return create(schema);
+    return fromJsonString(schema, text, { ignoreUnknownFields: true });
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new KratosError(400, reasons.codec, `cannot decode ${codec} body: ${detail}`, {
+      cause: err,
+    });
+  }
+}
+
+/** A message, or the init shape a handler may return instead. */
+export type MessageOrInit<O extends DescMessage> = MessageShape<O> | Partial<MessageShape<O>>;
+
+/** Turns a handler's result into a message of `schema`. */
+export function toMessage<O extends DescMessage>(schema: O, value: unknown): MessageShape<O> {
+  if (isMessage(value, schema)) return value;
+  return create(schema, (value ?? {}) as never);
+}
+
+/** Encodes a message, emitting fields at their defaults in JSON (Kratos's EmitUnpopulated). */
+export function encodeMessage(
+  schema: DescMessage,
+  message: Message,
+  codec: Negotiated,
+): Uint8Array | string {
+  return codec.name === "proto"
+    ? toBinary(schema, message)
+    : toJsonString(schema, message, { alwaysEmitImplicit: true });
+}

@@ -1,0 +1,18 @@
+/**
+ * The HTTP transport: `createHttpServer`, routes from `google.api.http`, content negotiation.
+ *
+ * @module
+ */
+export { createHttpServer } from "./server.js";
+export type {
+  Filter,
+  HttpServer,
+  HttpServerOptions,
+  RawHandler,
+  RawHandlerOptions,
+} from "./server.js";
+export { compileRoute, RouteError } from "./route.js";
+export type { HttpRoute } from "./route.js";
+export { httpTransport, HttpTransporter, setResponseStatus } from "./transporter.js";
+export { parsePathTemplate, PathTemplateError } from "./path-template.js";
+export type { PathTemplate, TemplatePart, TemplateSegment } from "./path-template.js";

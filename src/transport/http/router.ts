@@ -1,0 +1,151 @@
+import FindMyWay from "find-my-way";
+import type { ConstraintStrategy, Handler, HTTPMethod, HTTPVersion } from "find-my-way";
+import type { PathTemplate, TemplateSegment } from "./path-template.js";
+
+/** Where the value of one template variable comes from: literals and router params. */
+type Piece = { literal: string } | { param: string };
+
+interface CompiledVariable {
+  fieldPath: string;
+  pieces: Piece[];
+}
+
+interface Entry<T> {
+  store: T;
+  template: PathTemplate;
+  variables: CompiledVariable[];
+}
+
+/** The outcome of a lookup. */
+export type RouteMatch<T> =
+  | { kind: "found"; store: T; template: PathTemplate; vars: [fieldPath: string, value: string][] }
+  | { kind: "not-found" }
+  | { kind: "method-not-allowed"; allowed: string[] }
+  | { kind: "bad-path" };
+
+// find-my-way matches the path without the custom verb; the verb is a route constraint, so
+// `/v1/{name}` and `/v1/{name}:cancel` are two routes on the same tree path.
+const verbConstraint: ConstraintStrategy<HTTPVersion.V1> = {
+  name: "verb",
+  storage() {
+    const map = new Map<string, Handler<HTTPVersion.V1>>();
+    return {
+      get: (k) => map.get(k) ?? null,
+      set: (k, v) => {
+        map.set(k, v);
+      },
+    };
+  },
+  // Never derived from the request: the router passes the verb explicitly to find().
+  deriveConstraint: () => "",
+  mustMatchWhenDerived: true,
+};
+
+/**
+ * A radix-tree router (find-my-way) for `google.api.http` templates: `*` is one segment, `**` the
+ * rest of the path, variables may span several segments, and a trailing `:verb` selects custom
+ * methods. A path whose last segment merely contains ":" still reaches a verb-less route.
+ */
+export class Router<T> {
+  readonly #tree = FindMyWay({
+    constraints: { verb: verbConstraint },
+    ignoreTrailingSlash: false,
+    caseSensitive: true,
+    maxParamLength: 1000,
+  });
+  readonly #methods = new Set<string>();
+  readonly #routes = new Map<string, PathTemplate>();
+
+  /** Adds a route; throws when the same method and path shape is already taken. */
+  add(method: string, template: PathTemplate, store: T): void {
+    const { path, variables } = compile(template);
+    const key = `${method} ${path} :${template.verb ?? ""}`;
+    const existing = this.#routes.get(key);
+    if (existing !== undefined) {
+      throw new Error(
+        `route ${method} ${template.source} conflicts with ${method} ${existing.source}`,
+      );
+    }
+    this.#routes.set(key, template);
+    this.#methods.add(method);
+    const entry: Entry<T> = { store, template, variables };
+    const options = template.verb === undefined ? {} : { constraints: { verb: template.verb } };
+    this.#tree.on(method as HTTPMethod, path, options, () => undefined, entry);
+  }
+
+  /** Finds the route for a method and a path (without the query string). */
+  find(method: string, path: string): RouteMatch<T> {
+    let match: Entry<T> | undefined;
+    let params: Record<string, string | undefined> = {};
+    try {
+      const found = this.#lookup(method, path);
+      if (found !== undefined) [match, params] = found;
+    } catch {
+      return { kind: "bad-path" };
+    }
+    if (match === undefined) {
+      const allowed = [...this.#methods].filter(
+        (m) => m !== method && this.#lookupSafe(m, path) !== undefined,
+      );
+      return allowed.length > 0 ? { kind: "method-not-allowed", allowed } : { kind: "not-found" };
+    }
+    const vars: [string, string][] = match.variables.map((v) => [
+      v.fieldPath,
+      v.pieces.map((p) => ("literal" in p ? p.literal : (params[p.param] ?? ""))).join("/"),
+    ]);
+    return { kind: "found", store: match.store, template: match.template, vars };
+  }
+
+  #lookupSafe(method: string, path: string) {
+    try {
+      return this.#lookup(method, path);
+    } catch {
+      return undefined;
+    }
+  }
+
+  #lookup(
+    method: string,
+    path: string,
+  ): [Entry<T>, Record<string, string | undefined>] | undefined {
+    const slash = path.lastIndexOf("/");
+    const colon = path.indexOf(":", slash + 1);
+    if (colon >= 0) {
+      const verb = path.slice(colon + 1);
+      const withVerb = this.#tree.find(method as HTTPMethod, path.slice(0, colon), { verb });
+      if (withVerb !== null) return [withVerb.store as Entry<T>, withVerb.params];
+    }
+    const plain = this.#tree.find(method as HTTPMethod, path);
+    return plain === null ? undefined : [plain.store as Entry<T>, plain.params];
+  }
+}
+
+/** The find-my-way path of a template and how to rebuild each variable from the params. */
+function compile(template: PathTemplate): { path: string; variables: CompiledVariable[] } {
+  let n = 0;
+  const segment = (s: TemplateSegment): { route: string; piece: Piece } => {
+    switch (s.kind) {
+      case "literal":
+        // find-my-way reads ":" as a parameter; "::" is a literal colon.
+        return { route: s.value.replaceAll(":", "::"), piece: { literal: s.value } };
+      case "single": {
+        const param = `p${n++}`;
+        return { route: `:${param}`, piece: { param } };
+      }
+      case "rest":
+        return { route: "*", piece: { param: "*" } };
+    }
+  };
+  const routeSegments: string[] = [];
+  const variables: CompiledVariable[] = [];
+  for (const part of template.parts) {
+    if (part.kind === "variable") {
+      const compiled = part.segments.map(segment);
+      routeSegments.push(...compiled.map((c) => c.route));
+      variables.push({ fieldPath: part.fieldPath.join("."), pieces: compiled.map((c) => c.piece) });
+    } else {
+      routeSegments.push(segment(part).route);
+    }
+  }
+  return { path: "/" + routeSegments.join("/"), variables };
+}

@@ -1,0 +1,641 @@
+import { create, fromJson, toBinary, toJson } from "@bufbuild/protobuf";
+import type { DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
+import http from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { CancellableContext, createContextKey } from "../../context.js";
+import type { Context } from "../../context.js";
+import { KratosError } from "../../errors/error.js";
+import { fromError } from "../../errors/from-error.js";
+import { toHttpError, toStatusBinary } from "../../errors/http.js";
+import { reasons } from "../../errors/reasons.js";
+import { HttpBodySchema } from "../../gen/google/api/httpbody_pb.js";
+import type { HttpBody } from "../../gen/google/api/httpbody_pb.js";
+import { advertisedHost, formatHostPort, parseAddr } from "../../internal/host.js";
+import { OperationMatcher } from "../../internal/matcher.js";
+import { chain } from "../../middleware/middleware.js";
+import type { Handler, Middleware } from "../../middleware/middleware.js";
+import { setServerTransport } from "../transport.js";
+import type { Server } from "../transport.js";
+import { bindPairs, bindStrings } from "./binding.js";
+import { decodeBody, encodeMessage, requestCodec, responseCodec, toMessage } from "./codec.js";
+import type { Negotiated } from "./codec.js";
+import { parsePathTemplate } from "./path-template.js";
+import { compileRoute } from "./route.js";
+import type { CompiledRoute, HttpRoute } from "./route.js";
+import { Router } from "./router.js";
+import { HttpTransporter } from "./transporter.js";
+
+/** A plain node handler wrapper that runs before routing (Kratos `http.Filter`). */
+export type Filter = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+/** A hand-written handler mounted beside the generated routes (metrics, uploads, webhooks). */
+export type RawHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: Context,
+) => void | Promise<void>;
+
+/** Options of {@link HttpServer.handle}. */
+export interface RawHandlerOptions {
+  /** Run the server's middleware chain around the handler. Default: false. */
+  middleware?: boolean;
+  /** The operation middleware sees. Default: the path. */
+  operation?: string;
+}
+
+/** Options of {@link createHttpServer}; every field is optional. */
+export interface HttpServerOptions {
+  /** Where to listen: `host:port`. Default `0.0.0.0:0` (all interfaces, a free port). */
+  addr?: string;
+  /**
+   * Deadline of each call in milliseconds, visible to handlers as `ctx.signal` / `ctx.deadline`.
+   * Default 0: none. (Go Kratos defaults to 1 s; the layout config sets it explicitly.)
+   */
+  timeout?: number;
+  /** Middleware for every operation (the same as `use("/*", ...)`). */
+  middleware?: Middleware[];
+  /** Wrappers run before routing, outermost first. */
+  filters?: Filter[];
+  /** A path prefix for every route: `/api`. Default none. */
+  prefix?: string;
+  /** Serve HTTPS with these options (key, cert, ...). Default: plain HTTP. */
+  tls?: https.ServerOptions;
+  /** Largest accepted request body in bytes; larger ones get 413. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Time allowed to receive the request headers, in ms. Default 10 000. */
+  headersTimeout?: number;
+  /** Time allowed to receive the whole request, in ms. Default 30 000. */
+  requestTimeout?: number;
+  /** Idle time before a keep-alive connection closes, in ms. Default 5 000. */
+  keepAliveTimeout?: number;
+  /** Writes error responses; default: the Kratos JSON body (or binary errors.Status). */
+  errorEncoder?: (err: KratosError, req: IncomingMessage, res: ServerResponse) => void;
+}
+
+const defaults = {
+  addr: "0.0.0.0:0",
+  timeout: 0,
+  maxBodyBytes: 4 * 1024 * 1024,
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+};
+
+/** The HTTP server: generated routes, raw handlers, one middleware chain. */
+export interface HttpServer extends Server {
+  readonly kind: "http";
+  /** Adds middleware for operations matching `selector` (`/*`, `/pkg.Svc/*`, an operation). */
+  use(selector: string, ...middleware: Middleware[]): void;
+  /** Adds a protobuf route; throws when the binding cannot be served. */
+  route<I extends DescMessage, O extends DescMessage>(route: HttpRoute<I, O>): void;
+  /** Mounts a plain handler on a path template (`/metrics`, `/files/{path=**}`). */
+  handle(
+    method: string | readonly string[],
+    path: string,
+    handler: RawHandler,
+    options?: RawHandlerOptions,
+  ): void;
+  /** The node server underneath (created at once, listening after `start`). */
+  readonly httpServer: http.Server;
+}
+
+/** Creates an HTTP server; see {@link HttpServerOptions} for the defaults. */
+export function createHttpServer(options: HttpServerOptions = {}): HttpServer {
+  return new KratosHttpServer(options);
+}
+
+type Entry =
+  | { kind: "rpc"; route: CompiledRoute; operation: string; handler?: Handler; version?: number }
+  | {
+      kind: "raw";
+      operation: string;
+      pathTemplate: string;
+      raw: RawHandler;
+      middleware: boolean;
+      handler?: Handler;
+      version?: number;
+    };
+
+// Set on the context when the request could not be decoded: the innermost handler rethrows it,
+// so the error passes through the whole middleware chain (logged, counted, traced).
+const decodeErrorKey = createContextKey<KratosError | undefined>(undefined, "http decode error");
+
+const allMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
+class KratosHttpServer implements HttpServer {
+  readonly kind = "http" as const;
+  readonly httpServer: http.Server;
+  readonly #options: HttpServerOptions;
+  readonly #router = new Router<Entry>();
+  readonly #matcher = new OperationMatcher();
+  readonly #prefix: string;
+  readonly #maxBody: number;
+  readonly #filters: Filter[];
+  #version = 0;
+  #endpoint: URL | undefined;
+  #endpointText = "";
+  #stopping = false;
+  readonly #contexts = new Set<CancellableContext>();
+
+  constructor(options: HttpServerOptions) {
+    this.#options = options;
+    this.#prefix = (options.prefix ?? "").replace(/\/+$/, "");
+    this.#maxBody = options.maxBodyBytes ?? defaults.maxBodyBytes;
+    this.#filters = options.filters ?? [];
+    if (options.middleware !== undefined) this.#matcher.use("/*", ...options.middleware);
+    const serverOptions: http.ServerOptions = {
+      headersTimeout: options.headersTimeout ?? defaults.headersTimeout,
+      requestTimeout: options.requestTimeout ?? defaults.requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeout ?? defaults.keepAliveTimeout,
+    };
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
+      this.#onRequest(req, res);
+    };
+    this.httpServer =
+      options.tls === undefined
+        ? http.createServer(serverOptions, listener)
+        : https.createServer({ ...serverOptions, ...options.tls }, listener);
+  }
+
+  use(selector: string, ...middleware: Middleware[]): void {
+    this.#matcher.use(selector, ...middleware);
+    this.#version++;
+  }
+
+  route<I extends DescMessage, O extends DescMessage>(route: HttpRoute<I, O>): void {
+    const compiled = compileRoute(route);
+    const template = parsePathTemplate(this.#prefix + route.path);
+    this.#router.add(route.method.toUpperCase(), template, {
+      kind: "rpc",
+      route: compiled,
+      operation: route.operation,
+    });
+  }
+
+  handle(
+    method: string | readonly string[],
+    path: string,
+    raw: RawHandler,
+    options: RawHandlerOptions = {},
+  ): void {
+    const methods = typeof method === "string" ? (method === "*" ? allMethods : [method]) : method;
+    const template = parsePathTemplate(this.#prefix + path);
+    for (const m of methods) {
+      this.#router.add(m.toUpperCase(), template, {
+        kind: "raw",
+        operation: options.operation ?? path,
+        pathTemplate: path,
+        raw,
+        middleware: options.middleware ?? false,
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.httpServer.listening) throw new Error("http server already started");
+    const { host, port } = parseAddr(this.#options.addr ?? defaults.addr);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        reject(err);
+      };
+      this.httpServer.once("error", onError);
+      this.httpServer.listen(port, host, () => {
+        this.httpServer.off("error", onError);
+        resolve();
+      });
+    });
+    const address = this.httpServer.address() as AddressInfo;
+    const scheme = this.#options.tls === undefined ? "http" : "https";
+    this.#endpoint = new URL(
+      `${scheme}://${formatHostPort(advertisedHost(address.address), address.port)}`,
+    );
+    this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
+    this.#stopping = false;
+  }
+
+  async stop(signal?: AbortSignal): Promise<void> {
+    if (!this.httpServer.listening) return;
+    this.#stopping = true;
+    const closed = new Promise<void>((resolve) => {
+      this.httpServer.close(() => {
+        resolve();
+      });
+    });
+    this.httpServer.closeIdleConnections();
+    const force = () => {
+      this.httpServer.closeAllConnections();
+      for (const ctx of this.#contexts) ctx.abort(new DOMException("server stopped", "AbortError"));
+    };
+    if (signal?.aborted === true) force();
+    signal?.addEventListener("abort", force, { once: true });
+    try {
+      await closed;
+    } finally {
+      signal?.removeEventListener("abort", force);
+    }
+  }
+
+  endpoint(): URL {
+    if (this.#endpoint === undefined) throw new Error("http server not started");
+    return new URL(this.#endpoint.href);
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#filters.length === 0) {
+      this.#dispatch(req, res);
+      return;
+    }
+    let i = 0;
+    const next = (): void => {
+      const filter = this.#filters[i++];
+      if (filter === undefined) this.#dispatch(req, res);
+      else filter(req, res, next);
+    };
+    try {
+      next();
+    } catch (err) {
+      this.#writeError(req, res, fromError(err), undefined);
+    }
+  }
+
+  #dispatch(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    const search = q < 0 ? "" : url.slice(q + 1);
+    const method = req.method ?? "GET";
+    const match = this.#router.find(method, path);
+    switch (match.kind) {
+      case "found": {
+        const entry = match.store;
+        if (entry.kind === "raw" && !entry.middleware) {
+          this.#serveRaw(entry, req, res);
+          return;
+        }
+        void this.#serve(entry, req, res, match.vars, search);
+        return;
+      }
+      case "method-not-allowed":
+        res.setHeader("allow", match.allowed.join(", "));
+        this.#writeError(
+          req,
+          res,
+          new KratosError(
+            405,
+            reasons.methodNotAllowed,
+            `method ${method} not allowed for ${path}`,
+          ),
+          undefined,
+        );
+        return;
+      case "bad-path":
+        this.#writeError(
+          req,
+          res,
+          new KratosError(400, reasons.codec, `malformed path ${path}`),
+          undefined,
+        );
+        return;
+      case "not-found":
+        this.#writeError(
+          req,
+          res,
+          new KratosError(404, reasons.notFound, `no route for ${method} ${path}`),
+          undefined,
+        );
+        return;
+    }
+  }
+
+  #serveRaw(entry: Entry & { kind: "raw" }, req: IncomingMessage, res: ServerResponse): void {
+    const ctx = new CancellableContext({ timeoutMs: this.#timeout() });
+    const transport = new HttpTransporter(
+      this.#endpointText,
+      entry.operation,
+      entry.pathTemplate,
+      req,
+    );
+    setServerTransport(ctx, transport);
+    const fail = (err: unknown) => {
+      this.#writeError(req, res, fromError(err), transport);
+    };
+    try {
+      const result = entry.raw(req, res, ctx);
+      if (result instanceof Promise)
+        result.catch(fail).finally(() => {
+          ctx.dispose();
+        });
+      else ctx.dispose();
+    } catch (err) {
+      ctx.dispose();
+      fail(err);
+    }
+  }
+
+  #timeout(): number | undefined {
+    const t = this.#options.timeout ?? defaults.timeout;
+    return t > 0 ? t : undefined;
+  }
+
+  /** The route's handler wrapped in the middleware selected for its operation (cached). */
+  #handlerFor(entry: Entry): Handler {
+    if (entry.handler !== undefined && entry.version === this.#version) return entry.handler;
+    const inner: Handler =
+      entry.kind === "rpc"
+        ? (ctx, req) => {
+            const failure = ctx.values.get(decodeErrorKey);
+            if (failure !== undefined) return Promise.reject(failure);
+            return entry.route.route.handler(req as Message, ctx);
+          }
+        : async (ctx) => {
+            const t = ctx.values.get(rawKey);
+            if (t !== undefined) await entry.raw(t.req, t.res, ctx);
+            return undefined;
+          };
+    entry.handler = chain(...this.#matcher.match(entry.operation))(inner);
+    entry.version = this.#version;
+    return entry.handler;
+  }
+
+  async #serve(
+    entry: Entry,
+    req: IncomingMessage,
+    res: ServerResponse,
+    vars: [string, string][],
+    search: string,
+  ): Promise<void> {
+    const ctx = new CancellableContext({ timeoutMs: this.#timeout() });
+    const pathTemplate = entry.kind === "rpc" ? entry.route.route.path : entry.pathTemplate;
+    const transport = new HttpTransporter(this.#endpointText, entry.operation, pathTemplate, req);
+    setServerTransport(ctx, transport);
+    this.#contexts.add(ctx);
+    const onClose = () => {
+      if (!res.writableFinished)
+        ctx.abort(new DOMException("client closed the request", "AbortError"));
+    };
+    res.once("close", onClose);
+    let codec: Negotiated | undefined;
+    try {
+      const handler = this.#handlerFor(entry);
+      if (entry.kind === "raw") {
+        ctx.values.set(rawKey, { req, res });
+        await handler(ctx, undefined);
+        return;
+      }
+      const route = entry.route;
+      let input: Message | undefined;
+      try {
+        const decoded = await this.#decode(route, req, vars, search);
+        input = decoded.message;
+        codec = responseCodec(req.headers.accept, decoded.codec);
+      } catch (err) {
+        ctx.values.set(decodeErrorKey, fromError(err));
+      }
+      const reply = await handler(ctx, input);
+      codec ??= responseCodec(req.headers.accept, "json");
+      this.#writeReply(route, transport, res, reply, codec);
+    } catch (err) {
+      this.#writeError(req, res, fromError(err), transport);
+    } finally {
+      this.#contexts.delete(ctx);
+      ctx.dispose();
+    }
+  }
+
+  async #decode(
+    route: CompiledRoute,
+    req: IncomingMessage,
+    vars: [string, string][],
+    search: string,
+  ): Promise<{ message: Message; codec: "json" | "proto" | "form" }> {
+    const input = route.route.input;
+    let message: Message;
+    let codec: "json" | "proto" | "form" = "json";
+    if (route.wholeBody || route.bodyField !== undefined) {
+      const contentType = req.headers["content-type"];
+      const body = await readBody(req, this.#maxBody);
+      if (route.rawBody) {
+        const httpBody = create(HttpBodySchema, { contentType: contentType ?? "", data: body });
+        message = route.wholeBody ? httpBody : create(input);
+        if (!route.wholeBody) setField(message, route.bodyField, httpBody);
+      } else {
+        codec = requestCodec(contentType);
+        if (route.wholeBody) {
+          message = codec === "form" ? create(input) : decodeBody(input, codec, body);
+          if (codec === "form") bindForm(input, message, body);
+        } else {
+          message = create(input);
+          decodeBodyField(route, message, codec, body);
+        }
+      }
+    } else {
+      message = create(input);
+    }
+    for (const [path, value] of vars) {
+      const fields = route.pathFields.get(path);
+      if (fields !== undefined) bindStrings(message, fields, [value], "path parameter", path);
+    }
+    if (!route.wholeBody && search !== "") {
+      bindPairs(input, message, new URLSearchParams(search), route.bound, "query parameter");
+    }
+    return { message, codec };
+  }
+
+  #writeReply(
+    route: CompiledRoute,
+    transport: HttpTransporter,
+    res: ServerResponse,
+    reply: unknown,
+    codec: Negotiated,
+  ): void {
+    const headers = outgoingHeaders(transport);
+    if (this.#stopping) headers.connection = "close";
+    const status = transport.status;
+    if (status === 204) {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    const output = route.route.output;
+    const message = toMessage(output, reply);
+    let body: Uint8Array | string;
+    let contentType = codec.contentType;
+    if (route.rawReply) {
+      const httpBody = (
+        route.responseField === undefined
+          ? message
+          : (message as unknown as Record<string, unknown>)[route.responseField.localName]
+      ) as HttpBody | undefined;
+      contentType = httpBody?.contentType || "application/octet-stream";
+      body = httpBody?.data ?? new Uint8Array();
+    } else if (route.responseField !== undefined) {
+      body = encodeField(output, message, route.responseField, codec);
+    } else {
+      body = encodeMessage(output, message, codec);
+    }
+    headers["content-type"] = contentType;
+    headers["content-length"] =
+      typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  #writeError(
+    req: IncomingMessage,
+    res: ServerResponse,
+    err: KratosError,
+    transport: HttpTransporter | undefined,
+  ): void {
+    if (res.headersSent) {
+      // Too late for an error body: cut the response so the client sees it is incomplete.
+      res.destroy();
+      return;
+    }
+    if (this.#options.errorEncoder !== undefined) {
+      this.#options.errorEncoder(err, req, res);
+      return;
+    }
+    const headers = transport === undefined ? {} : outgoingHeaders(transport);
+    // Unread request bytes cannot be skipped safely (oversized bodies): close after the reply.
+    if (this.#stopping || !req.complete) headers.connection = "close";
+    let accepted: Negotiated;
+    try {
+      accepted = responseCodec(req.headers.accept, "json");
+    } catch {
+      accepted = { name: "json", contentType: "application/json" };
+    }
+    const { status, body: json } = toHttpError(err);
+    const body = accepted.name === "proto" ? toStatusBinary(err) : json;
+    headers["content-type"] = accepted.contentType;
+    headers["content-length"] =
+      typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+}
+
+const rawKey = createContextKey<{ req: IncomingMessage; res: ServerResponse } | undefined>(
+  undefined,
+  "raw http handler",
+);
+
+function outgoingHeaders(transport: HttpTransporter): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  const raw = transport.replyHeader.raw;
+  for (const key in raw) {
+    const value = raw[key];
+    if (value !== undefined) headers[key] = value;
+  }
+  return headers;
+}
+
+function bindForm(desc: DescMessage, message: Message, body: Buffer): void {
+  bindPairs(desc, message, new URLSearchParams(body.toString("utf8")), new Set(), "form field");
+}
+
+/** Fills the body field (`body: "field"`) of `message` from the request body. */
+function decodeBodyField(
+  route: CompiledRoute,
+  message: Message,
+  codec: "json" | "proto" | "form",
+  body: Buffer,
+): void {
+  const field = route.bodyField;
+  if (field === undefined) return;
+  if (field.fieldKind === "message") {
+    let value: Message;
+    if (codec === "form") {
+      value = create(field.message);
+      bindForm(field.message, value, body);
+    } else {
+      value = decodeBody(field.message, codec, body);
+    }
+    setField(message, field, value);
+    return;
+  }
+  // A scalar, list or map body field: its JSON value is the body.
+  if (codec !== "json") {
+    throw new KratosError(400, reasons.codec, `body field ${field.name} accepts JSON only`);
+  }
+  let partial: Message;
+  try {
+    const text = body.toString("utf8");
+    const json = (text.trim() === "" ? null : JSON.parse(text)) as JsonValue;
+    partial = fromJson(
+      route.route.input,
+      { [field.jsonName]: json },
+      { ignoreUnknownFields: true },
+    );
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new KratosError(400, reasons.codec, `cannot decode json body: ${detail}`, { cause: err });
+  }
+  const source = partial as unknown as Record<string, unknown>;
+  const target = message as unknown as Record<string, unknown>;
+  const key = field.oneof === undefined ? field.localName : field.oneof.localName;
+  target[key] = source[key];
+}
+
+function setField(message: Message, field: CompiledRoute["bodyField"], value: Message): void {
+  if (field === undefined) return;
+  const target = message as unknown as Record<string, unknown>;
+  if (field.oneof !== undefined) target[field.oneof.localName] = { case: field.localName, value };
+  else target[field.localName] = value;
+}
+
+function encodeField(
+  schema: DescMessage,
+  message: Message,
+  field: NonNullable<CompiledRoute["responseField"]>,
+  codec: Negotiated,
+): Uint8Array | string {
+  if (codec.name === "proto") {
+    if (field.fieldKind !== "message") {
+      throw new KratosError(
+        406,
+        reasons.codec,
+        `response field ${field.name} has no binary encoding`,
+      );
+    }
+    const value = (message as unknown as Record<string, Message | undefined>)[field.localName];
+    return toBinary(field.message, value ?? create(field.message));
+  }
+  const json = toJson(schema, message, { alwaysEmitImplicit: true }) as JsonObject;
+  return JSON.stringify(json[field.jsonName] ?? null);
+}
+
+/** Reads a request body up to `limit` bytes; larger bodies are a 413 error. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) {
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off("data", onData);
+        req.off("end", onEnd);
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      resolve(
+        chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size),
+      );
+    };
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("error", reject);
+  });
+}
+
+function tooLarge(limit: number): KratosError {
+  return new KratosError(413, reasons.payloadTooLarge, `request body larger than ${limit} bytes`);
+}

@@ -1,0 +1,14 @@
+/**
+ * The transport seams: servers, the Transporter every call carries, and its headers.
+ *
+ * @module
+ */
+export {
+  clientTransport,
+  serverTransport,
+  setClientTransport,
+  setServerTransport,
+} from "./transport.js";
+export type { Kind, Server, Transporter } from "./transport.js";
+export { NodeHeader } from "./header.js";
+export type { Header } from "./header.js";

@@ -1,0 +1,55 @@
+import { createContextKey } from "../context.js";
+import type { Context } from "../context.js";
+import type { Header } from "./header.js";
+
+export type { Header } from "./header.js";
+
+/** The transports of kratos-ts. */
+export type Kind = "http" | "grpc";
+
+/** A server the app starts and stops (HTTP, gRPC, or your own). */
+export interface Server {
+  /** Binds and serves; resolves once the port is bound. */
+  start(): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight calls finish, then closes. When `signal` aborts (the app's
+   * stop timeout), remaining connections are closed at once.
+   */
+  stop(signal?: AbortSignal): Promise<void>;
+  /** The real listening address (`http://127.0.0.1:8000`, `grpc://...`); throws before start. */
+  endpoint(): URL;
+}
+
+/** What middleware knows about the transport a call came through or goes out on. */
+export interface Transporter {
+  readonly kind: Kind;
+  /** The server's endpoint (server side) or the target (client side). */
+  readonly endpoint: string;
+  /** The full method name: `/helloworld.v1.Greeter/SayHello`. */
+  readonly operation: string;
+  readonly requestHeader: Header;
+  readonly replyHeader: Header;
+}
+
+const serverTransportKey = createContextKey<Transporter | undefined>(undefined, "server transport");
+const clientTransportKey = createContextKey<Transporter | undefined>(undefined, "client transport");
+
+/** The transport of the call a server is handling (Kratos `transport.FromServerContext`). */
+export function serverTransport(ctx: Context): Transporter | undefined {
+  return ctx.values.get(serverTransportKey);
+}
+
+/** The transport of the call a client is making (Kratos `transport.FromClientContext`). */
+export function clientTransport(ctx: Context): Transporter | undefined {
+  return ctx.values.get(clientTransportKey);
+}
+
+/** Puts the server transport into a context (for transports, and tests of middleware). */
+export function setServerTransport(ctx: Context, transport: Transporter): void {
+  ctx.values.set(serverTransportKey, transport);
+}
+
+/** Puts the client transport into a context (for client transports). */
+export function setClientTransport(ctx: Context, transport: Transporter): void {
+  ctx.values.set(clientTransportKey, transport);
+}
