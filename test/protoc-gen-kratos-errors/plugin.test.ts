@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { KratosError, toGrpcStatus, fromGrpcStatus } from "kratos-ts/errors";
 import { helperName } from "../../cmd/protoc-gen-kratos-errors/plugin.js";
 import * as generated from "../fixtures/errors/gen/fixture/v1/reasons_errors.js";
+import { generateWithPlugin } from "../helpers/plugin.js";
 import { bin, repoRoot, run, tempDir } from "../helpers/repo.js";
 
-const pluginMain = join(repoRoot, "dist/cmd/protoc-gen-kratos-errors/main.js");
 const fixtureDir = join(repoRoot, "test/fixtures/errors");
 
 describe("protoc-gen-kratos-errors golden output", () => {
@@ -112,28 +112,8 @@ describe("helperName", () => {
   }
 });
 
-/** Runs the plugin through buf on one bad fixture file, in a throwaway workspace. */
-function generateBad(file: string): { status: number | null; stderr: string } {
-  const dir = tempDir();
-  try {
-    mkdirSync(join(dir.path, "proto"));
-    copyFileSync(join(repoRoot, "test/fixtures/errors-bad", file), join(dir.path, "proto", file));
-    symlinkSync(join(repoRoot, "third_party"), join(dir.path, "third_party"));
-    writeFileSync(
-      join(dir.path, "buf.yaml"),
-      "version: v2\nmodules:\n  - path: proto\n  - path: third_party\n",
-    );
-    writeFileSync(
-      join(dir.path, "buf.gen.yaml"),
-      `version: v2\ninputs:\n  - directory: proto\nplugins:\n  - local: [node, ${pluginMain}]\n    out: gen\n`,
-    );
-    const r = run(bin("buf"), ["generate"], dir.path);
-    // Nothing half-written is left behind.
-    assert.equal(run("ls", [dir.path]).stdout.split("\n").includes("gen"), false);
-    return r;
-  } finally {
-    dir.remove();
-  }
+function generateBad(file: string) {
+  return generateWithPlugin("protoc-gen-kratos-errors", "test/fixtures/errors-bad", file);
 }
 
 describe("protoc-gen-kratos-errors bad input", () => {

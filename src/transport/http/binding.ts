@@ -234,8 +234,17 @@ function parseMessage(desc: DescMessage, s: string): Message {
     case "google.protobuf.Timestamp":
     case "google.protobuf.Duration":
     case "google.protobuf.FieldMask":
-    case "google.protobuf.Value":
       return fromJson(desc, s);
+    case "google.protobuf.Value": {
+      // JSON text when it parses (what the kratos-ts client sends), else a plain string.
+      let json: JsonValue;
+      try {
+        json = JSON.parse(s) as JsonValue;
+      } catch {
+        json = s;
+      }
+      return fromJson(desc, json);
+    }
     case "google.protobuf.Struct":
     case "google.protobuf.ListValue":
       return fromJson(desc, JSON.parse(s) as JsonValue);

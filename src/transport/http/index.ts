@@ -11,6 +11,14 @@ export type {
   RawHandler,
   RawHandlerOptions,
 } from "./server.js";
+export { createHttpClient } from "./client.js";
+export type {
+  CallOptions,
+  ClientRoute,
+  HttpClient,
+  HttpClientOptions,
+  Resolver,
+} from "./client.js";
 export { compileRoute, RouteError } from "./route.js";
 export type { HttpRoute } from "./route.js";
 export { httpTransport, HttpTransporter, setResponseStatus } from "./transporter.js";

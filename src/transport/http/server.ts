@@ -471,7 +471,7 @@ class KratosHttpServer implements HttpServer {
       contentType = httpBody?.contentType || "application/octet-stream";
       body = httpBody?.data ?? new Uint8Array();
     } else if (route.responseField !== undefined) {
-      body = encodeField(output, message, route.responseField, codec);
+      ({ body, contentType } = encodeField(output, message, route.responseField, codec));
     } else {
       body = encodeMessage(output, message, codec);
     }
@@ -585,25 +585,25 @@ function setField(message: Message, field: CompiledRoute["bodyField"], value: Me
   else target[field.localName] = value;
 }
 
+/**
+ * Encodes the `response_body` field. Only message fields have a binary form; lists, maps and
+ * scalars are answered in JSON even to protobuf clients, and the Content-Type says so.
+ */
 function encodeField(
   schema: DescMessage,
   message: Message,
   field: NonNullable<CompiledRoute["responseField"]>,
   codec: Negotiated,
-): Uint8Array | string {
-  if (codec.name === "proto") {
-    if (field.fieldKind !== "message") {
-      throw new KratosError(
-        406,
-        reasons.codec,
-        `response field ${field.name} has no binary encoding`,
-      );
-    }
+): { body: Uint8Array | string; contentType: string } {
+  if (codec.name === "proto" && field.fieldKind === "message") {
     const value = (message as unknown as Record<string, Message | undefined>)[field.localName];
-    return toBinary(field.message, value ?? create(field.message));
+    return {
+      body: toBinary(field.message, value ?? create(field.message)),
+      contentType: codec.contentType,
+    };
   }
   const json = toJson(schema, message, { alwaysEmitImplicit: true }) as JsonObject;
-  return JSON.stringify(json[field.jsonName] ?? null);
+  return { body: JSON.stringify(json[field.jsonName] ?? null), contentType: "application/json" };
 }
 
 /** Reads a request body up to `limit` bytes; larger bodies are a 413 error. */

@@ -1,0 +1,371 @@
+import { create, fromBinary, fromJson, fromJsonString } from "@bufbuild/protobuf";
+import type {
+  DescMessage,
+  JsonValue,
+  Message,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
+import http from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import https from "node:https";
+import { CancellableContext } from "../../context.js";
+import type { Context } from "../../context.js";
+import { KratosError } from "../../errors/error.js";
+import { fromError } from "../../errors/from-error.js";
+import { fromHttpResponse } from "../../errors/http.js";
+import { reasons } from "../../errors/reasons.js";
+import { chain } from "../../middleware/middleware.js";
+import type { Handler, Middleware } from "../../middleware/middleware.js";
+import { NodeHeader } from "../header.js";
+import { setClientTransport } from "../transport.js";
+import type { Kind, Transporter } from "../transport.js";
+import { encodeMessage, toMessage } from "./codec.js";
+import type { Negotiated } from "./codec.js";
+import { buildBody, buildPathAndQuery } from "./request-builder.js";
+import { compileRoute } from "./route.js";
+import type { CompiledRoute, HttpRoute } from "./route.js";
+
+/** A route as a client needs it: the binding without the handler. */
+export type ClientRoute<
+  I extends DescMessage = DescMessage,
+  O extends DescMessage = DescMessage,
+> = Omit<HttpRoute<I, O>, "handler">;
+
+/** Per-call options of a client method. */
+export interface CallOptions {
+  /**
+   * The context of the caller (a server handler's `ctx`): its deadline and cancellation carry
+   * over, and middleware can read its values (metadata propagation).
+   */
+  context?: Context;
+  /** Deadline of this call in ms, overriding the client's `timeout`. */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Finds the nodes of a `discovery:///name` endpoint. The registry issue provides one backed by
+ * etcd; `resolve` waits for the first resolution instead of failing (Kratos #3374).
+ */
+export interface Resolver {
+  resolve(signal: AbortSignal): Promise<readonly URL[]>;
+  close?(): void;
+}
+
+/** Options of {@link createHttpClient}. */
+export interface HttpClientOptions {
+  /**
+   * `http://host:port`, `https://host:port`, `direct:///h1:p1,h2:p2` (round robin) or
+   * `discovery:///name` (with `resolver`).
+   */
+  endpoint: string;
+  /** Deadline of each call in ms. Default 0: none (Go Kratos defaults to 2 s). */
+  timeout?: number;
+  /** Client middleware, outermost first. */
+  middleware?: Middleware[];
+  /** Body encoding: `json` (default) or `proto`. */
+  codec?: "json" | "proto";
+  /** Headers sent with every call. */
+  headers?: Record<string, string>;
+  /** Resolves `discovery:///` endpoints. */
+  resolver?: Resolver;
+  /** TLS options for https endpoints (ca, cert, key, ...). */
+  tls?: https.AgentOptions;
+  /** Largest accepted response body in bytes. Default 4 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** Calls HTTP routes; the generated `create<Svc>HTTPClient` wraps one. */
+export interface HttpClient {
+  invoke<I extends DescMessage, O extends DescMessage>(
+    route: ClientRoute<I, O>,
+    req: MessageInitShape<I>,
+    options?: CallOptions,
+  ): Promise<MessageShape<O>>;
+  /** Closes pooled connections. */
+  close(): void;
+}
+
+/** Creates an HTTP client; see {@link HttpClientOptions}. */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  return new KratosHttpClient(options);
+}
+
+/** The client transport of an HTTP call. */
+class HttpClientTransporter implements Transporter {
+  readonly kind: Kind = "http";
+  readonly requestHeader = new NodeHeader({});
+  replyHeader = new NodeHeader({});
+  constructor(
+    public endpoint: string,
+    readonly operation: string,
+    readonly pathTemplate: string,
+  ) {}
+}
+
+class StaticResolver implements Resolver {
+  constructor(readonly nodes: readonly URL[]) {}
+  resolve(): Promise<readonly URL[]> {
+    return Promise.resolve(this.nodes);
+  }
+}
+
+/** Parses an endpoint into a resolver; throws with the endpoint named when it is unusable. */
+function resolverFor(endpoint: string, resolver: Resolver | undefined): Resolver {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new Error(`http client: bad endpoint "${endpoint}"`);
+  }
+  switch (url.protocol) {
+    case "http:":
+    case "https:":
+      return new StaticResolver([new URL(url.origin)]);
+    case "direct:": {
+      const hosts = url.pathname
+        .replace(/^\/+/, "")
+        .split(",")
+        .filter((h) => h !== "");
+      if (hosts.length === 0) throw new Error(`http client: no hosts in "${endpoint}"`);
+      return new StaticResolver(hosts.map((h) => new URL(`http://${h}`)));
+    }
+    case "discovery:":
+      if (resolver === undefined) {
+        throw new Error(`http client: "${endpoint}" needs a resolver (a registry discovery)`);
+      }
+      return resolver;
+    default:
+      throw new Error(`http client: unsupported scheme in "${endpoint}"`);
+  }
+}
+
+class KratosHttpClient implements HttpClient {
+  readonly #options: HttpClientOptions;
+  readonly #resolver: Resolver;
+  readonly #codec: Negotiated;
+  readonly #agent: http.Agent;
+  readonly #tlsAgent: https.Agent;
+  readonly #middleware: Middleware;
+  readonly #routes = new WeakMap<object, CompiledRoute>();
+  #next = 0;
+
+  constructor(options: HttpClientOptions) {
+    this.#options = options;
+    this.#resolver = resolverFor(options.endpoint, options.resolver);
+    this.#codec =
+      options.codec === "proto"
+        ? { name: "proto", contentType: "application/x-protobuf" }
+        : { name: "json", contentType: "application/json" };
+    this.#agent = new http.Agent({ keepAlive: true });
+    this.#tlsAgent = new https.Agent({ keepAlive: true, ...options.tls });
+    this.#middleware = chain(...(options.middleware ?? []));
+  }
+
+  async invoke<I extends DescMessage, O extends DescMessage>(
+    route: ClientRoute<I, O>,
+    req: MessageInitShape<I>,
+    options: CallOptions = {},
+  ): Promise<MessageShape<O>> {
+    const compiled = this.#compiled(route);
+    const timeout = options.timeoutMs ?? this.#options.timeout ?? 0;
+    const ctx = new CancellableContext({
+      parent: options.context,
+      timeoutMs: timeout > 0 ? timeout : undefined,
+      signal: options.signal,
+    });
+    const transport = new HttpClientTransporter("", route.operation, route.path);
+    for (const [k, v] of Object.entries({ ...this.#options.headers, ...options.headers })) {
+      transport.requestHeader.set(k, v);
+    }
+    setClientTransport(ctx, transport);
+    const send: Handler = async (c, message) => {
+      const node = await this.#pick(c.signal);
+      transport.endpoint = node.origin;
+      return this.#exchange(compiled, node, message as Message, transport, c.signal);
+    };
+    try {
+      const reply = await this.#middleware(send)(ctx, create(route.input, req));
+      return reply as MessageShape<O>;
+    } catch (err) {
+      throw clientError(err, ctx);
+    } finally {
+      ctx.dispose();
+    }
+  }
+
+  close(): void {
+    this.#agent.destroy();
+    this.#tlsAgent.destroy();
+    this.#resolver.close?.();
+  }
+
+  #compiled(route: ClientRoute): CompiledRoute {
+    let compiled = this.#routes.get(route);
+    if (compiled === undefined) {
+      compiled = compileRoute({
+        ...route,
+        handler: () => Promise.reject(new Error("client route")),
+      });
+      this.#routes.set(route, compiled);
+    }
+    return compiled;
+  }
+
+  async #pick(signal: AbortSignal): Promise<URL> {
+    const nodes = await this.#resolver.resolve(signal);
+    if (nodes.length === 0) {
+      throw new KratosError(503, "NODE_NOT_FOUND", `no node for ${this.#options.endpoint}`);
+    }
+    const node = nodes[this.#next++ % nodes.length];
+    if (node === undefined) throw new KratosError(503, "NODE_NOT_FOUND", "no node");
+    return node;
+  }
+
+  #exchange(
+    route: CompiledRoute,
+    node: URL,
+    message: Message,
+    transport: HttpClientTransporter,
+    signal: AbortSignal,
+  ): Promise<Message> {
+    const pathAndQuery = buildPathAndQuery(route, message);
+    const codec = this.#codec;
+    const body = buildBody(route, message, (desc, m) => encodeMessage(desc, m, codec));
+    const headers: OutgoingHttpHeaders = { accept: codec.contentType };
+    for (const key of transport.requestHeader.keys())
+      headers[key] = transport.requestHeader.values(key);
+    if (body !== undefined) {
+      headers["content-type"] = body.contentType ?? codec.contentType;
+      headers["content-length"] =
+        typeof body.body === "string" ? Buffer.byteLength(body.body) : body.body.byteLength;
+    }
+    const secure = node.protocol === "https:";
+    const limit = this.#options.maxBodyBytes ?? 4 * 1024 * 1024;
+    return new Promise<Message>((resolve, reject) => {
+      const request = (secure ? https : http).request(
+        {
+          protocol: node.protocol,
+          hostname: node.hostname,
+          port: node.port,
+          method: route.route.method,
+          path: pathAndQuery,
+          headers,
+          agent: secure ? this.#tlsAgent : this.#agent,
+          signal,
+        },
+        (res) => {
+          transport.replyHeader = new NodeHeader(res.headers);
+          readAll(res, limit).then((data) => {
+            try {
+              resolve(decodeReply(route, res, data, codec));
+            } catch (err) {
+              reject(err instanceof Error ? err : new Error(String(err)));
+            }
+          }, reject);
+        },
+      );
+      request.once("error", reject);
+      request.end(body?.body);
+    });
+  }
+}
+
+function readAll(res: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        res.destroy();
+        reject(
+          new KratosError(502, reasons.payloadTooLarge, `response body larger than ${limit} bytes`),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.once("end", () => {
+      resolve(Buffer.concat(chunks, size));
+    });
+    res.once("error", reject);
+  });
+}
+
+const protoTypes = /^application\/(x-)?proto(buf)?\b|^application\/vnd\.google\.protobuf\b/i;
+
+/** The reply message of a response, or the typed error it carries. */
+function decodeReply(
+  route: CompiledRoute,
+  res: IncomingMessage,
+  data: Buffer,
+  codec: Negotiated,
+): Message {
+  const status = res.statusCode ?? 0;
+  const contentType = res.headers["content-type"] ?? "";
+  if (status < 200 || status > 299) {
+    throw fromHttpResponse(status, data, contentType) ?? new KratosError(status, "", "");
+  }
+  const output = route.route.output;
+  if (route.rawReply) {
+    const httpBody = { contentType, data: new Uint8Array(data) };
+    return route.responseField === undefined
+      ? toMessage(output, httpBody)
+      : toMessage(output, { [route.responseField.localName]: httpBody });
+  }
+  if (status === 204 || data.length === 0) return create(output);
+  const proto = protoTypes.test(contentType) || (contentType === "" && codec.name === "proto");
+  try {
+    const field = route.responseField;
+    if (field === undefined) {
+      return proto
+        ? fromBinary(output, data)
+        : fromJsonString(output, data.toString("utf8"), { ignoreUnknownFields: true });
+    }
+    if (proto) {
+      if (field.fieldKind !== "message")
+        throw new Error(`response field ${field.name} is not a message`);
+      return toMessage(output, { [field.localName]: fromBinary(field.message, data) });
+    }
+    const json = JSON.parse(data.toString("utf8")) as JsonValue;
+    return fromJson(output, { [field.jsonName]: json }, { ignoreUnknownFields: true });
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new KratosError(
+      502,
+      reasons.codec,
+      `cannot decode the reply of ${route.route.operation}: ${detail}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+const connectionErrors = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+  "ETIMEDOUT",
+]);
+
+/** The typed error of a failed call: deadlines become 504, cancellations 499, refused connections 503. */
+function clientError(err: unknown, ctx: CancellableContext): KratosError {
+  if (err instanceof KratosError) return err;
+  if (ctx.aborted) {
+    const reason: unknown = ctx.signal.reason;
+    return fromError(reason).withCause(err);
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && connectionErrors.has(code)) {
+    return new KratosError(503, "", (err as Error).message, { cause: err });
+  }
+  return fromError(err);
+}

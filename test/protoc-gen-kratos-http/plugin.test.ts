@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { generateWithPlugin } from "../helpers/plugin.js";
+import { bin, repoRoot, run, tempDir } from "../helpers/repo.js";
+
+const fixtureDir = join(repoRoot, "test/fixtures/http");
+
+describe("protoc-gen-kratos-http golden output", () => {
+  it("regenerates the committed fixture output byte for byte", () => {
+    const out = tempDir();
+    try {
+      const r = run(bin("buf"), ["generate", "-o", out.path], fixtureDir);
+      assert.equal(r.status, 0, r.stderr);
+      const dir = "gen/bookstore/v1";
+      assert.deepEqual(readdirSync(join(out.path, dir)).sort(), [
+        "bookstore_http.ts",
+        "bookstore_pb.ts",
+      ]);
+      const file = `${dir}/bookstore_http.ts`;
+      assert.equal(
+        readFileSync(join(out.path, file), "utf8"),
+        readFileSync(join(fixtureDir, file), "utf8"),
+      );
+    } finally {
+      out.remove();
+    }
+  });
+
+  it("gives methods without a rule no route and no client method", () => {
+    const code = readFileSync(join(fixtureDir, "gen/bookstore/v1/bookstore_http.ts"), "utf8");
+    assert.doesNotMatch(code, /internal\(/);
+    assert.match(code, /getShelf\(req/);
+  });
+});
+
+describe("protoc-gen-kratos-http bad input", () => {
+  const cases: [string, RegExp][] = [
+    [
+      "missing_field.proto",
+      /missing_field\.proto:9:\d+: rpc bad\.v1\.Things\.GetThing: GET \/v1\/things\/\{thing_id\} .*has no field "thing_id"/,
+    ],
+    [
+      "message_path_field.proto",
+      /message_path_field\.proto:\d+:\d+: rpc bad\.v1\.Things\.GetThing \(additional_bindings\[0\]\): .*bad\.v1\.GetThingRequest\.thing is a message field/,
+    ],
+    [
+      "streaming.proto",
+      /streaming\.proto:\d+:\d+: rpc bad\.v1\.Things\.WatchThings: google\.api\.http bindings need a unary method/,
+    ],
+    [
+      "unknown_method.proto",
+      /unknown_method\.proto:\d+:\d+: .*custom method "FROBNICATE" is not an HTTP method/,
+    ],
+    ["bad_template.proto", /bad_template\.proto:\d+:\d+: .*\*\* must be the last segment/],
+  ];
+  for (const [file, message] of cases) {
+    it(`fails on ${file}, naming the element`, () => {
+      const r = generateWithPlugin("protoc-gen-kratos-http", "test/fixtures/http-bad", file);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, message);
+    });
+  }
+});
