@@ -41,6 +41,11 @@ export const copiedFiles: readonly ThirdPartyFile[] = [
     from: "build/proto/grpc/reflection/v1/reflection.proto",
     to: "grpc/reflection/v1/reflection.proto",
   },
+  {
+    pkg: "@grpc/reflection",
+    from: "build/proto/grpc/reflection/v1alpha/reflection.proto",
+    to: "grpc/reflection/v1alpha/reflection.proto",
+  },
 ];
 
 /** Path of the printed validate.proto inside third_party. */

@@ -6,8 +6,10 @@ import type { ErrorInfo } from "../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../gen/google/rpc/status_pb.js";
 import { KratosError } from "./error.js";
 
-// The same table as Go Kratos (transport/http/status), so both sides agree on the wire.
+// The table of Go Kratos (transport/http/status), so both sides agree on the wire, plus 413:
+// an oversized message is RESOURCE_EXHAUSTED in gRPC (Kratos never produces 413 itself).
 const grpcByHttp: ReadonlyMap<number, Code> = new Map([
+  [413, Code.ResourceExhausted],
   [400, Code.InvalidArgument],
   [401, Code.Unauthenticated],
   [403, Code.PermissionDenied],

@@ -24,6 +24,7 @@ const httpToGrpc: [number, number][] = [
   [501, Code.Unimplemented],
   [503, Code.Unavailable],
   [504, Code.DeadlineExceeded],
+  [413, Code.ResourceExhausted],
   [412, Code.Unknown],
   [422, Code.Unknown],
   [502, Code.Unknown],
@@ -100,7 +101,9 @@ describe("toGrpcStatus", () => {
 });
 
 describe("gRPC round trip", () => {
-  const codes = [400, 401, 403, 404, 409, 412, 418, 422, 429, 499, 500, 501, 502, 503, 504, 507];
+  const codes = [
+    400, 401, 403, 404, 409, 412, 413, 418, 422, 429, 499, 500, 501, 502, 503, 504, 507,
+  ];
   for (const code of codes) {
     it(`keeps ${code}, reason and metadata`, () => {
       const sent = new KratosError(code, `R${code}`, `message ${code}`, { metadata: { a: "1" } });

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +31,35 @@ export function run(command: string, args: readonly string[], cwd = repoRoot): R
     },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs a command without blocking the event loop: needed when the command talks to a server
+ * living in this test process (spawnSync would deadlock it).
+ */
+export function runAsync(
+  command: string,
+  args: readonly string[],
+  cwd = repoRoot,
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      {
+        cwd,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          PATH: `${join(repoRoot, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+        },
+      },
+      (err, stdout, stderr) => {
+        const status = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
+        resolve({ status, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** A fresh temporary folder, removed by the returned cleanup function. */

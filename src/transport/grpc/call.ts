@@ -1,0 +1,333 @@
+import { fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, Message } from "@bufbuild/protobuf";
+import { base64Decode } from "@bufbuild/protobuf/wire";
+import type { OutgoingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
+import { CancellableContext, createContextKey } from "../../context.js";
+import { KratosError } from "../../errors/error.js";
+import { fromError } from "../../errors/from-error.js";
+import { reasons } from "../../errors/reasons.js";
+import { AsyncQueue } from "../../internal/async-queue.js";
+import type { Handler } from "../../middleware/middleware.js";
+import { setServerTransport } from "../transport.js";
+import { toMessage } from "../http/codec.js";
+import {
+  acceptedEncodings,
+  decompress,
+  encodeEnvelope,
+  EnvelopeParser,
+  flagCompressed,
+  tooLarge,
+  truncated,
+} from "./envelope.js";
+import type { Compression, Envelope } from "./envelope.js";
+import type { Exchange } from "./exchange.js";
+import { connectUnaryTrailers } from "./protocols.js";
+import type { ProtocolSession } from "./protocols.js";
+import { GrpcTransporter } from "./transporter.js";
+
+/** A method registered on the gRPC server. */
+export interface RegisteredMethod {
+  readonly desc: DescMethod;
+  /** `/pkg.Service/Method`. */
+  readonly operation: string;
+  /** The user's implementation (see ServiceImpl). */
+  readonly impl: (...args: never[]) => unknown;
+}
+
+/** What the runner needs from the server. */
+export interface CallEnvironment {
+  readonly endpointText: string;
+  readonly maxMessageBytes: number;
+  readonly timeoutMs: number | undefined;
+  /** The method's handler wrapped in the middleware selected for its operation. */
+  handlerFor(method: RegisteredMethod, inner: (m: RegisteredMethod) => Handler): Handler;
+  track(ctx: CancellableContext): void;
+  untrack(ctx: CancellableContext): void;
+}
+
+// The request could not be read: the innermost handler rethrows it, so the middleware chain
+// (logging, metrics, tracing) sees a decode error like any other.
+const decodeErrorKey = createContextKey<KratosError | undefined>(undefined, "rpc decode error");
+// Per-call state the inner handlers need, kept off the Handler signature.
+const callKey = createContextKey<CallState | undefined>(undefined, "rpc call");
+
+interface CallState {
+  exchange: Exchange;
+  session: ProtocolSession;
+  transport: GrpcTransporter;
+  requests: AsyncIterable<Message> | undefined;
+}
+
+/** Serves one RPC on an exchange, for any protocol and method kind. */
+export async function runCall(
+  exchange: Exchange,
+  session: ProtocolSession,
+  method: RegisteredMethod,
+  env: CallEnvironment,
+): Promise<void> {
+  const timeouts = [session.timeoutMs, env.timeoutMs].filter(
+    (t): t is number => t !== undefined && t > 0,
+  );
+  const ctx = new CancellableContext({
+    timeoutMs: timeouts.length > 0 ? Math.min(...timeouts) : undefined,
+  });
+  const transport = new GrpcTransporter(
+    env.endpointText,
+    method.operation,
+    session.protocol,
+    exchange.headers,
+  );
+  setServerTransport(ctx, transport);
+  env.track(ctx);
+  exchange.onAbort(() => {
+    ctx.abort(new DOMException("the client cancelled the call", "AbortError"));
+  });
+  const kind = method.desc.methodKind;
+  const state: CallState = { exchange, session, transport, requests: undefined };
+  ctx.values.set(callKey, state);
+  try {
+    if (session.unsupportedEncoding !== undefined) {
+      // The gRPC spec: an unsupported message encoding is UNIMPLEMENTED.
+      throw new KratosError(
+        501,
+        "",
+        `message encoding "${session.unsupportedEncoding}" is not supported (use ${acceptedEncodings})`,
+      );
+    }
+    if (kind !== "unary" && !session.streaming) {
+      throw new KratosError(
+        415,
+        reasons.codec,
+        `${method.operation} is a streaming method; use a streaming protocol`,
+      );
+    }
+    const handler = env.handlerFor(method, innerHandler);
+    let req: Message | undefined;
+    if (kind === "unary" || kind === "server_streaming") {
+      try {
+        req = await readSingle(exchange, session, method.desc.input, env.maxMessageBytes);
+      } catch (err) {
+        ctx.values.set(decodeErrorKey, fromError(err));
+      }
+    } else {
+      state.requests = requestStream(exchange, session, method.desc.input, env.maxMessageBytes);
+    }
+    const reply = await handler(ctx, req);
+    if (kind === "unary" || kind === "client_streaming") {
+      writeSingle(state, method.desc.output, reply);
+    } else {
+      if (!exchange.headSent) sendHead(state);
+      session.end(exchange, undefined, transport.replyTrailer);
+    }
+  } catch (err) {
+    const error = fromError(err);
+    if (exchange.closed) return;
+    if (exchange.headSent) session.end(exchange, error, transport.replyTrailer);
+    else session.fail(exchange, error, headerRecord(transport), transport.replyTrailer);
+  } finally {
+    env.untrack(ctx);
+    ctx.dispose();
+  }
+}
+
+/** The innermost handler of a method: the implementation, adapted to the method kind. */
+function innerHandler(method: RegisteredMethod): Handler {
+  const kind = method.desc.methodKind;
+  const output = method.desc.output;
+  return async function rpc(ctx, req) {
+    const failure = ctx.values.get(decodeErrorKey);
+    if (failure !== undefined) throw failure;
+    const state = ctx.values.get(callKey);
+    if (state === undefined) throw new Error("rpc call state missing");
+    switch (kind) {
+      case "unary":
+        return (method.impl as (r: unknown, c: typeof ctx) => Promise<unknown>)(req, ctx);
+      case "client_streaming":
+        return (method.impl as (r: unknown, c: typeof ctx) => Promise<unknown>)(
+          state.requests,
+          ctx,
+        );
+      case "server_streaming":
+      case "bidi_streaming": {
+        const input = kind === "server_streaming" ? req : state.requests;
+        const replies = (method.impl as (r: unknown, c: typeof ctx) => AsyncIterable<unknown>)(
+          input,
+          ctx,
+        );
+        for await (const reply of replies) {
+          if (!state.exchange.headSent) sendHead(state);
+          await state.exchange.write(
+            encodeEnvelope(0, serialize(output, toMessage(output, reply), state.session.format)),
+          );
+        }
+        return undefined;
+      }
+    }
+  };
+}
+
+function headerRecord(transport: GrpcTransporter): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const key of transport.replyHeader.keys()) out[key] = transport.replyHeader.values(key);
+  return out;
+}
+
+function sendHead(state: CallState): void {
+  state.exchange.head(
+    200,
+    { ...headerRecord(state.transport), ...state.session.headHeaders() },
+    {
+      trailers: state.session.protocol === "grpc",
+    },
+  );
+}
+
+/** Writes the one reply of a unary or client-streaming call and ends it. */
+function writeSingle(state: CallState, output: DescMessage, reply: unknown): void {
+  const { exchange, session, transport } = state;
+  const bytes = serialize(output, toMessage(output, reply), session.format);
+  if (!session.enveloped) {
+    exchange.head(200, {
+      ...headerRecord(transport),
+      ...connectUnaryTrailers(transport.replyTrailer),
+      ...session.headHeaders(),
+      "content-length": bytes.byteLength,
+    });
+    exchange.end(bytes);
+    return;
+  }
+  sendHead(state);
+  void exchange.write(encodeEnvelope(0, bytes));
+  session.end(exchange, undefined, transport.replyTrailer);
+}
+
+export function serialize(
+  schema: DescMessage,
+  message: Message,
+  format: "proto" | "json",
+): Uint8Array {
+  return format === "proto"
+    ? toBinary(schema, message)
+    : new TextEncoder().encode(toJsonString(schema, message));
+}
+
+function deserialize(schema: DescMessage, data: Uint8Array, format: "proto" | "json"): Message {
+  try {
+    return format === "proto"
+      ? fromBinary(schema, data)
+      : fromJsonString(schema, new TextDecoder().decode(data), { ignoreUnknownFields: true });
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new KratosError(400, reasons.codec, `cannot decode ${format} message: ${detail}`, {
+      cause: err,
+    });
+  }
+}
+
+function envelopeData(envelope: Envelope, compression: Compression, limit: number): Uint8Array {
+  if ((envelope.flags & flagCompressed) === 0) return envelope.data;
+  if (compression === "identity") {
+    throw new KratosError(
+      400,
+      reasons.codec,
+      "compressed message without a message encoding header",
+    );
+  }
+  return decompress(compression, envelope.data, limit);
+}
+
+/** Reads the single request message of a unary or server-streaming call. */
+async function readSingle(
+  exchange: Exchange,
+  session: ProtocolSession,
+  schema: DescMessage,
+  limit: number,
+): Promise<Message> {
+  if (!session.enveloped && exchange.method === "GET") {
+    const params = new URLSearchParams(exchange.search);
+    const raw = params.get("message") ?? "";
+    const data = params.get("base64") === "1" ? base64Decode(raw) : new TextEncoder().encode(raw);
+    if (data.byteLength > limit) throw tooLarge(limit);
+    return deserialize(schema, decompress(session.compression, data, limit), session.format);
+  }
+  // An envelope adds 5 bytes to the message it carries.
+  const body = await readBody(exchange.input, session.enveloped ? limit + 5 : limit, limit);
+  if (!session.enveloped) {
+    return deserialize(schema, decompress(session.compression, body, limit), session.format);
+  }
+  const parser = new EnvelopeParser(limit);
+  const envelopes = parser.push(body);
+  if (parser.pending) throw truncated();
+  const [first] = envelopes;
+  if (first === undefined || envelopes.length !== 1) {
+    throw new KratosError(
+      400,
+      reasons.codec,
+      `expected one request message, got ${envelopes.length}`,
+    );
+  }
+  return deserialize(schema, envelopeData(first, session.compression, limit), session.format);
+}
+
+/** The request messages of a client- or bidi-streaming call, with backpressure on the input. */
+function requestStream(
+  exchange: Exchange,
+  session: ProtocolSession,
+  schema: DescMessage,
+  limit: number,
+): AsyncQueue<Message> {
+  const input = exchange.input;
+  const queue = new AsyncQueue<Message>(16, () => {
+    if (input.isPaused()) input.resume();
+  });
+  const parser = new EnvelopeParser(limit);
+  input.on("data", (chunk: Buffer) => {
+    try {
+      for (const envelope of parser.push(chunk)) {
+        const message = deserialize(
+          schema,
+          envelopeData(envelope, session.compression, limit),
+          session.format,
+        );
+        if (!queue.push(message)) input.pause();
+      }
+    } catch (err) {
+      queue.fail(err);
+      input.pause();
+    }
+  });
+  input.once("end", () => {
+    if (parser.pending) queue.fail(truncated());
+    else queue.end();
+  });
+  input.once("error", (err) => {
+    queue.fail(err);
+  });
+  return queue;
+}
+
+/** Reads a whole body, failing as soon as it passes `cap` bytes (a message over `limit`). */
+function readBody(input: Readable, cap: number, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > cap) {
+        input.off("data", onData);
+        input.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    input.on("data", onData);
+    input.once("end", () => {
+      resolve(
+        chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size),
+      );
+    });
+    input.once("error", reject);
+  });
+}

@@ -1,0 +1,208 @@
+import type {
+  IncomingHttpHeaders,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  ServerResponse,
+} from "node:http";
+import type { IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
+import type { Readable } from "node:stream";
+
+/**
+ * One request/response exchange, over an HTTP/2 stream or an HTTP/1.1 request, as the RPC
+ * protocols need it: read the body, send a head, messages and an end (with trailers on HTTP/2).
+ * The raw h2 stream API is used, not node's compat layer, which costs a lot per request.
+ */
+export interface Exchange {
+  readonly http2: boolean;
+  readonly method: string;
+  readonly path: string;
+  /** The query string without `?`. */
+  readonly search: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The request body. */
+  readonly input: Readable;
+  /** True once the head is sent. */
+  readonly headSent: boolean;
+  /** True once the peer went away or the exchange finished. */
+  readonly closed: boolean;
+  /** Sends the head; `trailers` keeps an HTTP/2 stream open for trailers at `end`. */
+  head(
+    status: number,
+    headers: OutgoingHttpHeaders,
+    options?: { trailers?: boolean; end?: boolean },
+  ): void;
+  /** Writes body bytes; resolves at once, or when the peer drained a full buffer. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Ends the body, with trailers on HTTP/2 when the head asked for them. */
+  end(chunk?: Uint8Array, trailers?: OutgoingHttpHeaders): void;
+  /** Calls `listener` when the peer goes away before the exchange ends. */
+  onAbort(listener: () => void): void;
+  /** Resets the stream / destroys the connection's request. */
+  destroy(): void;
+}
+
+/** An exchange over a server-side HTTP/2 stream. */
+export class Http2Exchange implements Exchange {
+  readonly http2 = true;
+  readonly method: string;
+  readonly path: string;
+  readonly search: string;
+  #headSent = false;
+  #finished = false;
+  #wantsTrailers = false;
+
+  readonly headers: IncomingHttpHeaders;
+
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    headers: Http2Headers,
+  ) {
+    this.headers = headers;
+    this.method = headers[":method"] ?? "GET";
+    const url = headers[":path"] ?? "/";
+    const q = url.indexOf("?");
+    this.path = q < 0 ? url : url.slice(0, q);
+    this.search = q < 0 ? "" : url.slice(q + 1);
+  }
+
+  get input(): Readable {
+    return this.stream;
+  }
+
+  get headSent(): boolean {
+    return this.#headSent;
+  }
+
+  get closed(): boolean {
+    return this.#finished || this.stream.destroyed || this.stream.closed;
+  }
+
+  head(
+    status: number,
+    headers: OutgoingHttpHeaders,
+    options: { trailers?: boolean; end?: boolean } = {},
+  ): void {
+    if (this.#headSent || this.closed) return;
+    this.#headSent = true;
+    this.#wantsTrailers = options.trailers === true && options.end !== true;
+    headers[":status"] = status;
+    if (options.end === true) {
+      this.#finished = true;
+      this.stream.respond(headers, { endStream: true });
+    } else {
+      this.stream.respond(headers, { waitForTrailers: this.#wantsTrailers });
+    }
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.stream.write(chunk)) return Promise.resolve();
+    return drain(this.stream);
+  }
+
+  end(chunk?: Uint8Array, trailers?: OutgoingHttpHeaders): void {
+    if (this.#finished || this.closed) return;
+    this.#finished = true;
+    if (this.#wantsTrailers) {
+      this.stream.once("wantTrailers", () => {
+        this.stream.sendTrailers(trailers ?? {});
+      });
+    }
+    if (chunk === undefined) this.stream.end();
+    else this.stream.end(chunk);
+  }
+
+  onAbort(listener: () => void): void {
+    this.stream.once("close", () => {
+      if (!this.#finished || this.stream.rstCode !== 0) listener();
+    });
+  }
+
+  destroy(): void {
+    this.#finished = true;
+    this.stream.close(0x8); // CANCEL
+  }
+}
+
+/** An exchange over an HTTP/1.1 request (Connect and gRPC-Web from browsers). */
+export class Http1Exchange implements Exchange {
+  readonly http2 = false;
+  readonly method: string;
+  readonly path: string;
+  readonly search: string;
+  readonly headers: IncomingHttpHeaders;
+  #finished = false;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+  ) {
+    this.method = req.method ?? "GET";
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    this.path = q < 0 ? url : url.slice(0, q);
+    this.search = q < 0 ? "" : url.slice(q + 1);
+    this.headers = req.headers;
+  }
+
+  get input(): Readable {
+    return this.req;
+  }
+
+  get headSent(): boolean {
+    return this.res.headersSent;
+  }
+
+  get closed(): boolean {
+    return this.#finished || this.res.destroyed;
+  }
+
+  head(
+    status: number,
+    headers: OutgoingHttpHeaders,
+    options: { trailers?: boolean; end?: boolean } = {},
+  ): void {
+    if (this.res.headersSent || this.closed) return;
+    this.res.writeHead(status, headers);
+    if (options.end === true) {
+      this.#finished = true;
+      this.res.end();
+    }
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.res.write(chunk)) return Promise.resolve();
+    return drain(this.res);
+  }
+
+  end(chunk?: Uint8Array): void {
+    if (this.#finished || this.closed) return;
+    this.#finished = true;
+    if (chunk === undefined) this.res.end();
+    else this.res.end(chunk);
+  }
+
+  onAbort(listener: () => void): void {
+    this.res.once("close", () => {
+      if (!this.res.writableFinished) listener();
+    });
+  }
+
+  destroy(): void {
+    this.#finished = true;
+    this.res.destroy();
+  }
+}
+
+function drain(stream: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.once("drain", done);
+    stream.once("close", done);
+  });
+}

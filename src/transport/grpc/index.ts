@@ -1,0 +1,19 @@
+/**
+ * The gRPC transport: `createGrpcServer` serves gRPC, Connect and gRPC-Web on one port, with
+ * health and reflection.
+ *
+ * @module
+ */
+export { createGrpcServer } from "./server.js";
+export type { GrpcServer, GrpcServerOptions } from "./server.js";
+export type {
+  BidiStreamingImpl,
+  ClientStreamingImpl,
+  ServerStreamingImpl,
+  ServiceImpl,
+  UnaryImpl,
+} from "./service.js";
+export { grpcTransport, GrpcTransporter } from "./transporter.js";
+export type { RpcProtocol } from "./transporter.js";
+export type { ServingStatus } from "./health.js";
+export { formatGrpcTimeout, parseGrpcTimeout } from "./timeout.js";

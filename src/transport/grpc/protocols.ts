@@ -1,0 +1,340 @@
+import {
+  codeToHttpStatus,
+  endStreamToJson,
+  errorToJsonBytes,
+} from "@connectrpc/connect/protocol-connect";
+import { trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import type { OutgoingHttpHeaders } from "node:http";
+import { toConnectError } from "../../errors/connect.js";
+import type { KratosError } from "../../errors/error.js";
+import { toGrpcStatus } from "../../errors/grpc.js";
+import type { NodeHeader } from "../header.js";
+import {
+  acceptedEncodings,
+  compressionOf,
+  encodeEnvelope,
+  flagEndStream,
+  flagTrailers,
+} from "./envelope.js";
+import type { Compression } from "./envelope.js";
+import type { Exchange } from "./exchange.js";
+import { parseGrpcTimeout } from "./timeout.js";
+import type { RpcProtocol } from "./transporter.js";
+
+/** How one call is framed on the wire, chosen from its request headers. */
+export interface ProtocolSession {
+  readonly protocol: RpcProtocol;
+  /** Message encoding. */
+  readonly format: "proto" | "json";
+  /** Whether messages travel in envelopes (everything but Connect unary). */
+  readonly enveloped: boolean;
+  /** Compression of the request messages. */
+  readonly compression: Compression;
+  /** An encoding the peer used that we do not support; the call fails with UNIMPLEMENTED. */
+  readonly unsupportedEncoding: string | undefined;
+  /** The deadline the client asked for, in ms. */
+  readonly timeoutMs: number | undefined;
+  /** Whether the protocol can carry this method kind. */
+  readonly streaming: boolean;
+  /** Content type and protocol headers of a successful response head. */
+  headHeaders(): OutgoingHttpHeaders;
+  /** Ends a call whose head is sent: success when `error` is undefined. */
+  end(exchange: Exchange, error: KratosError | undefined, trailers: NodeHeader): void;
+  /** Fails a call whose head is not sent yet. */
+  fail(
+    exchange: Exchange,
+    error: KratosError,
+    headers: OutgoingHttpHeaders,
+    trailers: NodeHeader,
+  ): void;
+}
+
+/** Why a request cannot be served by any protocol: an HTTP status and a message. */
+export class UnsupportedRequest extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const grpcType = /^application\/grpc(?:\+(proto|json))?\s*(?:;|$)/i;
+const grpcWebType = /^application\/grpc-web(-text)?(?:\+(proto|json))?\s*(?:;|$)/i;
+const connectStreamType = /^application\/connect\+(proto|json)\s*(?:;|$)/i;
+const connectUnaryType = /^application\/(proto|json)\s*(?:;|$)/i;
+
+/** Detects the protocol of a request; throws UnsupportedRequest when none fits. */
+export function detectProtocol(exchange: Exchange): ProtocolSession {
+  const contentType = exchange.headers["content-type"] ?? "";
+  let m = grpcType.exec(contentType);
+  if (m !== null) {
+    if (!exchange.http2) throw new UnsupportedRequest(505, "gRPC needs HTTP/2");
+    return new GrpcSession(
+      m[1] === "json" ? "json" : "proto",
+      compressionFrom(header(exchange, "grpc-encoding")),
+      parseGrpcTimeout(header(exchange, "grpc-timeout")),
+    );
+  }
+  m = grpcWebType.exec(contentType);
+  if (m !== null) {
+    if (m[1] !== undefined)
+      throw new UnsupportedRequest(415, "grpc-web-text is not supported; use binary gRPC-Web");
+    return new GrpcWebSession(
+      m[2] === "json" ? "json" : "proto",
+      compressionFrom(header(exchange, "grpc-encoding")),
+      parseGrpcTimeout(header(exchange, "grpc-timeout")),
+    );
+  }
+  m = connectStreamType.exec(contentType);
+  if (m !== null) {
+    return new ConnectSession(
+      true,
+      m[1] === "json" ? "json" : "proto",
+      compressionFrom(header(exchange, "connect-content-encoding")),
+      connectTimeout(exchange),
+    );
+  }
+  if (exchange.method === "GET") {
+    const params = new URLSearchParams(exchange.search);
+    if (params.has("message")) {
+      const encoding = params.get("encoding");
+      if (encoding !== "json" && encoding !== "proto") {
+        throw new UnsupportedRequest(
+          415,
+          `unsupported encoding "${encoding ?? ""}" in a Connect GET`,
+        );
+      }
+      return new ConnectSession(
+        false,
+        encoding,
+        compressionFrom(params.get("compression") ?? undefined),
+        connectTimeout(exchange),
+      );
+    }
+  }
+  m = connectUnaryType.exec(contentType);
+  if (m !== null && exchange.method === "POST") {
+    return new ConnectSession(
+      false,
+      m[1] === "json" ? "json" : "proto",
+      compressionFrom(header(exchange, "content-encoding")),
+      connectTimeout(exchange),
+    );
+  }
+  throw new UnsupportedRequest(415, `unsupported content type "${contentType}"`);
+}
+
+function header(exchange: Exchange, name: string): string | undefined {
+  const v = exchange.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The compression a header names: supported, or the unsupported name. */
+function compressionFrom(name: string | undefined): {
+  compression: Compression;
+  unsupported: string | undefined;
+} {
+  const c = compressionOf(name);
+  return c === undefined
+    ? { compression: "identity", unsupported: name }
+    : { compression: c, unsupported: undefined };
+}
+
+function connectTimeout(exchange: Exchange): number | undefined {
+  const v = header(exchange, "connect-timeout-ms");
+  if (v === undefined || !/^\d{1,10}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/** `grpc-message` is percent-encoded: UTF-8 bytes outside 0x20..0x7e, and "%" itself. */
+export function encodeGrpcMessage(message: string): string {
+  let out = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+function trailerRecord(trailers: NodeHeader): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const key of trailers.keys()) out[key] = trailers.values(key);
+  return out;
+}
+
+/** gRPC status headers of an error (or OK). */
+function grpcStatusHeaders(error: KratosError | undefined): OutgoingHttpHeaders {
+  if (error === undefined) return { "grpc-status": "0" };
+  const status = toGrpcStatus(error);
+  return {
+    "grpc-status": String(status.code),
+    "grpc-message": encodeGrpcMessage(status.message),
+    "grpc-status-details-bin": Buffer.from(status.details).toString("base64").replace(/=+$/, ""),
+  };
+}
+
+class GrpcSession implements ProtocolSession {
+  readonly protocol = "grpc" as const;
+  readonly enveloped = true;
+  readonly streaming = true;
+  readonly compression: Compression;
+  readonly unsupportedEncoding: string | undefined;
+  constructor(
+    readonly format: "proto" | "json",
+    encoding: { compression: Compression; unsupported: string | undefined },
+    readonly timeoutMs: number | undefined,
+  ) {
+    this.compression = encoding.compression;
+    this.unsupportedEncoding = encoding.unsupported;
+  }
+
+  headHeaders(): OutgoingHttpHeaders {
+    return {
+      "content-type": this.format === "json" ? "application/grpc+json" : "application/grpc+proto",
+      "grpc-accept-encoding": acceptedEncodings,
+    };
+  }
+
+  end(exchange: Exchange, error: KratosError | undefined, trailers: NodeHeader): void {
+    exchange.end(undefined, { ...trailerRecord(trailers), ...grpcStatusHeaders(error) });
+  }
+
+  fail(
+    exchange: Exchange,
+    error: KratosError,
+    headers: OutgoingHttpHeaders,
+    trailers: NodeHeader,
+  ): void {
+    // Trailers-only: the status travels in the one header block.
+    exchange.head(
+      200,
+      {
+        ...headers,
+        ...trailerRecord(trailers),
+        ...this.headHeaders(),
+        ...grpcStatusHeaders(error),
+      },
+      { end: true },
+    );
+  }
+}
+
+class GrpcWebSession implements ProtocolSession {
+  readonly protocol = "grpc-web" as const;
+  readonly enveloped = true;
+  readonly streaming = true;
+  readonly compression: Compression;
+  readonly unsupportedEncoding: string | undefined;
+  constructor(
+    readonly format: "proto" | "json",
+    encoding: { compression: Compression; unsupported: string | undefined },
+    readonly timeoutMs: number | undefined,
+  ) {
+    this.compression = encoding.compression;
+    this.unsupportedEncoding = encoding.unsupported;
+  }
+
+  headHeaders(): OutgoingHttpHeaders {
+    return {
+      "content-type":
+        this.format === "json" ? "application/grpc-web+json" : "application/grpc-web+proto",
+      "grpc-accept-encoding": acceptedEncodings,
+    };
+  }
+
+  end(exchange: Exchange, error: KratosError | undefined, trailers: NodeHeader): void {
+    const block = new Headers();
+    for (const [k, v] of Object.entries({
+      ...trailerRecord(trailers),
+      ...grpcStatusHeaders(error),
+    })) {
+      for (const item of Array.isArray(v) ? v : [String(v)]) block.append(k, item);
+    }
+    exchange.end(encodeEnvelope(flagTrailers, trailerSerialize(block)));
+  }
+
+  fail(
+    exchange: Exchange,
+    error: KratosError,
+    headers: OutgoingHttpHeaders,
+    trailers: NodeHeader,
+  ): void {
+    exchange.head(200, { ...headers, ...this.headHeaders() });
+    this.end(exchange, error, trailers);
+  }
+}
+
+class ConnectSession implements ProtocolSession {
+  readonly protocol = "connect" as const;
+  readonly compression: Compression;
+  readonly unsupportedEncoding: string | undefined;
+  constructor(
+    readonly streaming: boolean,
+    readonly format: "proto" | "json",
+    encoding: { compression: Compression; unsupported: string | undefined },
+    readonly timeoutMs: number | undefined,
+  ) {
+    this.compression = encoding.compression;
+    this.unsupportedEncoding = encoding.unsupported;
+  }
+
+  get enveloped(): boolean {
+    return this.streaming;
+  }
+
+  headHeaders(): OutgoingHttpHeaders {
+    const type = this.streaming
+      ? `application/connect+${this.format}`
+      : `application/${this.format}`;
+    return { "content-type": type };
+  }
+
+  end(exchange: Exchange, error: KratosError | undefined, trailers: NodeHeader): void {
+    if (!this.streaming) {
+      // Unary Connect writes its whole reply at once (see call.ts); only errors come here.
+      exchange.end();
+      return;
+    }
+    const metadata = new Headers();
+    for (const key of trailers.keys())
+      for (const v of trailers.values(key)) metadata.append(key, v);
+    const json = endStreamToJson(
+      metadata,
+      error === undefined ? undefined : toConnectError(error),
+      undefined,
+    );
+    exchange.end(encodeEnvelope(flagEndStream, new TextEncoder().encode(JSON.stringify(json))));
+  }
+
+  fail(
+    exchange: Exchange,
+    error: KratosError,
+    headers: OutgoingHttpHeaders,
+    trailers: NodeHeader,
+  ): void {
+    if (this.streaming) {
+      exchange.head(200, { ...headers, ...this.headHeaders() });
+      this.end(exchange, error, trailers);
+      return;
+    }
+    const connectError = toConnectError(error);
+    const body = errorToJsonBytes(connectError, undefined);
+    exchange.head(codeToHttpStatus(connectError.code), {
+      ...headers,
+      ...connectUnaryTrailers(trailers),
+      "content-type": "application/json",
+      "content-length": body.byteLength,
+    });
+    exchange.end(body);
+  }
+}
+
+/** Connect unary carries trailers as `trailer-` prefixed headers. */
+export function connectUnaryTrailers(trailers: NodeHeader): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const key of trailers.keys()) out[`trailer-${key}`] = trailers.values(key);
+  return out;
+}
