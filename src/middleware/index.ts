@@ -7,3 +7,5 @@ export { chain } from "./middleware.js";
 export type { Handler, Middleware } from "./middleware.js";
 export { selector } from "./selector.js";
 export type { SelectorOptions } from "./selector.js";
+export { metadata } from "./metadata.js";
+export type { MetadataClientOptions, MetadataServerOptions } from "./metadata.js";

@@ -5,6 +5,8 @@
  * @module
  */
 export { createGrpcServer } from "./server.js";
+export { createGrpcClient } from "./client.js";
+export type { GrpcClient, GrpcClientOptions } from "./client.js";
 export type { GrpcServer, GrpcServerOptions } from "./server.js";
 export type {
   BidiStreamingImpl,

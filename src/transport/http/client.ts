@@ -10,14 +10,16 @@ import http from "node:http";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import https from "node:https";
 import { CancellableContext } from "../../context.js";
-import type { Context } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
 import { fromHttpResponse } from "../../errors/http.js";
 import { reasons } from "../../errors/reasons.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
+import type { CallOptions } from "../call-options.js";
 import { NodeHeader } from "../header.js";
+import { resolverFor, RoundRobin } from "../resolver.js";
+import type { Resolver } from "../resolver.js";
 import { setClientTransport } from "../transport.js";
 import type { Kind, Transporter } from "../transport.js";
 import { encodeMessage, toMessage } from "./codec.js";
@@ -31,30 +33,6 @@ export type ClientRoute<
   I extends DescMessage = DescMessage,
   O extends DescMessage = DescMessage,
 > = Omit<HttpRoute<I, O>, "handler">;
-
-/** Per-call options of a client method. */
-export interface CallOptions {
-  /**
-   * The context of the caller (a server handler's `ctx`): its deadline and cancellation carry
-   * over, and middleware can read its values (metadata propagation).
-   */
-  context?: Context;
-  /** Deadline of this call in ms, overriding the client's `timeout`. */
-  timeoutMs?: number;
-  /** Cancels the call. */
-  signal?: AbortSignal;
-  /** Extra request headers. */
-  headers?: Record<string, string>;
-}
-
-/**
- * Finds the nodes of a `discovery:///name` endpoint. The registry issue provides one backed by
- * etcd; `resolve` waits for the first resolution instead of failing (Kratos #3374).
- */
-export interface Resolver {
-  resolve(signal: AbortSignal): Promise<readonly URL[]>;
-  close?(): void;
-}
 
 /** Options of {@link createHttpClient}. */
 export interface HttpClientOptions {
@@ -107,43 +85,6 @@ class HttpClientTransporter implements Transporter {
   ) {}
 }
 
-class StaticResolver implements Resolver {
-  constructor(readonly nodes: readonly URL[]) {}
-  resolve(): Promise<readonly URL[]> {
-    return Promise.resolve(this.nodes);
-  }
-}
-
-/** Parses an endpoint into a resolver; throws with the endpoint named when it is unusable. */
-function resolverFor(endpoint: string, resolver: Resolver | undefined): Resolver {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new Error(`http client: bad endpoint "${endpoint}"`);
-  }
-  switch (url.protocol) {
-    case "http:":
-    case "https:":
-      return new StaticResolver([new URL(url.origin)]);
-    case "direct:": {
-      const hosts = url.pathname
-        .replace(/^\/+/, "")
-        .split(",")
-        .filter((h) => h !== "");
-      if (hosts.length === 0) throw new Error(`http client: no hosts in "${endpoint}"`);
-      return new StaticResolver(hosts.map((h) => new URL(`http://${h}`)));
-    }
-    case "discovery:":
-      if (resolver === undefined) {
-        throw new Error(`http client: "${endpoint}" needs a resolver (a registry discovery)`);
-      }
-      return resolver;
-    default:
-      throw new Error(`http client: unsupported scheme in "${endpoint}"`);
-  }
-}
-
 class KratosHttpClient implements HttpClient {
   readonly #options: HttpClientOptions;
   readonly #resolver: Resolver;
@@ -152,11 +93,17 @@ class KratosHttpClient implements HttpClient {
   readonly #tlsAgent: https.Agent;
   readonly #middleware: Middleware;
   readonly #routes = new WeakMap<object, CompiledRoute>();
-  #next = 0;
+  readonly #balancer = new RoundRobin();
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
-    this.#resolver = resolverFor(options.endpoint, options.resolver);
+    try {
+      this.#resolver = resolverFor(options.endpoint, "http", ["http", "https"], options.resolver);
+    } catch (err) {
+      throw new Error(`http client: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    }
     this.#codec =
       options.codec === "proto"
         ? { name: "proto", contentType: "application/x-protobuf" }
@@ -221,7 +168,7 @@ class KratosHttpClient implements HttpClient {
     if (nodes.length === 0) {
       throw new KratosError(503, "NODE_NOT_FOUND", `no node for ${this.#options.endpoint}`);
     }
-    const node = nodes[this.#next++ % nodes.length];
+    const node = this.#balancer.pick(nodes);
     if (node === undefined) throw new KratosError(503, "NODE_NOT_FOUND", "no node");
     return node;
   }

@@ -12,13 +12,8 @@ export type {
   RawHandlerOptions,
 } from "./server.js";
 export { createHttpClient } from "./client.js";
-export type {
-  CallOptions,
-  ClientRoute,
-  HttpClient,
-  HttpClientOptions,
-  Resolver,
-} from "./client.js";
+export type { CallOptions } from "../call-options.js";
+export type { ClientRoute, HttpClient, HttpClientOptions } from "./client.js";
 export { compileRoute, RouteError } from "./route.js";
 export type { HttpRoute } from "./route.js";
 export { httpTransport, HttpTransporter, setResponseStatus } from "./transporter.js";

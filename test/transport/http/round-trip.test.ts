@@ -350,11 +350,11 @@ describe("HTTP client", () => {
   it("rejects endpoints it cannot use, naming them", () => {
     assert.throws(
       () => createHttpClient({ endpoint: "discovery:///greeter" }),
-      /"discovery:\/\/\/greeter" needs a resolver/,
+      /endpoint "discovery:\/\/\/greeter" needs a resolver/,
     );
     assert.throws(
       () => createHttpClient({ endpoint: "ftp://x" }),
-      /unsupported scheme in "ftp:\/\/x"/,
+      /unsupported scheme in endpoint "ftp:\/\/x"/,
     );
     assert.throws(() => createHttpClient({ endpoint: "::" }), /bad endpoint/);
   });

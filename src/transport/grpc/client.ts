@@ -1,0 +1,246 @@
+import { create } from "@bufbuild/protobuf";
+import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import type { Client, Transport } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import { CancellableContext } from "../../context.js";
+import { KratosError } from "../../errors/error.js";
+import { fromError } from "../../errors/from-error.js";
+import { chain } from "../../middleware/middleware.js";
+import type { Handler, Middleware } from "../../middleware/middleware.js";
+import type { CallOptions } from "../call-options.js";
+import { NodeHeader } from "../header.js";
+import { resolverFor, RoundRobin } from "../resolver.js";
+import type { Resolver } from "../resolver.js";
+import { setClientTransport } from "../transport.js";
+import type { Kind, Transporter } from "../transport.js";
+
+/** Options of {@link createGrpcClient}. */
+export interface GrpcClientOptions {
+  /**
+   * `grpc://host:port` (or a bare `host:port`), `direct:///h1:p1,h2:p2` (round robin) or
+   * `discovery:///name` (with `resolver`).
+   */
+  endpoint: string;
+  /** Wire protocol: `grpc` (default, HTTP/2), `connect` (HTTP/2) or `grpc-web` (HTTP/1.1). */
+  protocol?: "grpc" | "connect" | "grpc-web";
+  /** Deadline of each call in ms, sent as grpc-timeout. Default 0: none (Go Kratos: 2 s). */
+  timeout?: number;
+  /** Client middleware, outermost first. Streaming calls run it when the stream opens. */
+  middleware?: Middleware[];
+  /** Headers (metadata) sent with every call. */
+  headers?: Record<string, string>;
+  /** Resolves `discovery:///` endpoints. */
+  resolver?: Resolver;
+}
+
+type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I; output: infer O }
+  ? I extends DescMethod["input"]
+    ? O extends DescMethod["output"]
+      ? (req: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
+      : never
+    : never
+  : M extends { methodKind: "server_streaming"; input: infer I; output: infer O }
+    ? I extends DescMethod["input"]
+      ? O extends DescMethod["output"]
+        ? (req: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+        : never
+      : never
+    : M extends { methodKind: "client_streaming"; input: infer I; output: infer O }
+      ? I extends DescMethod["input"]
+        ? O extends DescMethod["output"]
+          ? (
+              reqs: AsyncIterable<MessageInitShape<I>>,
+              options?: CallOptions,
+            ) => Promise<MessageShape<O>>
+          : never
+        : never
+      : M extends { methodKind: "bidi_streaming"; input: infer I; output: infer O }
+        ? I extends DescMethod["input"]
+          ? O extends DescMethod["output"]
+            ? (
+                reqs: AsyncIterable<MessageInitShape<I>>,
+                options?: CallOptions,
+              ) => AsyncIterable<MessageShape<O>>
+            : never
+          : never
+        : never;
+
+/** A typed client of a service from protoc-gen-es: one method per RPC, plus `close`. */
+export type GrpcClient<S extends DescService> = {
+  [K in keyof S["method"]]: ClientMethod<S["method"][K]>;
+} & {
+  /** Closes the connections of the client. */
+  close(): void;
+};
+
+class ClientTransporter implements Transporter {
+  readonly kind: Kind = "grpc";
+  readonly requestHeader = new NodeHeader({});
+  readonly replyHeader = new NodeHeader({});
+  endpoint = "";
+  constructor(readonly operation: string) {}
+}
+
+interface Node {
+  client: Client<DescService>;
+  sessions?: Http2SessionManager;
+}
+
+/**
+ * Creates a client of `service`: the same typed errors as the server sends (code, reason,
+ * metadata), client middleware, deadlines sent as grpc-timeout and inherited from the caller's
+ * context, metadata, and `direct:///` endpoints balanced round robin over pooled connections.
+ */
+export function createGrpcClient<S extends DescService>(
+  service: S,
+  options: GrpcClientOptions,
+): GrpcClient<S> {
+  let resolver: Resolver;
+  try {
+    resolver = resolverFor(options.endpoint, "grpc", ["grpc", "http", "https"], options.resolver);
+  } catch (err) {
+    throw new Error(`grpc client: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
+  const nodes = new Map<string, Node>();
+  const balancer = new RoundRobin();
+  const middleware = chain(...(options.middleware ?? []));
+
+  const nodeFor = (url: URL): Node => {
+    const baseUrl = `${url.protocol === "https:" ? "https" : "http"}://${url.host}`;
+    let node = nodes.get(baseUrl);
+    if (node !== undefined) return node;
+    let transport: Transport;
+    let sessions: Http2SessionManager | undefined;
+    if (options.protocol === "grpc-web") {
+      transport = createGrpcWebTransport({ baseUrl, httpVersion: "1.1" });
+    } else {
+      sessions = new Http2SessionManager(baseUrl);
+      transport =
+        options.protocol === "connect"
+          ? createConnectTransport({ baseUrl, httpVersion: "2", sessionManager: sessions })
+          : createGrpcTransport({ baseUrl, sessionManager: sessions });
+    }
+    node = {
+      client: createClient(service, transport),
+      ...(sessions === undefined ? {} : { sessions }),
+    };
+    nodes.set(baseUrl, node);
+    return node;
+  };
+
+  /** A call's context and client transport, with the caller's deadline, signal and headers. */
+  const startCall = (method: DescMethod, callOptions: CallOptions) => {
+    const timeout = callOptions.timeoutMs ?? options.timeout ?? 0;
+    const ctx = new CancellableContext({
+      parent: callOptions.context,
+      timeoutMs: timeout > 0 ? timeout : undefined,
+      signal: callOptions.signal,
+    });
+    const transport = new ClientTransporter(`/${service.typeName}/${method.name}`);
+    for (const [k, v] of Object.entries({ ...options.headers, ...callOptions.headers })) {
+      transport.requestHeader.set(k, v);
+    }
+    setClientTransport(ctx, transport);
+    // The innermost handler: pick a node and make the call with what middleware left in ctx.
+    const send: Handler = async (c, req) => {
+      const url = balancer.pick(await resolver.resolve(c.signal));
+      if (url === undefined)
+        throw new KratosError(503, "NODE_NOT_FOUND", `no node for ${options.endpoint}`);
+      transport.endpoint = `grpc://${url.host}`;
+      return callNode(nodeFor(url), method, req, connectOptions(ctx, transport));
+    };
+    return { ctx, run: (req: unknown) => middleware(send)(ctx, req) };
+  };
+
+  const methods: Record<string, unknown> = {};
+  for (const method of service.methods) {
+    const input = method.input;
+    const request = (req: unknown): unknown =>
+      method.methodKind === "unary" || method.methodKind === "server_streaming"
+        ? create(input, req as never)
+        : mapStream(req as AsyncIterable<object>, (r) => create(input, r as never));
+    if (method.methodKind === "unary" || method.methodKind === "client_streaming") {
+      methods[method.localName] = async (req: unknown, callOptions: CallOptions = {}) => {
+        const { ctx, run } = startCall(method, callOptions);
+        try {
+          return await run(request(req));
+        } catch (err) {
+          throw clientError(err, ctx);
+        } finally {
+          ctx.dispose();
+        }
+      };
+    } else {
+      methods[method.localName] = async function* stream(
+        req: unknown,
+        callOptions: CallOptions = {},
+      ) {
+        const { ctx, run } = startCall(method, callOptions);
+        try {
+          const replies = (await run(request(req))) as AsyncIterable<unknown>;
+          for await (const reply of replies) yield reply;
+        } catch (err) {
+          throw clientError(err, ctx);
+        } finally {
+          ctx.dispose();
+        }
+      };
+    }
+  }
+  methods.close = () => {
+    for (const node of nodes.values()) node.sessions?.abort();
+    nodes.clear();
+    resolver.close?.();
+  };
+  return methods as GrpcClient<S>;
+}
+
+/** connect's call options from our context: signal, remaining deadline, headers, reply headers. */
+function connectOptions(ctx: CancellableContext, transport: ClientTransporter): object {
+  const headers: [string, string][] = [];
+  for (const key of transport.requestHeader.keys()) {
+    for (const v of transport.requestHeader.values(key)) headers.push([key, v]);
+  }
+  return {
+    signal: ctx.signal,
+    ...(ctx.deadline === undefined ? {} : { timeoutMs: Math.max(1, ctx.deadline - Date.now()) }),
+    headers,
+    onHeader: (h: Headers) => {
+      h.forEach((v, k) => {
+        transport.replyHeader.add(k, v);
+      });
+    },
+  };
+}
+
+function callNode(node: Node, method: DescMethod, req: unknown, options: object): Promise<unknown> {
+  const fn = (node.client as Record<string, (r: unknown, o: object) => unknown>)[method.localName];
+  if (fn === undefined) return Promise.reject(new Error(`no client method ${method.localName}`));
+  const result = fn(req, options);
+  // Streaming replies are returned as they are; the caller iterates them.
+  return result instanceof Promise ? result : Promise.resolve(result);
+}
+
+async function* mapStream<T, U>(source: AsyncIterable<T>, f: (t: T) => U): AsyncIterable<U> {
+  for await (const item of source) yield f(item);
+}
+
+/** The typed error of a failed call (ConnectErrors carry the server's ErrorInfo). */
+function clientError(err: unknown, ctx: CancellableContext): KratosError {
+  if (err instanceof KratosError) return err;
+  const converted = fromError(err);
+  // A local abort before any status arrived: report why the context ended.
+  if (ctx.aborted && converted.code === 499 && converted.reason === "") {
+    const reason: unknown = ctx.signal.reason;
+    return fromError(reason).withCause(err);
+  }
+  return converted;
+}

@@ -1,0 +1,63 @@
+/**
+ * Finds the nodes of an endpoint. `discovery:///name` endpoints get one from a registry (the
+ * registry issue); `resolve` waits for the first resolution instead of failing (Kratos #3374).
+ */
+export interface Resolver {
+  resolve(signal: AbortSignal): Promise<readonly URL[]>;
+  close?(): void;
+}
+
+class StaticResolver implements Resolver {
+  constructor(readonly nodes: readonly URL[]) {}
+  resolve(): Promise<readonly URL[]> {
+    return Promise.resolve(this.nodes);
+  }
+}
+
+/**
+ * The resolver of an endpoint: `scheme://host:port` (one node), `direct:///h1:p1,h2:p2` (a fixed
+ * list, as `scheme://` nodes) or `discovery:///name` (the given resolver). A bare `host:port`
+ * means `scheme://host:port`. Throws with the endpoint named when it cannot be used.
+ */
+export function resolverFor(
+  endpoint: string,
+  scheme: string,
+  schemes: readonly string[],
+  resolver?: Resolver,
+): Resolver {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `${scheme}://${endpoint}`);
+  } catch {
+    throw new Error(`bad endpoint "${endpoint}"`);
+  }
+  const protocol = url.protocol.slice(0, -1);
+  if (schemes.includes(protocol)) {
+    if (url.host === "") throw new Error(`no host in endpoint "${endpoint}"`);
+    return new StaticResolver([new URL(`${protocol}://${url.host}`)]);
+  }
+  if (protocol === "direct") {
+    const hosts = url.pathname
+      .replace(/^\/+/, "")
+      .split(",")
+      .filter((h) => h !== "");
+    if (hosts.length === 0) throw new Error(`no hosts in endpoint "${endpoint}"`);
+    return new StaticResolver(hosts.map((h) => new URL(`${scheme}://${h}`)));
+  }
+  if (protocol === "discovery") {
+    if (resolver === undefined) {
+      throw new Error(`endpoint "${endpoint}" needs a resolver (a registry discovery)`);
+    }
+    return resolver;
+  }
+  throw new Error(`unsupported scheme in endpoint "${endpoint}"`);
+}
+
+/** Picks nodes round robin; the seam where selectors (p2c, wrr) plug in later. */
+export class RoundRobin {
+  #next = 0;
+  pick(nodes: readonly URL[]): URL | undefined {
+    if (nodes.length === 0) return undefined;
+    return nodes[this.#next++ % nodes.length];
+  }
+}
