@@ -74,6 +74,11 @@ export interface ContextInit {
   timeoutMs?: number | undefined;
   /** An extra signal whose abort aborts this context. */
   signal?: AbortSignal | undefined;
+  /**
+   * Called once, when someone first reads `signal`: a transport hooks the peer's disconnect
+   * there, so calls whose handlers never look at the signal pay for no listener.
+   */
+  onSignal?: ((ctx: CancellableContext) => void) | undefined;
 }
 
 /**
@@ -86,6 +91,7 @@ export class CancellableContext implements Context {
   readonly values: ContextValues;
   readonly #parent: Context | undefined;
   readonly #extra: AbortSignal | undefined;
+  #onSignal: ((ctx: CancellableContext) => void) | undefined;
   #controller: AbortController | undefined;
   #reason: unknown;
   #aborted = false;
@@ -97,6 +103,7 @@ export class CancellableContext implements Context {
     const parent = init.parent;
     this.#parent = parent;
     this.#extra = init.signal;
+    this.#onSignal = init.onSignal;
     this.values = createContextValues(parent?.values);
     const own = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
     const inherited = parent?.deadline;
@@ -108,8 +115,11 @@ export class CancellableContext implements Context {
     if (this.#controller !== undefined) return this.#controller.signal;
     const controller = new AbortController();
     this.#controller = controller;
+    const onSignal = this.#onSignal;
+    this.#onSignal = undefined;
+    onSignal?.(this);
     if (this.#aborted) {
-      controller.abort(this.#reason);
+      if (!controller.signal.aborted) controller.abort(this.#reason);
       return controller.signal;
     }
     const onAbort = (reason: unknown) => {

@@ -42,8 +42,6 @@ export interface CallEnvironment {
   readonly timeoutMs: number | undefined;
   /** The method's handler wrapped in the middleware selected for its operation. */
   handlerFor(method: RegisteredMethod, inner: (m: RegisteredMethod) => Handler): Handler;
-  track(ctx: CancellableContext): void;
-  untrack(ctx: CancellableContext): void;
 }
 
 // The request could not be read: the innermost handler rethrows it, so the middleware chain
@@ -66,11 +64,15 @@ export async function runCall(
   method: RegisteredMethod,
   env: CallEnvironment,
 ): Promise<void> {
-  const timeouts = [session.timeoutMs, env.timeoutMs].filter(
-    (t): t is number => t !== undefined && t > 0,
-  );
   const ctx = new CancellableContext({
-    timeoutMs: timeouts.length > 0 ? Math.min(...timeouts) : undefined,
+    timeoutMs: earliest(session.timeoutMs, env.timeoutMs),
+    // A handler that reads ctx.signal learns when the client cancels or the server is forced
+    // to stop (both close the stream); the others pay for no listener.
+    onSignal: (c) => {
+      exchange.onAbort(() => {
+        c.abort(new DOMException("the client cancelled the call", "AbortError"));
+      });
+    },
   });
   const transport = new GrpcTransporter(
     env.endpointText,
@@ -79,10 +81,6 @@ export async function runCall(
     exchange.headers,
   );
   setServerTransport(ctx, transport);
-  env.track(ctx);
-  exchange.onAbort(() => {
-    ctx.abort(new DOMException("the client cancelled the call", "AbortError"));
-  });
   const kind = method.desc.methodKind;
   const state: CallState = { exchange, session, transport, requests: undefined };
   ctx.values.set(callKey, state);
@@ -118,17 +116,28 @@ export async function runCall(
       writeSingle(state, method.desc.output, reply);
     } else {
       if (!exchange.headSent) sendHead(state);
-      session.end(exchange, undefined, transport.replyTrailer);
+      session.end(exchange, undefined, transport.replyTrailerIfSet);
     }
   } catch (err) {
     const error = fromError(err);
     if (exchange.closed) return;
-    if (exchange.headSent) session.end(exchange, error, transport.replyTrailer);
-    else session.fail(exchange, error, headerRecord(transport), transport.replyTrailer);
+    try {
+      if (exchange.headSent) session.end(exchange, error, transport.replyTrailerIfSet);
+      else session.fail(exchange, error, headerRecord({}, transport), transport.replyTrailerIfSet);
+    } catch {
+      // The error could not even be written: reset the stream rather than leave the peer hanging.
+      exchange.destroy();
+    }
   } finally {
-    env.untrack(ctx);
     ctx.dispose();
   }
+}
+
+/** The smaller of two optional timeouts (0 and undefined mean none). */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  const x = a !== undefined && a > 0 ? a : undefined;
+  const y = b !== undefined && b > 0 ? b : undefined;
+  return x === undefined ? y : y === undefined ? x : Math.min(x, y);
 }
 
 /** The innermost handler of a method: the implementation, adapted to the method kind. */
@@ -167,20 +176,17 @@ function innerHandler(method: RegisteredMethod): Handler {
   };
 }
 
-function headerRecord(transport: GrpcTransporter): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const key of transport.replyHeader.keys()) out[key] = transport.replyHeader.values(key);
+/** Copies the reply headers a handler set into `out`. */
+function headerRecord(out: OutgoingHttpHeaders, transport: GrpcTransporter): OutgoingHttpHeaders {
+  const reply = transport.replyHeaderIfSet;
+  if (reply !== undefined) for (const key of reply.keys()) out[key] = reply.values(key);
   return out;
 }
 
 function sendHead(state: CallState): void {
-  state.exchange.head(
-    200,
-    { ...headerRecord(state.transport), ...state.session.headHeaders() },
-    {
-      trailers: state.session.protocol === "grpc",
-    },
-  );
+  state.exchange.head(200, headerRecord(state.session.headHeaders(), state.transport), {
+    trailers: state.session.protocol === "grpc",
+  });
 }
 
 /** Writes the one reply of a unary or client-streaming call and ends it. */
@@ -188,18 +194,14 @@ function writeSingle(state: CallState, output: DescMessage, reply: unknown): voi
   const { exchange, session, transport } = state;
   const bytes = serialize(output, toMessage(output, reply), session.format);
   if (!session.enveloped) {
-    exchange.head(200, {
-      ...headerRecord(transport),
-      ...connectUnaryTrailers(transport.replyTrailer),
-      ...session.headHeaders(),
-      "content-length": bytes.byteLength,
-    });
+    const headers = headerRecord(session.headHeaders(), transport);
+    headers["content-length"] = bytes.byteLength;
+    exchange.head(200, connectUnaryTrailers(headers, transport.replyTrailerIfSet));
     exchange.end(bytes);
     return;
   }
   sendHead(state);
-  void exchange.write(encodeEnvelope(0, bytes));
-  session.end(exchange, undefined, transport.replyTrailer);
+  session.end(exchange, undefined, transport.replyTrailerIfSet, encodeEnvelope(0, bytes));
 }
 
 export function serialize(

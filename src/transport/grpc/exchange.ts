@@ -35,7 +35,10 @@ export interface Exchange {
   write(chunk: Uint8Array): Promise<void>;
   /** Ends the body, with trailers on HTTP/2 when the head asked for them. */
   end(chunk?: Uint8Array, trailers?: OutgoingHttpHeaders): void;
-  /** Calls `listener` when the peer goes away before the exchange ends. */
+  /**
+   * Calls `listener` when the peer goes away before the exchange ends; at once when that
+   * already happened.
+   */
   onAbort(listener: () => void): void;
   /** Resets the stream / destroys the connection's request. */
   destroy(): void;
@@ -113,9 +116,11 @@ export class Http2Exchange implements Exchange {
   }
 
   onAbort(listener: () => void): void {
-    this.stream.once("close", () => {
+    const check = () => {
       if (!this.#finished || this.stream.rstCode !== 0) listener();
-    });
+    };
+    if (this.stream.closed || this.stream.destroyed) check();
+    else this.stream.once("close", check);
   }
 
   destroy(): void {
@@ -184,9 +189,11 @@ export class Http1Exchange implements Exchange {
   }
 
   onAbort(listener: () => void): void {
-    this.res.once("close", () => {
+    const check = () => {
       if (!this.res.writableFinished) listener();
-    });
+    };
+    if (this.res.destroyed) check();
+    else this.res.once("close", check);
   }
 
   destroy(): void {

@@ -38,14 +38,22 @@ export interface ProtocolSession {
   readonly streaming: boolean;
   /** Content type and protocol headers of a successful response head. */
   headHeaders(): OutgoingHttpHeaders;
-  /** Ends a call whose head is sent: success when `error` is undefined. */
-  end(exchange: Exchange, error: KratosError | undefined, trailers: NodeHeader): void;
+  /**
+   * Ends a call whose head is sent: success when `error` is undefined. `last` is a final
+   * message frame to send with the end (one write instead of two).
+   */
+  end(
+    exchange: Exchange,
+    error: KratosError | undefined,
+    trailers: NodeHeader | undefined,
+    last?: Uint8Array,
+  ): void;
   /** Fails a call whose head is not sent yet. */
   fail(
     exchange: Exchange,
     error: KratosError,
     headers: OutgoingHttpHeaders,
-    trailers: NodeHeader,
+    trailers: NodeHeader | undefined,
   ): void;
 }
 
@@ -67,6 +75,17 @@ const connectUnaryType = /^application\/(proto|json)\s*(?:;|$)/i;
 /** Detects the protocol of a request; throws UnsupportedRequest when none fits. */
 export function detectProtocol(exchange: Exchange): ProtocolSession {
   const contentType = exchange.headers["content-type"] ?? "";
+  // The common case first, without a regular expression.
+  if (
+    (contentType === "application/grpc" || contentType === "application/grpc+proto") &&
+    exchange.http2
+  ) {
+    return new GrpcSession(
+      "proto",
+      compressionFrom(header(exchange, "grpc-encoding")),
+      parseGrpcTimeout(header(exchange, "grpc-timeout")),
+    );
+  }
   let m = grpcType.exec(contentType);
   if (m !== null) {
     if (!exchange.http2) throw new UnsupportedRequest(505, "gRPC needs HTTP/2");
@@ -159,21 +178,31 @@ export function encodeGrpcMessage(message: string): string {
   return out;
 }
 
-function trailerRecord(trailers: NodeHeader): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const key of trailers.keys()) out[key] = trailers.values(key);
+/** Copies trailer metadata into `out` (nothing to do for the usual call without any). */
+function addTrailers(
+  out: OutgoingHttpHeaders,
+  trailers: NodeHeader | undefined,
+): OutgoingHttpHeaders {
+  if (trailers !== undefined) for (const key of trailers.keys()) out[key] = trailers.values(key);
   return out;
 }
 
 /** gRPC status headers of an error (or OK). */
-function grpcStatusHeaders(error: KratosError | undefined): OutgoingHttpHeaders {
-  if (error === undefined) return { "grpc-status": "0" };
+function grpcStatusHeaders(
+  error: KratosError | undefined,
+  out: OutgoingHttpHeaders = {},
+): OutgoingHttpHeaders {
+  if (error === undefined) {
+    out["grpc-status"] = "0";
+    return out;
+  }
   const status = toGrpcStatus(error);
-  return {
-    "grpc-status": String(status.code),
-    "grpc-message": encodeGrpcMessage(status.message),
-    "grpc-status-details-bin": Buffer.from(status.details).toString("base64").replace(/=+$/, ""),
-  };
+  out["grpc-status"] = String(status.code);
+  out["grpc-message"] = encodeGrpcMessage(status.message);
+  out["grpc-status-details-bin"] = Buffer.from(status.details)
+    .toString("base64")
+    .replace(/=+$/, "");
+  return out;
 }
 
 class GrpcSession implements ProtocolSession {
@@ -194,31 +223,30 @@ class GrpcSession implements ProtocolSession {
   headHeaders(): OutgoingHttpHeaders {
     return {
       "content-type": this.format === "json" ? "application/grpc+json" : "application/grpc+proto",
-      "grpc-accept-encoding": acceptedEncodings,
     };
   }
 
-  end(exchange: Exchange, error: KratosError | undefined, trailers: NodeHeader): void {
-    exchange.end(undefined, { ...trailerRecord(trailers), ...grpcStatusHeaders(error) });
+  end(
+    exchange: Exchange,
+    error: KratosError | undefined,
+    trailers: NodeHeader | undefined,
+    last?: Uint8Array,
+  ): void {
+    exchange.end(last, grpcStatusHeaders(error, addTrailers({}, trailers)));
   }
 
   fail(
     exchange: Exchange,
     error: KratosError,
     headers: OutgoingHttpHeaders,
-    trailers: NodeHeader,
+    trailers: NodeHeader | undefined,
   ): void {
     // Trailers-only: the status travels in the one header block.
-    exchange.head(
-      200,
-      {
-        ...headers,
-        ...trailerRecord(trailers),
-        ...this.headHeaders(),
-        ...grpcStatusHeaders(error),
-      },
-      { end: true },
+    const all = addTrailers(
+      { ...headers, ...this.headHeaders(), "grpc-accept-encoding": acceptedEncodings },
+      trailers,
     );
+    exchange.head(200, grpcStatusHeaders(error, all), { end: true });
   }
 }
 
@@ -241,28 +269,34 @@ class GrpcWebSession implements ProtocolSession {
     return {
       "content-type":
         this.format === "json" ? "application/grpc-web+json" : "application/grpc-web+proto",
-      "grpc-accept-encoding": acceptedEncodings,
     };
   }
 
-  end(exchange: Exchange, error: KratosError | undefined, trailers: NodeHeader): void {
+  end(
+    exchange: Exchange,
+    error: KratosError | undefined,
+    trailers: NodeHeader | undefined,
+    last?: Uint8Array,
+  ): void {
     const block = new Headers();
-    for (const [k, v] of Object.entries({
-      ...trailerRecord(trailers),
-      ...grpcStatusHeaders(error),
-    })) {
+    for (const [k, v] of Object.entries(grpcStatusHeaders(error, addTrailers({}, trailers)))) {
       for (const item of Array.isArray(v) ? v : [String(v)]) block.append(k, item);
     }
-    exchange.end(encodeEnvelope(flagTrailers, trailerSerialize(block)));
+    const frame = encodeEnvelope(flagTrailers, trailerSerialize(block));
+    exchange.end(last === undefined ? frame : Buffer.concat([last, frame]));
   }
 
   fail(
     exchange: Exchange,
     error: KratosError,
     headers: OutgoingHttpHeaders,
-    trailers: NodeHeader,
+    trailers: NodeHeader | undefined,
   ): void {
-    exchange.head(200, { ...headers, ...this.headHeaders() });
+    exchange.head(200, {
+      ...headers,
+      ...this.headHeaders(),
+      "grpc-accept-encoding": acceptedEncodings,
+    });
     this.end(exchange, error, trailers);
   }
 }
@@ -292,28 +326,35 @@ class ConnectSession implements ProtocolSession {
     return { "content-type": type };
   }
 
-  end(exchange: Exchange, error: KratosError | undefined, trailers: NodeHeader): void {
+  end(
+    exchange: Exchange,
+    error: KratosError | undefined,
+    trailers: NodeHeader | undefined,
+    last?: Uint8Array,
+  ): void {
     if (!this.streaming) {
       // Unary Connect writes its whole reply at once (see call.ts); only errors come here.
-      exchange.end();
+      exchange.end(last);
       return;
     }
     const metadata = new Headers();
-    for (const key of trailers.keys())
-      for (const v of trailers.values(key)) metadata.append(key, v);
+    for (const [k, v] of Object.entries(addTrailers({}, trailers))) {
+      for (const item of Array.isArray(v) ? v : [String(v)]) metadata.append(k, item);
+    }
     const json = endStreamToJson(
       metadata,
       error === undefined ? undefined : toConnectError(error),
       undefined,
     );
-    exchange.end(encodeEnvelope(flagEndStream, new TextEncoder().encode(JSON.stringify(json))));
+    const frame = encodeEnvelope(flagEndStream, new TextEncoder().encode(JSON.stringify(json)));
+    exchange.end(last === undefined ? frame : Buffer.concat([last, frame]));
   }
 
   fail(
     exchange: Exchange,
     error: KratosError,
     headers: OutgoingHttpHeaders,
-    trailers: NodeHeader,
+    trailers: NodeHeader | undefined,
   ): void {
     if (this.streaming) {
       exchange.head(200, { ...headers, ...this.headHeaders() });
@@ -322,19 +363,23 @@ class ConnectSession implements ProtocolSession {
     }
     const connectError = toConnectError(error);
     const body = errorToJsonBytes(connectError, undefined);
-    exchange.head(codeToHttpStatus(connectError.code), {
-      ...headers,
-      ...connectUnaryTrailers(trailers),
-      "content-type": "application/json",
-      "content-length": body.byteLength,
-    });
+    exchange.head(
+      codeToHttpStatus(connectError.code),
+      connectUnaryTrailers(
+        { ...headers, "content-type": "application/json", "content-length": body.byteLength },
+        trailers,
+      ),
+    );
     exchange.end(body);
   }
 }
 
 /** Connect unary carries trailers as `trailer-` prefixed headers. */
-export function connectUnaryTrailers(trailers: NodeHeader): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const key of trailers.keys()) out[`trailer-${key}`] = trailers.values(key);
+export function connectUnaryTrailers(
+  out: OutgoingHttpHeaders,
+  trailers: NodeHeader | undefined,
+): OutgoingHttpHeaders {
+  if (trailers !== undefined)
+    for (const key of trailers.keys()) out[`trailer-${key}`] = trailers.values(key);
   return out;
 }

@@ -9,7 +9,6 @@ import type {
 } from "node:http2";
 import net from "node:net";
 import type { AddressInfo, Socket } from "node:net";
-import type { CancellableContext } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { advertisedHost, formatHostPort, parseAddr } from "../../internal/host.js";
 import { OperationMatcher } from "../../internal/matcher.js";
@@ -84,7 +83,6 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
   readonly #matcher = new OperationMatcher();
   readonly #health = new HealthRegistry();
   readonly #reflection = new ReflectionIndex();
-  readonly #contexts = new Set<CancellableContext>();
   readonly #sessions = new Set<Http2Session>();
   readonly #sockets = new Set<Socket>();
   // HTTP/1.1 connections and their calls in flight. Node's http.Server only tracks connections
@@ -174,14 +172,6 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
     return entry.handler;
   }
 
-  track(ctx: CancellableContext): void {
-    this.#contexts.add(ctx);
-  }
-
-  untrack(ctx: CancellableContext): void {
-    this.#contexts.delete(ctx);
-  }
-
   async start(): Promise<void> {
     if (this.#net.listening) throw new Error("grpc server already started");
     const { host, port } = parseAddr(this.#options.addr ?? defaults.addr);
@@ -216,8 +206,8 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
     });
     for (const session of this.#sessions) session.close();
     for (const [socket, active] of this.#h1Active) if (active === 0) socket.end();
+    // Destroying the connections closes every stream, which aborts the calls that listen.
     const force = () => {
-      for (const ctx of this.#contexts) ctx.abort(new DOMException("server stopped", "AbortError"));
       for (const session of this.#sessions) session.destroy();
       for (const socket of this.#sockets) socket.destroy();
     };

@@ -10,10 +10,9 @@ export type RpcProtocol = "grpc" | "grpc-web" | "connect";
 export class GrpcTransporter implements Transporter {
   readonly kind: Kind = "grpc";
   readonly requestHeader: NodeHeader;
-  /** Headers sent before the first reply message (gRPC response metadata). */
-  readonly replyHeader = new NodeHeader({});
-  /** Trailers sent after the last reply message (gRPC and gRPC-Web only). */
-  readonly replyTrailer = new NodeHeader({});
+  // Created on first use: most calls set neither.
+  #replyHeader: NodeHeader | undefined;
+  #replyTrailer: NodeHeader | undefined;
 
   constructor(
     readonly endpoint: string,
@@ -22,6 +21,26 @@ export class GrpcTransporter implements Transporter {
     requestHeaders: Record<string, string | string[] | undefined>,
   ) {
     this.requestHeader = new NodeHeader(requestHeaders);
+  }
+
+  /** Headers sent before the first reply message (gRPC response metadata). */
+  get replyHeader(): NodeHeader {
+    return (this.#replyHeader ??= new NodeHeader({}));
+  }
+
+  /** Trailers sent after the last reply message (gRPC and gRPC-Web; Connect unary as headers). */
+  get replyTrailer(): NodeHeader {
+    return (this.#replyTrailer ??= new NodeHeader({}));
+  }
+
+  /** The reply headers, or undefined when no one set any. */
+  get replyHeaderIfSet(): NodeHeader | undefined {
+    return this.#replyHeader;
+  }
+
+  /** The reply trailers, or undefined when no one set any. */
+  get replyTrailerIfSet(): NodeHeader | undefined {
+    return this.#replyTrailer;
   }
 }
 

@@ -137,7 +137,6 @@ class KratosHttpServer implements HttpServer {
   #endpoint: URL | undefined;
   #endpointText = "";
   #stopping = false;
-  readonly #contexts = new Set<CancellableContext>();
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
@@ -224,9 +223,9 @@ class KratosHttpServer implements HttpServer {
       });
     });
     this.httpServer.closeIdleConnections();
+    // Closing the connections aborts the calls that listen to their signal.
     const force = () => {
       this.httpServer.closeAllConnections();
-      for (const ctx of this.#contexts) ctx.abort(new DOMException("server stopped", "AbortError"));
     };
     if (signal?.aborted === true) force();
     signal?.addEventListener("abort", force, { once: true });
@@ -310,7 +309,12 @@ class KratosHttpServer implements HttpServer {
   }
 
   #serveRaw(entry: Entry & { kind: "raw" }, req: IncomingMessage, res: ServerResponse): void {
-    const ctx = new CancellableContext({ timeoutMs: this.#timeout() });
+    const ctx = new CancellableContext({
+      timeoutMs: this.#timeout(),
+      onSignal: (c) => {
+        abortOnClose(c, res);
+      },
+    });
     const transport = new HttpTransporter(
       this.#endpointText,
       entry.operation,
@@ -366,16 +370,15 @@ class KratosHttpServer implements HttpServer {
     vars: [string, string][],
     search: string,
   ): Promise<void> {
-    const ctx = new CancellableContext({ timeoutMs: this.#timeout() });
+    const ctx = new CancellableContext({
+      timeoutMs: this.#timeout(),
+      onSignal: (c) => {
+        abortOnClose(c, res);
+      },
+    });
     const pathTemplate = entry.kind === "rpc" ? entry.route.route.path : entry.pathTemplate;
     const transport = new HttpTransporter(this.#endpointText, entry.operation, pathTemplate, req);
     setServerTransport(ctx, transport);
-    this.#contexts.add(ctx);
-    const onClose = () => {
-      if (!res.writableFinished)
-        ctx.abort(new DOMException("client closed the request", "AbortError"));
-    };
-    res.once("close", onClose);
     let codec: Negotiated | undefined;
     try {
       const handler = this.#handlerFor(entry);
@@ -399,7 +402,6 @@ class KratosHttpServer implements HttpServer {
     } catch (err) {
       this.#writeError(req, res, fromError(err), transport);
     } finally {
-      this.#contexts.delete(ctx);
       ctx.dispose();
     }
   }
@@ -520,6 +522,19 @@ const rawKey = createContextKey<{ req: IncomingMessage; res: ServerResponse } | 
   undefined,
   "raw http handler",
 );
+
+/**
+ * Aborts a call's context when its connection closes before the reply is written (the client
+ * went away, or a forced stop). Hooked only when a handler reads `ctx.signal`.
+ */
+function abortOnClose(ctx: CancellableContext, res: ServerResponse): void {
+  const check = () => {
+    if (!res.writableFinished)
+      ctx.abort(new DOMException("client closed the request", "AbortError"));
+  };
+  if (res.destroyed) check();
+  else res.once("close", check);
+}
 
 function outgoingHeaders(transport: HttpTransporter): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};

@@ -1,0 +1,10 @@
+// Peer: fastify with a schema-less route, its fastest configuration.
+import Fastify from "fastify";
+import { port, ready } from "./common.js";
+
+const app = Fastify({ logger: false });
+app.get<{ Params: { name: string } }>("/helloworld/:name", (req) => ({
+  message: `Hello ${req.params.name}`,
+}));
+const address = await app.listen({ port: port(), host: "127.0.0.1" });
+ready(Number(new URL(address).port));
