@@ -217,7 +217,13 @@ async function main(): Promise<void> {
     `${scenarios.length} scenarios x ${rounds} rounds x ${duration} s (server on core 0, load on core 1)\n`,
   );
   for (let round = 1; round <= rounds; round++) {
-    for (const s of scenarios) {
+    // Rotate the order within each group every round, so no server always runs first or last.
+    const order = (["http", "grpc", "connect"] as const).flatMap((group) => {
+      const members = scenarios.filter((x) => x.group === group);
+      const shift = (round - 1) % Math.max(1, members.length);
+      return [...members.slice(shift), ...members.slice(0, shift)];
+    });
+    for (const s of order) {
       const { child, port } = await startServer(s.server);
       try {
         await check(s.group, port);

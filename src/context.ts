@@ -26,27 +26,59 @@ export interface ContextValues {
 }
 
 class Values implements ContextValues {
-  // Created on the first `set`: most requests carry only what the transport puts in.
-  #own: Map<symbol, unknown> | undefined;
+  // Most calls carry one or two values (the transport, maybe metadata): two inline slots
+  // avoid allocating a Map per request; more values spill into one.
+  #k0: symbol | undefined;
+  #v0: unknown;
+  #k1: symbol | undefined;
+  #v1: unknown;
+  #more: Map<symbol, unknown> | undefined;
 
   constructor(readonly parent: ContextValues | undefined) {}
 
   get<T>(key: ContextKey<T>): T {
-    if (this.#own?.has(key.id) === true) return this.#own.get(key.id) as T;
+    const id = key.id;
+    if (this.#k0 === id) return this.#v0 as T;
+    if (this.#k1 === id) return this.#v1 as T;
+    if (this.#more?.has(id) === true) return this.#more.get(id) as T;
     return this.parent === undefined ? key.defaultValue : this.parent.get(key);
   }
 
   set<T>(key: ContextKey<T>, value: T): this {
-    (this.#own ??= new Map()).set(key.id, value);
+    const id = key.id;
+    if (this.#k0 === id || this.#k0 === undefined) {
+      this.#k0 = id;
+      this.#v0 = value;
+    } else if (this.#k1 === id || this.#k1 === undefined) {
+      this.#k1 = id;
+      this.#v1 = value;
+    } else {
+      (this.#more ??= new Map()).set(id, value);
+    }
     return this;
   }
 
   has(key: ContextKey<unknown>): boolean {
-    return this.#own?.has(key.id) === true || this.parent?.has(key) === true;
+    const id = key.id;
+    return (
+      this.#k0 === id ||
+      this.#k1 === id ||
+      this.#more?.has(id) === true ||
+      this.parent?.has(key) === true
+    );
   }
 
   delete(key: ContextKey<unknown>): this {
-    this.#own?.delete(key.id);
+    const id = key.id;
+    if (this.#k0 === id) {
+      this.#k0 = undefined;
+      this.#v0 = undefined;
+    } else if (this.#k1 === id) {
+      this.#k1 = undefined;
+      this.#v1 = undefined;
+    } else {
+      this.#more?.delete(id);
+    }
     return this;
   }
 }

@@ -6,6 +6,8 @@
  * @module
  */
 export { KratosError } from "./error.js";
+export { reasons } from "./reasons.js";
+export type { FrameworkReason } from "./reasons.js";
 export type { ErrorMetadata, ErrorStatus, KratosErrorOptions } from "./error.js";
 export { code, fromError, is, reason, unknownCode, unknownReason } from "./from-error.js";
 export {

@@ -11,8 +11,8 @@ export const reasons = {
   methodNotAllowed: "METHOD_NOT_ALLOWED",
   /** 413: the request body is larger than the server's limit. */
   payloadTooLarge: "PAYLOAD_TOO_LARGE",
-  /** 503: the server is stopping and takes no new calls. */
-  shuttingDown: "SHUTTING_DOWN",
+  /** 503: a client found no node to call (Go Kratos's selector reason). */
+  nodeNotFound: "NODE_NOT_FOUND",
 } as const;
 
 /** One of the framework's reasons. */

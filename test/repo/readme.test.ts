@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { reasons } from "kratos-ts/errors";
 import { repoRoot, run } from "../helpers/repo.js";
 
 /** The README's runnable examples: fenced blocks whose info string is `ts run`. */
@@ -30,5 +31,14 @@ describe("README examples", () => {
         rmSync(file, { force: true });
       }
     });
+  });
+});
+
+describe("README error reason catalog", () => {
+  it("lists every reason kratos-ts raises", () => {
+    const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+    for (const reason of Object.values(reasons)) {
+      assert.match(readme, new RegExp(`\\| \`${reason}\` +\\|`), `README lists ${reason}`);
+    }
   });
 });

@@ -11,6 +11,7 @@ import {
 import { CancellableContext } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
+import { reasons } from "../../errors/reasons.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
 import type { CallOptions } from "../call-options.js";
@@ -153,7 +154,7 @@ export function createGrpcClient<S extends DescService>(
     const send: Handler = async (c, req) => {
       const url = balancer.pick(await resolver.resolve(c.signal));
       if (url === undefined)
-        throw new KratosError(503, "NODE_NOT_FOUND", `no node for ${options.endpoint}`);
+        throw new KratosError(503, reasons.nodeNotFound, `no node for ${options.endpoint}`);
       transport.endpoint = `grpc://${url.host}`;
       return callNode(nodeFor(url), method, req, connectOptions(ctx, transport));
     };

@@ -166,10 +166,10 @@ class KratosHttpClient implements HttpClient {
   async #pick(signal: AbortSignal): Promise<URL> {
     const nodes = await this.#resolver.resolve(signal);
     if (nodes.length === 0) {
-      throw new KratosError(503, "NODE_NOT_FOUND", `no node for ${this.#options.endpoint}`);
+      throw new KratosError(503, reasons.nodeNotFound, `no node for ${this.#options.endpoint}`);
     }
     const node = this.#balancer.pick(nodes);
-    if (node === undefined) throw new KratosError(503, "NODE_NOT_FOUND", "no node");
+    if (node === undefined) throw new KratosError(503, reasons.nodeNotFound, "no node");
     return node;
   }
 

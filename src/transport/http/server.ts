@@ -20,7 +20,7 @@ import { setServerTransport } from "../transport.js";
 import type { Server } from "../transport.js";
 import { bindPairs, bindStrings } from "./binding.js";
 import { decodeBody, encodeMessage, requestCodec, responseCodec, toMessage } from "./codec.js";
-import type { Negotiated } from "./codec.js";
+import type { CodecName, Negotiated } from "./codec.js";
 import { parsePathTemplate } from "./path-template.js";
 import { compileRoute } from "./route.js";
 import type { CompiledRoute, HttpRoute } from "./route.js";
@@ -390,9 +390,17 @@ class KratosHttpServer implements HttpServer {
       const route = entry.route;
       let input: Message | undefined;
       try {
-        const decoded = await this.#decode(route, req, vars, search);
-        input = decoded.message;
-        codec = responseCodec(req.headers.accept, decoded.codec);
+        let requestCodecName: CodecName = "json";
+        if (route.wholeBody || route.bodyField !== undefined) {
+          const decoded = await this.#decodeBody(route, req);
+          input = decoded.message;
+          requestCodecName = decoded.codec;
+        } else {
+          // No body: decoding is synchronous, no promise on the common GET path.
+          input = create(route.route.input);
+        }
+        bindUrl(route, input, vars, search);
+        codec = responseCodec(req.headers.accept, requestCodecName);
       } catch (err) {
         ctx.values.set(decodeErrorKey, fromError(err));
       }
@@ -406,42 +414,30 @@ class KratosHttpServer implements HttpServer {
     }
   }
 
-  async #decode(
+  /** Reads and decodes the body of a route that has one (`body: "*"` or `body: "field"`). */
+  async #decodeBody(
     route: CompiledRoute,
     req: IncomingMessage,
-    vars: [string, string][],
-    search: string,
-  ): Promise<{ message: Message; codec: "json" | "proto" | "form" }> {
+  ): Promise<{ message: Message; codec: CodecName }> {
     const input = route.route.input;
-    let message: Message;
-    let codec: "json" | "proto" | "form" = "json";
-    if (route.wholeBody || route.bodyField !== undefined) {
-      const contentType = req.headers["content-type"];
-      const body = await readBody(req, this.#maxBody);
-      if (route.rawBody) {
-        const httpBody = create(HttpBodySchema, { contentType: contentType ?? "", data: body });
-        message = route.wholeBody ? httpBody : create(input);
-        if (!route.wholeBody) setField(message, route.bodyField, httpBody);
-      } else {
-        codec = requestCodec(contentType);
-        if (route.wholeBody) {
-          message = codec === "form" ? create(input) : decodeBody(input, codec, body);
-          if (codec === "form") bindForm(input, message, body);
-        } else {
-          message = create(input);
-          decodeBodyField(route, message, codec, body);
-        }
-      }
-    } else {
-      message = create(input);
+    const contentType = req.headers["content-type"];
+    const body = await readBody(req, this.#maxBody);
+    if (route.rawBody) {
+      const httpBody = create(HttpBodySchema, { contentType: contentType ?? "", data: body });
+      if (route.wholeBody) return { message: httpBody, codec: "json" };
+      const message = create(input);
+      setField(message, route.bodyField, httpBody);
+      return { message, codec: "json" };
     }
-    for (const [path, value] of vars) {
-      const fields = route.pathFields.get(path);
-      if (fields !== undefined) bindStrings(message, fields, [value], "path parameter", path);
+    const codec = requestCodec(contentType);
+    if (route.wholeBody) {
+      if (codec !== "form") return { message: decodeBody(input, codec, body), codec };
+      const message = create(input);
+      bindForm(input, message, body);
+      return { message, codec };
     }
-    if (!route.wholeBody && search !== "") {
-      bindPairs(input, message, new URLSearchParams(search), route.bound, "query parameter");
-    }
+    const message = create(input);
+    decodeBodyField(route, message, codec, body);
     return { message, codec };
   }
 
@@ -538,12 +534,34 @@ function abortOnClose(ctx: CancellableContext, res: ServerResponse): void {
 
 function outgoingHeaders(transport: HttpTransporter): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
-  const raw = transport.replyHeader.raw;
+  const raw = transport.replyHeaderIfSet?.raw;
   for (const key in raw) {
     const value = raw[key];
     if (value !== undefined) headers[key] = value;
   }
   return headers;
+}
+
+/** Binds path variables, then the query (the path wins; `body: "*"` takes no query). */
+function bindUrl(
+  route: CompiledRoute,
+  message: Message,
+  vars: [string, string][],
+  search: string,
+): void {
+  for (const [path, value] of vars) {
+    const fields = route.pathFields.get(path);
+    if (fields !== undefined) bindStrings(message, fields, [value], "path parameter", path);
+  }
+  if (!route.wholeBody && search !== "") {
+    bindPairs(
+      route.route.input,
+      message,
+      new URLSearchParams(search),
+      route.bound,
+      "query parameter",
+    );
+  }
 }
 
 function bindForm(desc: DescMessage, message: Message, body: Buffer): void {

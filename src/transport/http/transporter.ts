@@ -8,7 +8,8 @@ import type { Kind, Transporter } from "../transport.js";
 export class HttpTransporter implements Transporter {
   readonly kind: Kind = "http";
   readonly requestHeader: NodeHeader;
-  readonly replyHeader = new NodeHeader({});
+  // Created on first use: most handlers set no reply header.
+  #replyHeader: NodeHeader | undefined;
   /** The success status of the reply; handlers may set 201, 202, 204... (default 200). */
   status = 200;
 
@@ -20,6 +21,16 @@ export class HttpTransporter implements Transporter {
     readonly request: IncomingMessage,
   ) {
     this.requestHeader = new NodeHeader(request.headers);
+  }
+
+  /** Headers of the reply. */
+  get replyHeader(): NodeHeader {
+    return (this.#replyHeader ??= new NodeHeader({}));
+  }
+
+  /** The reply headers, or undefined when no one set any. */
+  get replyHeaderIfSet(): NodeHeader | undefined {
+    return this.#replyHeader;
   }
 
   /** The request method. */
