@@ -205,8 +205,8 @@ function grpcStatusHeaders(
   return out;
 }
 
-class GrpcSession implements ProtocolSession {
-  readonly protocol = "grpc" as const;
+/** What the gRPC and gRPC-Web sessions share: envelopes, every method kind, grpc-* headers. */
+abstract class EnvelopedSession {
   readonly enveloped = true;
   readonly streaming = true;
   readonly compression: Compression;
@@ -219,6 +219,10 @@ class GrpcSession implements ProtocolSession {
     this.compression = encoding.compression;
     this.unsupportedEncoding = encoding.unsupported;
   }
+}
+
+class GrpcSession extends EnvelopedSession implements ProtocolSession {
+  readonly protocol = "grpc" as const;
 
   headHeaders(): OutgoingHttpHeaders {
     return {
@@ -250,20 +254,8 @@ class GrpcSession implements ProtocolSession {
   }
 }
 
-class GrpcWebSession implements ProtocolSession {
+class GrpcWebSession extends EnvelopedSession implements ProtocolSession {
   readonly protocol = "grpc-web" as const;
-  readonly enveloped = true;
-  readonly streaming = true;
-  readonly compression: Compression;
-  readonly unsupportedEncoding: string | undefined;
-  constructor(
-    readonly format: "proto" | "json",
-    encoding: { compression: Compression; unsupported: string | undefined },
-    readonly timeoutMs: number | undefined,
-  ) {
-    this.compression = encoding.compression;
-    this.unsupportedEncoding = encoding.unsupported;
-  }
 
   headHeaders(): OutgoingHttpHeaders {
     return {

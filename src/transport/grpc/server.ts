@@ -8,9 +8,9 @@ import type {
   ServerHttp2Stream,
 } from "node:http2";
 import net from "node:net";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { KratosError } from "../../errors/error.js";
-import { advertisedHost, formatHostPort, parseAddr } from "../../internal/host.js";
+import { endpointOf, listen } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
@@ -174,21 +174,8 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
 
   async start(): Promise<void> {
     if (this.#net.listening) throw new Error("grpc server already started");
-    const { host, port } = parseAddr(this.#options.addr ?? defaults.addr);
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => {
-        reject(err);
-      };
-      this.#net.once("error", onError);
-      this.#net.listen(port, host, () => {
-        this.#net.off("error", onError);
-        resolve();
-      });
-    });
-    const address = this.#net.address() as AddressInfo;
-    this.#endpoint = new URL(
-      `grpc://${formatHostPort(advertisedHost(address.address), address.port)}`,
-    );
+    const address = await listen(this.#net, this.#options.addr ?? defaults.addr);
+    this.#endpoint = endpointOf("grpc", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
     this.#stopping = false;
     this.#health.set("", "SERVING");

@@ -3,7 +3,6 @@ import type { DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/prot
 import http from "node:http";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
 import { CancellableContext, createContextKey } from "../../context.js";
 import type { Context } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
@@ -12,7 +11,7 @@ import { toHttpError, toStatusBinary } from "../../errors/http.js";
 import { reasons } from "../../errors/reasons.js";
 import { HttpBodySchema } from "../../gen/google/api/httpbody_pb.js";
 import type { HttpBody } from "../../gen/google/api/httpbody_pb.js";
-import { advertisedHost, formatHostPort, parseAddr } from "../../internal/host.js";
+import { endpointOf, listen } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
@@ -194,22 +193,8 @@ class KratosHttpServer implements HttpServer {
 
   async start(): Promise<void> {
     if (this.httpServer.listening) throw new Error("http server already started");
-    const { host, port } = parseAddr(this.#options.addr ?? defaults.addr);
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => {
-        reject(err);
-      };
-      this.httpServer.once("error", onError);
-      this.httpServer.listen(port, host, () => {
-        this.httpServer.off("error", onError);
-        resolve();
-      });
-    });
-    const address = this.httpServer.address() as AddressInfo;
-    const scheme = this.#options.tls === undefined ? "http" : "https";
-    this.#endpoint = new URL(
-      `${scheme}://${formatHostPort(advertisedHost(address.address), address.port)}`,
-    );
+    const address = await listen(this.httpServer, this.#options.addr ?? defaults.addr);
+    this.#endpoint = endpointOf(this.#options.tls === undefined ? "http" : "https", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
     this.#stopping = false;
   }
