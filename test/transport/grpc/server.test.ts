@@ -48,6 +48,9 @@ function startEcho(options: Parameters<typeof createGrpcServer>[0] = {}): GrpcSe
     async say(req, ctx) {
       const t = serverTransport(ctx);
       t?.replyHeader.set("x-reply", "r1");
+      // Binary metadata arrives base64-encoded, as gRPC sends it; echo it back as binary.
+      const bin = t?.requestHeader.get("x-trace-bin");
+      if (bin !== undefined) t?.replyHeader.set("x-echo-bin", bin);
       if (inFlight !== undefined && req.sentence === "wait") {
         inFlight.arrived();
         await inFlight.release;
@@ -156,6 +159,7 @@ describe("gRPC server with @grpc/grpc-js", () => {
   it("calls a unary method with metadata in and out", async () => {
     const md = new grpc.Metadata();
     md.set("x-md-trace", "t-42");
+    md.set("x-trace-bin", Buffer.from([0, 1, 2, 250]));
     let replyMd: grpc.Metadata | undefined;
     const res = await new Promise<{ sentence: string; headers: Record<string, string> }>(
       (resolve, reject) => {
@@ -170,7 +174,10 @@ describe("gRPC server with @grpc/grpc-js", () => {
     );
     assert.equal(res.sentence, "hello");
     assert.equal(res.headers["x-md-trace"], "t-42");
-    assert.deepEqual(replyMd?.get("x-reply"), ["r1"]);
+    assert.ok(replyMd);
+    assert.deepEqual(replyMd.get("x-reply"), ["r1"]);
+    // -bin metadata round-trips as bytes.
+    assert.deepEqual(replyMd.get("x-echo-bin"), [Buffer.from([0, 1, 2, 250])]);
   });
 
   it("decodes the typed error from grpc-status-details-bin", async () => {
