@@ -30,7 +30,6 @@ import {
   ServerReflectionAlpha,
 } from "./reflection.js";
 import type { ServiceImpl } from "./service.js";
-import { NodeHeader } from "../header.js";
 
 /** Options of {@link createGrpcServer}; every field is optional. */
 export interface GrpcServerOptions {
@@ -255,7 +254,7 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
         exchange,
         new KratosError(501, "", `method ${exchange.path} is not implemented`),
         {},
-        new NodeHeader({}),
+        undefined,
       );
       // Unread request bytes are discarded with the stream.
       exchange.input.resume();

@@ -103,9 +103,6 @@ export function decodeBody<I extends DescMessage>(
   }
 }
 
-/** A message, or the init shape a handler may return instead. */
-export type MessageOrInit<O extends DescMessage> = MessageShape<O> | Partial<MessageShape<O>>;
-
 /** Turns a handler's result into a message of `schema`. */
 export function toMessage<O extends DescMessage>(schema: O, value: unknown): MessageShape<O> {
   if (isMessage(value, schema)) return value;

@@ -387,6 +387,8 @@ class KratosHttpServer implements HttpServer {
         bindUrl(route, input, vars, search);
         codec = responseCodec(req.headers.accept, requestCodecName);
       } catch (err) {
+        // Middleware sees no half-bound request, only the error from next().
+        input = undefined;
         ctx.values.set(decodeErrorKey, fromError(err));
       }
       const reply = await handler(ctx, input);
