@@ -270,12 +270,8 @@ class GrpcWebSession extends EnvelopedSession implements ProtocolSession {
     trailers: NodeHeader | undefined,
     last?: Uint8Array,
   ): void {
-    const block = new Headers();
-    for (const [k, v] of Object.entries(grpcStatusHeaders(error, addTrailers({}, trailers)))) {
-      for (const item of Array.isArray(v) ? v : [String(v)]) block.append(k, item);
-    }
-    const frame = encodeEnvelope(flagTrailers, trailerSerialize(block));
-    exchange.end(last === undefined ? frame : Buffer.concat([last, frame]));
+    const block = webHeaders(grpcStatusHeaders(error, addTrailers({}, trailers)));
+    endWith(exchange, last, encodeEnvelope(flagTrailers, trailerSerialize(block)));
   }
 
   fail(
@@ -329,17 +325,17 @@ class ConnectSession implements ProtocolSession {
       exchange.end(last);
       return;
     }
-    const metadata = new Headers();
-    for (const [k, v] of Object.entries(addTrailers({}, trailers))) {
-      for (const item of Array.isArray(v) ? v : [String(v)]) metadata.append(k, item);
-    }
+    const metadata = webHeaders(addTrailers({}, trailers));
     const json = endStreamToJson(
       metadata,
       error === undefined ? undefined : toConnectError(error),
       undefined,
     );
-    const frame = encodeEnvelope(flagEndStream, new TextEncoder().encode(JSON.stringify(json)));
-    exchange.end(last === undefined ? frame : Buffer.concat([last, frame]));
+    endWith(
+      exchange,
+      last,
+      encodeEnvelope(flagEndStream, new TextEncoder().encode(JSON.stringify(json))),
+    );
   }
 
   fail(
@@ -374,4 +370,19 @@ export function connectUnaryTrailers(
   if (trailers !== undefined)
     for (const key of trailers.keys()) out[`trailer-${key}`] = trailers.values(key);
   return out;
+}
+
+/** Web Headers from node headers (connect's trailer and end-stream helpers take them). */
+function webHeaders(headers: OutgoingHttpHeaders): Headers {
+  const out = new Headers();
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    for (const item of Array.isArray(v) ? v : [String(v)]) out.append(k, item);
+  }
+  return out;
+}
+
+/** Ends an exchange with a closing frame, after the last message frame when there is one. */
+function endWith(exchange: Exchange, last: Uint8Array | undefined, frame: Buffer): void {
+  exchange.end(last === undefined ? frame : Buffer.concat([last, frame]));
 }
