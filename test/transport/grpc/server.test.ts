@@ -350,6 +350,60 @@ describe("gRPC server with @grpc/grpc-js", () => {
     assert.match(call.stdout, /"sentence": "via reflection"/);
   });
 
+  it("lists services through reflection with grpc-js", async () => {
+    const def = protoLoader.loadSync(
+      join(repoRoot, "third_party/grpc/reflection/v1/reflection.proto"),
+      {},
+    );
+    const pkg = grpc.loadPackageDefinition(def) as unknown as {
+      grpc: {
+        reflection: {
+          v1: {
+            ServerReflection: new (
+              t: string,
+              c: grpc.ChannelCredentials,
+            ) => grpc.Client & {
+              serverReflectionInfo(): grpc.ClientDuplexStream<
+                object,
+                {
+                  listServicesResponse?: { service: { name: string }[] };
+                  fileDescriptorResponse?: { fileDescriptorProto: Buffer[] };
+                }
+              >;
+            };
+          };
+        };
+      };
+    };
+    const reflection = new pkg.grpc.reflection.v1.ServerReflection(
+      server.endpoint().host,
+      grpc.credentials.createInsecure(),
+    );
+    try {
+      const call = reflection.serverReflectionInfo();
+      const replies: {
+        listServicesResponse?: { service: { name: string }[] };
+        fileDescriptorResponse?: { fileDescriptorProto: Buffer[] };
+      }[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        call.on("data", (r: (typeof replies)[number]) => replies.push(r));
+        call.on("end", resolve);
+        call.on("error", reject);
+      });
+      call.write({ listServices: "" });
+      call.write({ fileContainingSymbol: "echo.v1.EchoService" });
+      call.end();
+      await done;
+      const names = replies[0]?.listServicesResponse?.service.map((x) => x.name) ?? [];
+      assert.ok(names.includes("echo.v1.EchoService"), names.join(","));
+      assert.ok(names.includes("grpc.health.v1.Health"));
+      assert.ok(names.includes("grpc.reflection.v1.ServerReflection"));
+      assert.ok((replies[1]?.fileDescriptorResponse?.fileDescriptorProto.length ?? 0) >= 1);
+    } finally {
+      reflection.close();
+    }
+  });
+
   it("lets middleware see the operation and metadata", () => {
     const says = seen.filter(
       (s) => s.operation === "/echo.v1.EchoService/Say" && s.header === "t-42",
