@@ -128,7 +128,8 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
       this.#h1Active.set(socket, 0);
       socket.once("close", () => this.#h1Active.delete(socket));
     });
-    this.#net = net.createServer((socket) => {
+    // noDelay as node's own HTTP servers do: small gRPC frames must not wait for Nagle.
+    this.#net = net.createServer({ noDelay: true }, (socket) => {
       this.#accept(socket);
     });
     if (options.health !== false) this.register(Health, healthService(this.#health));
