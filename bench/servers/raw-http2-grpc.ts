@@ -1,11 +1,15 @@
 // Baseline: node:http2 serving unary gRPC SayHello with protobuf-es, no framework.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { HelloReplySchema, HelloRequestSchema } from "../../api/helloworld/v1/greeter_pb.js";
 import { port, ready } from "./common.js";
 
 const server = http2.createServer();
+// The same socket option the kratos-ts server sets, so the baseline is not slowed by Nagle.
+server.on("connection", (socket: Socket) => {
+  socket.setNoDelay(true);
+});
 server.on("stream", (stream, headers) => {
   if (headers[":path"] !== "/helloworld.v1.Greeter/SayHello") {
     stream.respond(
