@@ -509,6 +509,15 @@ describe("HTTP server", () => {
         reason: "PAYLOAD_TOO_LARGE",
       },
       {
+        // No Content-Type means JSON (as in Kratos); a body that is not JSON is a CODEC error.
+        name: "a missing content type with a body that is not JSON",
+        path: "/v1/shelves/1/books",
+        init: { method: "POST", body: new TextEncoder().encode("title=x") },
+        status: 400,
+        reason: "CODEC",
+        message: /cannot decode json body/,
+      },
+      {
         name: "an unknown route",
         path: "/nope",
         status: 404,
