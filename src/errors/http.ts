@@ -31,8 +31,11 @@ export function toStatusBinary(err: KratosError): Uint8Array {
   return toBinary(StatusSchema, toStatusMessage(err));
 }
 
-/** Content types whose error bodies are binary errors.Status rather than JSON. */
-const protoContentType = /^application\/(x-)?proto(buf)?\b/i;
+/**
+ * Content types whose error bodies are binary errors.Status rather than JSON: the protobuf
+ * media types the HTTP codec negotiates (transport/http/codec.ts).
+ */
+const protoContentType = /^application\/((x-)?proto(buf)?|vnd\.google\.protobuf)\b/i;
 
 /**
  * Reads an HTTP error response back into the error, as Go Kratos's client does: the body is an

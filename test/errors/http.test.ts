@@ -88,6 +88,17 @@ describe("fromHttpResponse", () => {
     });
   }
 
+  it("reads binary bodies for every protobuf media type the codec negotiates", () => {
+    const bytes = errors.toStatusBinary(errors.notFound("GONE", "m"));
+    for (const type of [
+      "application/x-protobuf",
+      "application/proto",
+      "application/vnd.google.protobuf",
+    ]) {
+      assert.equal(errors.fromHttpResponse(404, bytes, type)?.reason, "GONE", type);
+    }
+  });
+
   it("decodes errors.Status written by another implementation", () => {
     const bytes = toBinary(
       StatusSchema,

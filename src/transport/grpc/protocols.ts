@@ -76,34 +76,18 @@ const connectUnaryType = /^application\/(proto|json)\s*(?:;|$)/i;
 export function detectProtocol(exchange: Exchange): ProtocolSession {
   const contentType = exchange.headers["content-type"] ?? "";
   // The common case first, without a regular expression.
-  if (
-    (contentType === "application/grpc" || contentType === "application/grpc+proto") &&
-    exchange.http2
-  ) {
-    return new GrpcSession(
-      "proto",
-      compressionFrom(header(exchange, "grpc-encoding")),
-      parseGrpcTimeout(header(exchange, "grpc-timeout")),
-    );
-  }
-  let m = grpcType.exec(contentType);
-  if (m !== null) {
+  const plainGrpc = contentType === "application/grpc" || contentType === "application/grpc+proto";
+  let m = plainGrpc ? null : grpcType.exec(contentType);
+  if (plainGrpc || m !== null) {
     if (!exchange.http2) throw new UnsupportedRequest(505, "gRPC needs HTTP/2");
-    return new GrpcSession(
-      m[1] === "json" ? "json" : "proto",
-      compressionFrom(header(exchange, "grpc-encoding")),
-      parseGrpcTimeout(header(exchange, "grpc-timeout")),
-    );
+    return new GrpcSession(m?.[1] === "json" ? "json" : "proto", exchange);
   }
   m = grpcWebType.exec(contentType);
   if (m !== null) {
-    if (m[1] !== undefined)
+    if (m[1] !== undefined) {
       throw new UnsupportedRequest(415, "grpc-web-text is not supported; use binary gRPC-Web");
-    return new GrpcWebSession(
-      m[2] === "json" ? "json" : "proto",
-      compressionFrom(header(exchange, "grpc-encoding")),
-      parseGrpcTimeout(header(exchange, "grpc-timeout")),
-    );
+    }
+    return new GrpcWebSession(m[2] === "json" ? "json" : "proto", exchange);
   }
   m = connectStreamType.exec(contentType);
   if (m !== null) {
@@ -211,13 +195,15 @@ abstract class EnvelopedSession {
   readonly streaming = true;
   readonly compression: Compression;
   readonly unsupportedEncoding: string | undefined;
+  readonly timeoutMs: number | undefined;
   constructor(
     readonly format: "proto" | "json",
-    encoding: { compression: Compression; unsupported: string | undefined },
-    readonly timeoutMs: number | undefined,
+    exchange: Exchange,
   ) {
+    const encoding = compressionFrom(header(exchange, "grpc-encoding"));
     this.compression = encoding.compression;
     this.unsupportedEncoding = encoding.unsupported;
+    this.timeoutMs = parseGrpcTimeout(header(exchange, "grpc-timeout"));
   }
 }
 

@@ -222,6 +222,19 @@ export function parseEnum(desc: DescEnum, s: string): number {
   throw new Error(`"${s}" is not a value of ${desc.typeName}`);
 }
 
+/**
+ * Well-known types that travel as one URL value in their JSON form (`ts=2024-01-01T00:00:00Z`);
+ * other messages are spread into `field.sub=value` keys. The client writes exactly these.
+ */
+export const stringFormTypes: ReadonlySet<string> = new Set([
+  "google.protobuf.Timestamp",
+  "google.protobuf.Duration",
+  "google.protobuf.FieldMask",
+  "google.protobuf.Value",
+  "google.protobuf.Struct",
+  "google.protobuf.ListValue",
+]);
+
 /** A well-known type from its JSON string form (Timestamp, Duration, FieldMask, wrappers...). */
 function parseMessage(desc: DescMessage, s: string): Message {
   if (isWrapperDesc(desc)) {

@@ -22,7 +22,7 @@ import { resolverFor, RoundRobin } from "../resolver.js";
 import type { Resolver } from "../resolver.js";
 import { setClientTransport } from "../transport.js";
 import type { Kind, Transporter } from "../transport.js";
-import { encodeMessage, toMessage } from "./codec.js";
+import { codecOf, encodeMessage, toMessage } from "./codec.js";
 import type { Negotiated } from "./codec.js";
 import { buildBody, buildPathAndQuery } from "./request-builder.js";
 import { compileRoute } from "./route.js";
@@ -244,8 +244,6 @@ function readAll(res: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-const protoTypes = /^application\/(x-)?proto(buf)?\b|^application\/vnd\.google\.protobuf\b/i;
-
 /** The reply message of a response, or the typed error it carries. */
 function decodeReply(
   route: CompiledRoute,
@@ -266,7 +264,7 @@ function decodeReply(
       : toMessage(output, { [route.responseField.localName]: httpBody });
   }
   if (status === 204 || data.length === 0) return create(output);
-  const proto = protoTypes.test(contentType) || (contentType === "" && codec.name === "proto");
+  const proto = contentType === "" ? codec.name === "proto" : codecOf(contentType) === "proto";
   try {
     const field = route.responseField;
     if (field === undefined) {

@@ -45,6 +45,11 @@ function classify(media: string): "json" | "proto" | "form" | undefined {
   }
 }
 
+/** The codec a Content-Type names, or undefined when it is none of ours (never throws). */
+export function codecOf(contentType: string): CodecName | undefined {
+  return classify(mediaType(contentType));
+}
+
 /**
  * The codec of a request body by its Content-Type; a missing Content-Type means JSON, as in
  * Kratos. Throws 400 CODEC for anything else.

@@ -4,6 +4,7 @@ import { base64Encode } from "@bufbuild/protobuf/wire";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
 import { KratosError } from "../../errors/error.js";
 import { reasons } from "../../errors/reasons.js";
+import { stringFormTypes } from "./binding.js";
 import type { TemplateSegment } from "./path-template.js";
 import type { CompiledRoute } from "./route.js";
 
@@ -106,17 +107,6 @@ function encodeVariable(name: string, segments: readonly TemplateSegment[], valu
   return pieces.map(encodeURIComponent).join("/");
 }
 
-// Well-known types that travel as one query value in their JSON form; the server reads them back
-// the same way (binding.ts). Other messages are spread into `field.sub=value` keys.
-const jsonStringTypes = new Set([
-  "google.protobuf.Timestamp",
-  "google.protobuf.Duration",
-  "google.protobuf.FieldMask",
-  "google.protobuf.Value",
-  "google.protobuf.Struct",
-  "google.protobuf.ListValue",
-]);
-
 /** Appends every set field of `message` not in `skip` (proto paths) as `jsonPath=value` pairs. */
 function appendQuery(
   params: URLSearchParams,
@@ -169,7 +159,7 @@ function enumText(desc: DescEnum, n: number): string {
 }
 
 function isStringForm(desc: DescMessage): boolean {
-  return jsonStringTypes.has(desc.typeName);
+  return stringFormTypes.has(desc.typeName);
 }
 
 /** A message as one query value: its JSON form (string for Timestamp and friends). */

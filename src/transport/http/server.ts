@@ -132,6 +132,7 @@ class KratosHttpServer implements HttpServer {
   readonly #prefix: string;
   readonly #maxBody: number;
   readonly #filters: Filter[];
+  readonly #timeoutMs: number | undefined;
   #version = 0;
   #endpoint: URL | undefined;
   #endpointText = "";
@@ -142,6 +143,8 @@ class KratosHttpServer implements HttpServer {
     this.#prefix = (options.prefix ?? "").replace(/\/+$/, "");
     this.#maxBody = options.maxBodyBytes ?? defaults.maxBodyBytes;
     this.#filters = options.filters ?? [];
+    const timeout = options.timeout ?? defaults.timeout;
+    this.#timeoutMs = timeout > 0 ? timeout : undefined;
     if (options.middleware !== undefined) this.#matcher.use("/*", ...options.middleware);
     const serverOptions: http.ServerOptions = {
       headersTimeout: options.headersTimeout ?? defaults.headersTimeout,
@@ -294,19 +297,7 @@ class KratosHttpServer implements HttpServer {
   }
 
   #serveRaw(entry: Entry & { kind: "raw" }, req: IncomingMessage, res: ServerResponse): void {
-    const ctx = new CancellableContext({
-      timeoutMs: this.#timeout(),
-      onSignal: (c) => {
-        abortOnClose(c, res);
-      },
-    });
-    const transport = new HttpTransporter(
-      this.#endpointText,
-      entry.operation,
-      entry.pathTemplate,
-      req,
-    );
-    setServerTransport(ctx, transport);
+    const { ctx, transport } = this.#startCall(entry.operation, entry.pathTemplate, req, res);
     const fail = (err: unknown) => {
       this.#writeError(req, res, fromError(err), transport);
     };
@@ -323,9 +314,22 @@ class KratosHttpServer implements HttpServer {
     }
   }
 
-  #timeout(): number | undefined {
-    const t = this.#options.timeout ?? defaults.timeout;
-    return t > 0 ? t : undefined;
+  /** The context and transport of one call; the context aborts when the client goes away. */
+  #startCall(
+    operation: string,
+    pathTemplate: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): { ctx: CancellableContext; transport: HttpTransporter } {
+    const ctx = new CancellableContext({
+      timeoutMs: this.#timeoutMs,
+      onSignal: (c) => {
+        abortOnClose(c, res);
+      },
+    });
+    const transport = new HttpTransporter(this.#endpointText, operation, pathTemplate, req);
+    setServerTransport(ctx, transport);
+    return { ctx, transport };
   }
 
   /** The route's handler wrapped in the middleware selected for its operation (cached). */
@@ -355,15 +359,8 @@ class KratosHttpServer implements HttpServer {
     vars: [string, string][],
     search: string,
   ): Promise<void> {
-    const ctx = new CancellableContext({
-      timeoutMs: this.#timeout(),
-      onSignal: (c) => {
-        abortOnClose(c, res);
-      },
-    });
     const pathTemplate = entry.kind === "rpc" ? entry.route.route.path : entry.pathTemplate;
-    const transport = new HttpTransporter(this.#endpointText, entry.operation, pathTemplate, req);
-    setServerTransport(ctx, transport);
+    const { ctx, transport } = this.#startCall(entry.operation, pathTemplate, req, res);
     let codec: Negotiated | undefined;
     try {
       const handler = this.#handlerFor(entry);
