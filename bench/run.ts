@@ -5,7 +5,9 @@
 // the machine hits every server alike, and the median of the rounds is reported. Ratios are
 // computed within one run; absolute numbers only mean something on the same machine.
 //
-// Options: --duration=<seconds> (default 10), --rounds=<n> (default 3), --only=<http|grpc|connect>
+// Options: --duration=<seconds> (default 10), --rounds=<n> (default 3), --only=<http|grpc|connect>,
+// --node-options="<flags>" (extra Node/V8 flags for every server, peers included, e.g.
+// --node-options=--max-semi-space-size=8 to bound V8's young generation)
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -22,10 +24,12 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "10" },
     rounds: { type: "string", default: "3" },
     only: { type: "string" },
+    "node-options": { type: "string", default: "" },
   },
 });
 const duration = Number(args.duration);
 const rounds = Number(args.rounds);
+const nodeOptions = args["node-options"].split(/\s+/).filter((flag) => flag !== "");
 const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "kratos-bench-"));
 
@@ -68,10 +72,14 @@ function ensureTools(): void {
 }
 
 function startServer(file: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn("taskset", ["-c", "0", process.execPath, join(serversDir, `${file}.js`)], {
-    env: { ...process.env, PORT: "0", NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    "taskset",
+    ["-c", "0", process.execPath, ...nodeOptions, join(serversDir, `${file}.js`)],
+    {
+      env: { ...process.env, PORT: "0", NODE_ENV: "production" },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -214,7 +222,9 @@ async function main(): Promise<void> {
   const results = new Map<string, number[]>();
   const rss = new Map<string, number>();
   process.stdout.write(
-    `${scenarios.length} scenarios x ${rounds} rounds x ${duration} s (server on core 0, load on core 1)\n`,
+    `${scenarios.length} scenarios x ${rounds} rounds x ${duration} s (server on core 0, load on core 1)` +
+      (nodeOptions.length > 0 ? `, servers run with ${nodeOptions.join(" ")}` : "") +
+      "\n",
   );
   for (let round = 1; round <= rounds; round++) {
     // Rotate the order within each group every round, so no server always runs first or last.
