@@ -17,3 +17,5 @@ export { clientTransport, serverTransport } from "./transport/index.js";
 export type { Header, Kind, Server, Transporter } from "./transport/index.js";
 export { createHttpServer, setResponseStatus } from "./transport/http/index.js";
 export type { HttpServer, HttpServerOptions } from "./transport/http/index.js";
+export { createLogger, discardLogger } from "./log/index.js";
+export type { LogFn, Logger, LoggerOptions, LogLevel } from "./log/index.js";

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { context, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { createLogger, discardLogger, isLogLevel } from "kratos-ts/log";
+
+/** A pino destination that keeps the lines it is given, parsed. */
+function capture(): { write(line: string): void; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) };
+}
+
+describe("createLogger", () => {
+  const contextManager = new AsyncLocalStorageContextManager();
+  before(() => context.setGlobalContextManager(contextManager.enable()));
+  after(() => context.disable());
+
+  it("writes JSON lines with level, ISO time, msg and the service identity", () => {
+    const out = capture();
+    const log = createLogger({
+      destination: out,
+      service: { id: "host-1", name: "helloworld", version: "v1.2.3" },
+    });
+    log.info({ port: 8000 }, "listening");
+    assert.equal(out.lines.length, 1);
+    const line = out.lines[0] ?? {};
+    assert.equal(line["level"], "info");
+    assert.equal(line["msg"], "listening");
+    assert.equal(line["port"], 8000);
+    assert.equal(line["service.id"], "host-1");
+    assert.equal(line["service.name"], "helloworld");
+    assert.equal(line["service.version"], "v1.2.3");
+    assert.equal(typeof line["time"], "string");
+    assert.ok(!Number.isNaN(Date.parse(String(line["time"]))), `time is ISO 8601: ${String(line["time"])}`);
+    assert.equal(line["trace.id"], undefined, "no span, no trace.id");
+  });
+
+  it("honours the level and carries child bindings", () => {
+    const out = capture();
+    const log = createLogger({ destination: out, level: "warn" }).child({ module: "data" });
+    log.info("dropped");
+    log.warn("kept");
+    log.error({ err: "boom" }, "failed");
+    assert.deepEqual(
+      out.lines.map((l) => [l["level"], l["msg"], l["module"]]),
+      [
+        ["warn", "kept", "data"],
+        ["error", "failed", "data"],
+      ],
+    );
+  });
+
+  it("adds trace.id and span.id while a span is active", () => {
+    const out = capture();
+    const log = createLogger({ destination: out });
+    const span = trace.wrapSpanContext({
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId: "b7ad6b7169203331",
+      traceFlags: 1,
+    });
+    context.with(trace.setSpan(context.active(), span), () => log.info("inside"));
+    log.info("outside");
+    assert.equal(out.lines[0]?.["trace.id"], "0af7651916cd43dd8448eb211c80319c");
+    assert.equal(out.lines[0]?.["span.id"], "b7ad6b7169203331");
+    assert.equal(out.lines[1]?.["trace.id"], undefined);
+  });
+});
+
+describe("log helpers", () => {
+  it("isLogLevel accepts pino's level names only", () => {
+    assert.ok(isLogLevel("debug"));
+    assert.ok(isLogLevel("silent"));
+    assert.ok(!isLogLevel("verbose"));
+    assert.ok(!isLogLevel(3));
+  });
+
+  it("discardLogger writes nothing and its children are discarding too", () => {
+    assert.equal(discardLogger.child({ a: 1 }), discardLogger);
+    assert.equal(discardLogger.isLevelEnabled?.("error"), false);
+  });
+});
