@@ -21,6 +21,7 @@ export interface GenerationRun {
 export const generationRuns: readonly GenerationRun[] = [
   { cwd: ".", template: "buf.gen.kit.yaml", outDirs: ["src/gen"] },
   { cwd: ".", template: "buf.gen.yaml", outDirs: ["api"] },
+  { cwd: ".", template: "buf.gen.conf.yaml", outDirs: ["internal"] },
   { cwd: "test/fixtures/errors", template: "buf.gen.yaml", outDirs: ["gen"] },
   { cwd: "test/fixtures/http", template: "buf.gen.yaml", outDirs: ["gen"] },
 ];

@@ -102,6 +102,11 @@ export interface Context {
 export interface ContextInit {
   /** Values and deadline are inherited from it, and its cancellation propagates. */
   parent?: Context | undefined;
+  /**
+   * Values to fall back on when there is no `parent`: a server's base values (the app info),
+   * inherited without the base context's cancellation.
+   */
+  values?: ContextValues | undefined;
   /** Milliseconds from now until the deadline; the earlier of this and the parent's wins. */
   timeoutMs?: number | undefined;
   /** An extra signal whose abort aborts this context. */
@@ -136,7 +141,7 @@ export class CancellableContext implements Context {
     this.#parent = parent;
     this.#extra = init.signal;
     this.#onSignal = init.onSignal;
-    this.values = createContextValues(parent?.values);
+    this.values = createContextValues(parent?.values ?? init.values);
     const own = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
     const inherited = parent?.deadline;
     this.deadline =

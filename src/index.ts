@@ -19,3 +19,13 @@ export { createHttpServer, setResponseStatus } from "./transport/http/index.js";
 export type { HttpServer, HttpServerOptions } from "./transport/http/index.js";
 export { createLogger, discardLogger } from "./log/index.js";
 export type { LogFn, Logger, LoggerOptions, LogLevel } from "./log/index.js";
+export { appInfo, createApp } from "./app.js";
+export type { App, AppHook, AppInfo, AppOptions } from "./app.js";
+export { createMemoryRegistry } from "./registry/index.js";
+export type {
+  Discovery,
+  MemoryRegistry,
+  Registrar,
+  ServiceInstance,
+  Watcher,
+} from "./registry/index.js";

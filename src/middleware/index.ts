@@ -9,3 +9,5 @@ export { selector } from "./selector.js";
 export type { SelectorOptions } from "./selector.js";
 export { metadata } from "./metadata.js";
 export type { MetadataClientOptions, MetadataServerOptions } from "./metadata.js";
+export { recovery } from "./recovery.js";
+export type { RecoveryOptions } from "./recovery.js";

@@ -9,8 +9,11 @@ export type Kind = "http" | "grpc";
 
 /** A server the app starts and stops (HTTP, gRPC, or your own). */
 export interface Server {
-  /** Binds and serves; resolves once the port is bound. */
-  start(): Promise<void>;
+  /**
+   * Binds and serves; resolves once the port is bound. The values of `ctx` (the app's context:
+   * app info) are visible from every request context the server creates.
+   */
+  start(ctx?: Context): Promise<void>;
   /**
    * Stops accepting, lets in-flight calls finish, then closes. When `signal` aborts (the app's
    * stop timeout), remaining connections are closed at once.

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file helloworld/v1/greeter.proto.
  */
 export const file_helloworld_v1_greeter: GenFile = /*@__PURE__*/
-  fileDesc("ChtoZWxsb3dvcmxkL3YxL2dyZWV0ZXIucHJvdG8SDWhlbGxvd29ybGQudjEiJwoMSGVsbG9SZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYQCIdCgpIZWxsb1JlcGx5Eg8KB21lc3NhZ2UYASABKAkiKQoSR2V0R3JlZXRpbmdSZXF1ZXN0EhMKAmlkGAEgASgDQge6SAQiAiAAImYKCEdyZWV0aW5nEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy0AEKB0dyZWV0ZXISXgoIU2F5SGVsbG8SGy5oZWxsb3dvcmxkLnYxLkhlbGxvUmVxdWVzdBoZLmhlbGxvd29ybGQudjEuSGVsbG9SZXBseSIagtPkkwIUEhIvaGVsbG93b3JsZC97bmFtZX0SZQoLR2V0R3JlZXRpbmcSIS5oZWxsb3dvcmxkLnYxLkdldEdyZWV0aW5nUmVxdWVzdBoXLmhlbGxvd29ybGQudjEuR3JlZXRpbmciGoLT5JMCFBISL3YxL2dyZWV0aW5ncy97aWR9QidaJWtyYXRvcy10cy1sYXlvdXQvYXBpL2hlbGxvd29ybGQvdjE7djFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("ChtoZWxsb3dvcmxkL3YxL2dyZWV0ZXIucHJvdG8SDWhlbGxvd29ybGQudjEiJwoMSGVsbG9SZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYQCIpCgpIZWxsb1JlcGx5Eg8KB21lc3NhZ2UYASABKAkSCgoCaWQYAiABKAMiKQoSR2V0R3JlZXRpbmdSZXF1ZXN0EhMKAmlkGAEgASgDQge6SAQiAiAAImYKCEdyZWV0aW5nEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy0AEKB0dyZWV0ZXISXgoIU2F5SGVsbG8SGy5oZWxsb3dvcmxkLnYxLkhlbGxvUmVxdWVzdBoZLmhlbGxvd29ybGQudjEuSGVsbG9SZXBseSIagtPkkwIUEhIvaGVsbG93b3JsZC97bmFtZX0SZQoLR2V0R3JlZXRpbmcSIS5oZWxsb3dvcmxkLnYxLkdldEdyZWV0aW5nUmVxdWVzdBoXLmhlbGxvd29ybGQudjEuR3JlZXRpbmciGoLT5JMCFBISL3YxL2dyZWV0aW5ncy97aWR9QidaJWtyYXRvcy10cy1sYXlvdXQvYXBpL2hlbGxvd29ybGQvdjE7djFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * The request message containing the user's name.
@@ -47,6 +47,13 @@ export type HelloReply = Message<"helloworld.v1.HelloReply"> & {
    * @generated from field: string message = 1;
    */
   message: string;
+
+  /**
+   * The stored greeting, readable again with GetGreeting.
+   *
+   * @generated from field: int64 id = 2;
+   */
+  id: bigint;
 };
 
 /**

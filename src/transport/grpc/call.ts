@@ -4,7 +4,7 @@ import { base64Decode } from "@bufbuild/protobuf/wire";
 import type { OutgoingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import { CancellableContext, createContextKey } from "../../context.js";
-import type { Context } from "../../context.js";
+import type { Context, ContextValues } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
 import { reasons } from "../../errors/reasons.js";
@@ -39,6 +39,8 @@ export interface RegisteredMethod {
 /** What the runner needs from the server. */
 export interface CallEnvironment {
   readonly endpointText: string;
+  /** The values of the context the server was started with (app info). */
+  readonly baseValues: ContextValues | undefined;
   readonly maxMessageBytes: number;
   readonly timeoutMs: number | undefined;
   /** The method's handler wrapped in the middleware selected for its operation. */
@@ -66,6 +68,7 @@ export async function runCall(
   env: CallEnvironment,
 ): Promise<void> {
   const ctx = new CancellableContext({
+    values: env.baseValues,
     timeoutMs: earliest(session.timeoutMs, env.timeoutMs),
     // A handler that reads ctx.signal learns when the client cancels or the server is forced
     // to stop (both close the stream); the others pay for no listener.

@@ -9,6 +9,7 @@ import type {
 } from "node:http2";
 import net from "node:net";
 import type { Socket } from "node:net";
+import type { Context, ContextValues } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { endpointOf, listen } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
@@ -93,6 +94,7 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
   #version = 0;
   #endpoint: URL | undefined;
   #endpointText = "";
+  #baseValues: ContextValues | undefined;
   #stopping = false;
 
   constructor(options: GrpcServerOptions) {
@@ -143,6 +145,10 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
     return this.#endpointText;
   }
 
+  get baseValues(): ContextValues | undefined {
+    return this.#baseValues;
+  }
+
   register<S extends DescService>(service: S, impl: ServiceImpl<S>): void {
     const methods = impl as Record<string, ((...args: never[]) => unknown) | undefined>;
     for (const method of service.methods) {
@@ -172,8 +178,9 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
     return entry.handler;
   }
 
-  async start(): Promise<void> {
+  async start(ctx?: Context): Promise<void> {
     if (this.#net.listening) throw new Error("grpc server already started");
+    this.#baseValues = ctx?.values;
     const address = await listen(this.#net, this.#options.addr ?? defaults.addr);
     this.#endpoint = endpointOf("grpc", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");

@@ -4,7 +4,7 @@ import http from "node:http";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import https from "node:https";
 import { CancellableContext, createContextKey } from "../../context.js";
-import type { Context } from "../../context.js";
+import type { Context, ContextValues } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
 import { toHttpError, toStatusBinary } from "../../errors/http.js";
@@ -136,6 +136,7 @@ class KratosHttpServer implements HttpServer {
   #version = 0;
   #endpoint: URL | undefined;
   #endpointText = "";
+  #baseValues: ContextValues | undefined;
   #stopping = false;
 
   constructor(options: HttpServerOptions) {
@@ -194,8 +195,9 @@ class KratosHttpServer implements HttpServer {
     }
   }
 
-  async start(): Promise<void> {
+  async start(ctx?: Context): Promise<void> {
     if (this.httpServer.listening) throw new Error("http server already started");
+    this.#baseValues = ctx?.values;
     const address = await listen(this.httpServer, this.#options.addr ?? defaults.addr);
     this.#endpoint = endpointOf(this.#options.tls === undefined ? "http" : "https", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
@@ -322,6 +324,7 @@ class KratosHttpServer implements HttpServer {
     res: ServerResponse,
   ): { ctx: CancellableContext; transport: HttpTransporter } {
     const ctx = new CancellableContext({
+      values: this.#baseValues,
       timeoutMs: this.#timeoutMs,
       onSignal: (c) => {
         abortOnClose(c, res);

@@ -1,0 +1,56 @@
+// The greeting domain: the entity, the repository the data layer implements, and the use case
+// the service layer calls. Nothing here knows about protobuf, HTTP or SQL.
+import { inject, injectable } from "inversify";
+import type { ServiceIdentifier } from "inversify";
+import type { Logger } from "kratos-ts/log";
+import { errorGreetingNotFound } from "../../api/helloworld/v1/error_reason_errors.js";
+import { LoggerToken } from "../conf/tokens.js";
+
+/** A greeting that was sent. */
+export interface Greeting {
+  id: bigint;
+  name: string;
+  message: string;
+  createTime: Date;
+}
+
+/** Stores greetings; implemented by the data layer. */
+export interface GreetingRepo {
+  /** Stores a new greeting and returns it with its id. */
+  save(greeting: Omit<Greeting, "id">): Promise<Greeting>;
+  /** The greeting with `id`, or undefined. */
+  findById(id: bigint): Promise<Greeting | undefined>;
+}
+
+/** The injection token of {@link GreetingRepo}. */
+export const GreetingRepoToken: ServiceIdentifier<GreetingRepo> = Symbol.for("biz.GreetingRepo");
+
+/** The greeter's use cases. */
+@injectable()
+export class GreeterUsecase {
+  readonly #repo: GreetingRepo;
+  readonly #log: Logger;
+
+  constructor(@inject(GreetingRepoToken) repo: GreetingRepo, @inject(LoggerToken) log: Logger) {
+    this.#repo = repo;
+    this.#log = log.child({ module: "biz/greeter" });
+  }
+
+  /** Greets `name` and keeps the greeting. */
+  async sayHello(name: string): Promise<Greeting> {
+    const greeting = await this.#repo.save({
+      name,
+      message: `Hello ${name}`,
+      createTime: new Date(),
+    });
+    this.#log.debug({ id: String(greeting.id) }, "greeting stored");
+    return greeting;
+  }
+
+  /** The greeting with `id`; the generated GREETING_NOT_FOUND error (404) when there is none. */
+  async getGreeting(id: bigint): Promise<Greeting> {
+    const greeting = await this.#repo.findById(id);
+    if (greeting === undefined) throw errorGreetingNotFound(`no greeting with id ${id}`);
+    return greeting;
+  }
+}

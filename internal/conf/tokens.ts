@@ -1,0 +1,10 @@
+// What cmd/server binds before it loads the layers: the scanned config and the logger. The layers ask for them by these tokens.
+import type { ServiceIdentifier } from "inversify";
+import type { Logger } from "kratos-ts/log";
+import type { Bootstrap } from "./conf_pb.js";
+
+/** The config as scanned at start (`Bootstrap` from conf.proto). */
+export const BootstrapToken: ServiceIdentifier<Bootstrap> = Symbol.for("conf.Bootstrap");
+
+/** The service's logger. */
+export const LoggerToken: ServiceIdentifier<Logger> = Symbol.for("log.Logger");

@@ -1,0 +1,23 @@
+import { createHttpServer } from "kratos-ts/transport/http";
+import type { HttpServer } from "kratos-ts/transport/http";
+import type { Logger } from "kratos-ts/log";
+import { registerGreeterHTTPServer } from "../../api/helloworld/v1/greeter_http.js";
+import type { Server_HTTP } from "../conf/conf_pb.js";
+import type { GreeterService } from "../service/greeter.js";
+import { durationMs, listenAddr } from "./conf.js";
+import { layoutMiddleware } from "./middleware.js";
+
+/** The HTTP/JSON server of `server.http`, serving the API's `google.api.http` routes. */
+export function newHttpServer(
+  conf: Server_HTTP | undefined,
+  greeter: GreeterService,
+  log: Logger,
+): HttpServer {
+  const server = createHttpServer({
+    addr: listenAddr("server.http", conf, "0.0.0.0:8000"),
+    timeout: durationMs(conf?.timeout),
+    middleware: layoutMiddleware(log),
+  });
+  registerGreeterHTTPServer(server, greeter);
+  return server;
+}

@@ -1,0 +1,269 @@
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import type { IncomingMessage } from "node:http";
+import { describe, it } from "node:test";
+import { appInfo, createApp } from "kratos-ts/app";
+import type { App, AppOptions } from "kratos-ts/app";
+import type { Context } from "kratos-ts/context";
+import type { Registrar, ServiceInstance } from "kratos-ts/registry";
+import { createHttpServer } from "kratos-ts/transport/http";
+import type { Server } from "kratos-ts/transport";
+
+/** A server that only records what the app asks of it (the app's ordering is pure logic). */
+function recordingServer(name: string, events: string[], fail?: Error): Server {
+  let started = false;
+  return {
+    start: () => {
+      events.push(`start ${name}`);
+      if (fail !== undefined) return Promise.reject(fail);
+      started = true;
+      return Promise.resolve();
+    },
+    stop: () => {
+      events.push(started ? `stop ${name}` : `stop ${name} (not started)`);
+      started = false;
+      return Promise.resolve();
+    },
+    endpoint: () => new URL(`${name}://10.0.0.1:${name === "http" ? 8000 : 9000}`),
+  };
+}
+
+function recordingRegistrar(events: string[]): Registrar & { instances: ServiceInstance[] } {
+  const instances: ServiceInstance[] = [];
+  return {
+    instances,
+    register: (_ctx: Context, instance: ServiceInstance) => {
+      events.push(`register ${instance.id}`);
+      instances.push(instance);
+      return Promise.resolve();
+    },
+    deregister: (_ctx: Context, instance: ServiceInstance) => {
+      events.push(`deregister ${instance.id}`);
+      return Promise.resolve();
+    },
+  };
+}
+
+function hook(events: string[], name: string) {
+  return () => {
+    events.push(name);
+  };
+}
+
+/** GETs a path; resolves with the status and body, rejects when the connection fails. */
+function get(url: URL): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res: IncomingMessage) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on("error", reject);
+    })
+      .on("error", reject)
+      .end();
+  });
+}
+
+describe("app lifecycle", () => {
+  it("runs hooks, servers and registration in order, and stops in reverse", async () => {
+    const events: string[] = [];
+    const registrar = recordingRegistrar(events);
+    const app = createApp({
+      id: "i-1",
+      name: "helloworld",
+      version: "v1",
+      metadata: { zone: "a" },
+      signals: [],
+      servers: [recordingServer("http", events), recordingServer("grpc", events)],
+      registrar,
+      beforeStart: [hook(events, "before start")],
+      afterStart: [
+        hook(events, "after start"),
+        () => {
+          void app.stop();
+        },
+      ],
+      beforeStop: [hook(events, "before stop")],
+      afterStop: [hook(events, "after stop")],
+    });
+    await app.run();
+    assert.deepEqual(events, [
+      "before start",
+      "start http",
+      "start grpc",
+      "register i-1",
+      "after start",
+      "before stop",
+      "deregister i-1",
+      "stop http",
+      "stop grpc",
+      "after stop",
+    ]);
+    assert.deepEqual(registrar.instances, [
+      {
+        id: "i-1",
+        name: "helloworld",
+        version: "v1",
+        metadata: { zone: "a" },
+        endpoints: ["http://10.0.0.1:8000", "grpc://10.0.0.1:9000"],
+      },
+    ]);
+  });
+
+  it("stops the servers that started when one fails, and rejects with the cause", async () => {
+    const events: string[] = [];
+    const cause = new Error("listen EADDRINUSE");
+    const app = createApp({
+      name: "helloworld",
+      signals: [],
+      servers: [recordingServer("http", events), recordingServer("grpc", events, cause)],
+      afterStart: [hook(events, "after start")],
+    });
+    await assert.rejects(app.run(), (err) => err === cause);
+    assert.deepEqual(events, ["start http", "start grpc", "stop http", "stop grpc (not started)"]);
+  });
+
+  it("a failing before-start hook starts nothing", async () => {
+    const events: string[] = [];
+    const app = createApp({
+      name: "helloworld",
+      signals: [],
+      servers: [recordingServer("http", events)],
+      beforeStart: [
+        () => {
+          throw new Error("no database");
+        },
+      ],
+    });
+    await assert.rejects(app.run(), /no database/);
+    assert.deepEqual(events, []);
+  });
+
+  it("a failing after-start hook deregisters and stops, then rejects", async () => {
+    const events: string[] = [];
+    const app = createApp({
+      id: "i-2",
+      name: "helloworld",
+      signals: [],
+      servers: [recordingServer("http", events)],
+      registrar: recordingRegistrar(events),
+      afterStart: [
+        () => {
+          throw new Error("warm-up failed");
+        },
+      ],
+    });
+    await assert.rejects(app.run(), /warm-up failed/);
+    assert.deepEqual(events, ["start http", "register i-2", "deregister i-2", "stop http"]);
+  });
+
+  it("stops on a signal it listens to", async () => {
+    const events: string[] = [];
+    const listenersBefore = process.listenerCount("SIGWINCH");
+    const app = createApp({
+      name: "helloworld",
+      signals: ["SIGWINCH"],
+      servers: [recordingServer("http", events)],
+      afterStart: [() => void process.kill(process.pid, "SIGWINCH")],
+    });
+    await app.run();
+    assert.deepEqual(events, ["start http", "stop http"]);
+    assert.equal(process.listenerCount("SIGWINCH"), listenersBefore, "its listener is removed");
+  });
+});
+
+describe("app with real servers", () => {
+  it("advertises the real endpoints and puts the app info in request contexts", async () => {
+    const http = createHttpServer({ addr: "127.0.0.1:0" });
+    http.handle("GET", "/whoami", (_req, res, ctx) => {
+      const info = appInfo(ctx);
+      res.end(JSON.stringify({ id: info?.id, name: info?.name, version: info?.version }));
+    });
+    const app = createApp({
+      id: "i-3",
+      name: "helloworld",
+      version: "v2",
+      signals: [],
+      servers: [http],
+      afterStart: [
+        async () => {
+          const reply = await get(new URL("/whoami", http.endpoint()));
+          assert.deepEqual(JSON.parse(reply.body), {
+            id: "i-3",
+            name: "helloworld",
+            version: "v2",
+          });
+          void app.stop();
+        },
+      ],
+    });
+    await app.run();
+    assert.deepEqual(app.endpoints, [`http://127.0.0.1:${http.endpoint().port}`]);
+  });
+
+  it("a port in use rejects run() with the cause and leaves nothing listening", async () => {
+    const first = createHttpServer({ addr: "127.0.0.1:0" });
+    await first.start();
+    const other = createHttpServer({ addr: "127.0.0.1:0" });
+    const clash = createHttpServer({ addr: `127.0.0.1:${first.endpoint().port}` });
+    const app = createApp({ name: "helloworld", signals: [], servers: [other, clash] });
+    await assert.rejects(app.run(), /EADDRINUSE/);
+    assert.equal(other.httpServer.listening, false);
+    await first.stop();
+  });
+
+  it("lets in-flight requests finish before the servers close", async () => {
+    const http = createHttpServer({ addr: "127.0.0.1:0" });
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    http.handle("GET", "/slow", async (_req, res) => {
+      entered();
+      await released;
+      res.end("done");
+    });
+    const { app, running } = await started({ name: "helloworld", signals: [], servers: [http] });
+    const reply = get(new URL("/slow", http.endpoint()));
+    await inHandler;
+    const stopped = app.stop();
+    release();
+    assert.deepEqual(await reply, { status: 200, body: "done" });
+    await stopped;
+    await running;
+  });
+
+  it("closes connections that outlive the stop timeout, and the stop returns", async () => {
+    const http = createHttpServer({ addr: "127.0.0.1:0" });
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    http.handle("GET", "/stuck", () => {
+      entered();
+      return new Promise<void>(() => undefined);
+    });
+    const { app, running } = await started({
+      name: "helloworld",
+      signals: [],
+      servers: [http],
+      stopTimeout: 50,
+    });
+    const reply = get(new URL("/stuck", http.endpoint()));
+    await inHandler;
+    await app.stop();
+    await running;
+    await assert.rejects(reply, /socket hang up|ECONNRESET/);
+  });
+});
+
+/** Runs an app and resolves once it has started (after its after-start hooks). */
+async function started(options: AppOptions): Promise<{ app: App; running: Promise<void> }> {
+  let ready!: () => void;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  const app = createApp({ ...options, afterStart: [...(options.afterStart ?? []), ready] });
+  const running = app.run();
+  await Promise.race([isReady, running]);
+  return { app, running };
+}
