@@ -5,4 +5,4 @@
  * @module
  */
 export { createLogger, discardLogger, isLogLevel } from "./logger.js";
-export type { LogFn, Logger, LoggerOptions, LogLevel } from "./logger.js";
+export type { LevelLogger, LogFn, Logger, LoggerOptions, LogLevel } from "./logger.js";

@@ -24,6 +24,12 @@ export interface Logger {
   isLevelEnabled?(level: string): boolean;
 }
 
+/** The logger {@link createLogger} returns: its level can be changed while it runs. */
+export interface LevelLogger extends Logger {
+  /** The lowest level written; assign a {@link LogLevel} to change it (config hot reload). */
+  level: string;
+}
+
 /** The levels of {@link createLogger}, least to most severe, plus `silent`. */
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
 
@@ -49,7 +55,7 @@ export function isLogLevel(value: unknown): value is LogLevel {
  * `msg`, the service identity, and `trace.id` / `span.id` whenever an OpenTelemetry span is
  * active, so a request's lines can be joined to its trace.
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): LevelLogger {
   const service = options.service ?? {};
   const base: Record<string, string> = {};
   if (service.id !== undefined) base["service.id"] = service.id;

@@ -16,7 +16,8 @@ class Memory implements MemoryRegistry {
 
   register(_ctx: Context, instance: ServiceInstance): Promise<void> {
     let byId = this.#services.get(instance.name);
-    if (byId === undefined) this.#services.set(instance.name, (byId = new Map<string, ServiceInstance>()));
+    if (byId === undefined)
+      this.#services.set(instance.name, (byId = new Map<string, ServiceInstance>()));
     byId.set(instance.id, copy(instance));
     this.#notify(instance.name);
     return Promise.resolve();

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { request } from "node:http";
 import type { IncomingMessage } from "node:http";
+import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { appInfo, createApp } from "kratos-ts/app";
 import type { App, AppOptions } from "kratos-ts/app";
 import type { Context } from "kratos-ts/context";
@@ -267,3 +270,32 @@ async function started(options: AppOptions): Promise<{ app: App; running: Promis
   await Promise.race([isReady, running]);
   return { app, running };
 }
+
+describe("app signals in a real process", () => {
+  it("exits at once on a second SIGTERM while the first stop waits for a request", async () => {
+    const service = spawn(process.execPath, [
+      fileURLToPath(new URL("../fixtures/app/stuck-app.js", import.meta.url)),
+    ]);
+    const lines = createInterface({ input: service.stdout });
+    const exited = new Promise<number | null>((resolve) => service.once("exit", resolve));
+    const waitFor = (msg: string) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const onLine = (text: string) => {
+          const line = JSON.parse(text) as Record<string, unknown>;
+          if (line["msg"] !== msg) return;
+          lines.off("line", onLine);
+          resolve(line);
+        };
+        lines.on("line", onLine);
+      });
+    const started = await waitFor("stuck started");
+    const [endpoint] = started["endpoints"] as string[];
+    const reply = get(new URL("/stuck", endpoint)).catch((err: unknown) => err);
+    await waitFor("request entered");
+    service.kill("SIGTERM");
+    await waitFor("stuck: stopping");
+    service.kill("SIGTERM");
+    assert.equal(await exited, 1);
+    assert.ok((await reply) instanceof Error, "the stuck request's connection is gone");
+  });
+});

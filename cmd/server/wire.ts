@@ -1,0 +1,33 @@
+// The wiring (what Wire generates in kratos-layout): the config and logger go in, the layers'
+// modules are loaded, and the servers come out ready for the app.
+import { Container } from "inversify";
+import type { Logger } from "kratos-ts/log";
+import type { Server } from "kratos-ts/transport";
+import { bizModule } from "../../internal/biz/module.js";
+import type { Bootstrap } from "../../internal/conf/conf_pb.js";
+import { BootstrapToken, LoggerToken } from "../../internal/conf/tokens.js";
+import { dataModule } from "../../internal/data/module.js";
+import { GrpcServerToken, HttpServerToken, serverModule } from "../../internal/server/module.js";
+import { serviceModule } from "../../internal/service/module.js";
+
+/** The wired service: its servers, and the cleanup that releases the data layer. */
+export interface Wired {
+  /** The container, for lookups beyond the servers (tests, tools). */
+  container: Container;
+  servers: Server[];
+  /** Runs the layers' deactivation (closes the database); call it after the servers stop. */
+  cleanup(): Promise<void>;
+}
+
+/** Builds the service from its config; throws one clear line when a resource cannot open. */
+export function wire(bc: Bootstrap, logger: Logger): Wired {
+  const container = new Container({ defaultScope: "Singleton" });
+  container.bind(BootstrapToken).toConstantValue(bc);
+  container.bind(LoggerToken).toConstantValue(logger);
+  container.load(dataModule, bizModule, serviceModule, serverModule);
+  return {
+    container,
+    servers: [container.get(HttpServerToken), container.get(GrpcServerToken)],
+    cleanup: () => container.unbindAllAsync(),
+  };
+}
