@@ -29,3 +29,12 @@ export type {
   ServiceInstance,
   Watcher,
 } from "./registry/index.js";
+export { ConfigError, createConfig, envSource, fileSource } from "./config/index.js";
+export type {
+  Config,
+  ConfigOptions,
+  EnvSourceOptions,
+  Source,
+  SourceData,
+  Value,
+} from "./config/index.js";

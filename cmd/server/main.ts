@@ -1,11 +1,98 @@
-// The layout service's entry point (`npm start`). The helloworld service is wired by the
-// "layout" issue (app lifecycle, config, DI); until then this says what exists and what is
-// missing, and exits cleanly.
-import { packageVersion } from "../../src/internal/package-version.js";
+// The helloworld service (`npm start`): reads -conf, builds the logger, wires the layers and
+// runs the app until SIGINT / SIGTERM.
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { createApp } from "kratos-ts/app";
+import { createConfig, envSource, fileSource } from "kratos-ts/config";
+import { createLogger, isLogLevel } from "kratos-ts/log";
+import type { LogLevel } from "kratos-ts/log";
+import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
+import { parseFlags, usage } from "./flags.js";
+import { wire } from "./wire.js";
 
-process.stdout.write(
-  `kratos-ts ${packageVersion()}: the helloworld layout service is not wired yet (app ` +
-    "lifecycle, config, logging and DI come next). What exists: the error model, the HTTP and " +
-    "gRPC transports with their clients and generators, and the api/helloworld/v1 protos. " +
-    "Run `npm test` to check them, `npm run bench` to measure them.\n",
-);
+/** The service name: the app name, the registry name, and the prefix of env overrides. */
+const name = "helloworld";
+/** Env variables `HELLOWORLD_<KEY>__<KEY>` override config keys (see README, "Config"). */
+const envPrefix = "HELLOWORLD_";
+
+async function main(args: readonly string[]): Promise<void> {
+  const flags = parseFlags(args);
+  const version = projectVersion();
+  if (flags.help || flags.version) {
+    process.stdout.write(flags.help ? `${usage}\n` : `${name} ${version}\n`);
+    return;
+  }
+  const config = createConfig({
+    sources: [fileSource(flags.conf), envSource({ prefix: envPrefix })],
+  });
+  await config.load();
+  const bc = config.scan(BootstrapSchema);
+  const level = logLevel(bc.log?.level);
+  if (level === "debug" || level === "trace") showStacks = true;
+  const id = `${hostname()}-${process.pid}`;
+  const logger = createLogger({ level, service: { id, name, version } });
+  config.watch("log.level", (value) => {
+    const next = value.exists ? value.string() : "info";
+    if (!isLogLevel(next)) {
+      logger.warn({ key: "log.level", value: next }, "config change ignored: unknown log level");
+      return;
+    }
+    logger.level = next;
+    logger.info({ key: "log.level", value: next }, "config changed");
+  });
+  const wired = wire(bc, logger);
+  const cleanup = () => wired.cleanup();
+  const app = createApp({
+    id,
+    name,
+    version,
+    logger,
+    servers: wired.servers,
+    afterStop: [cleanup, () => config.close()],
+  });
+  try {
+    await app.run();
+  } catch (err) {
+    await cleanup();
+    await config.close();
+    throw err;
+  }
+}
+
+function logLevel(value: string | undefined): LogLevel {
+  if (value === undefined || value === "") return "info";
+  if (!isLogLevel(value)) {
+    throw new Error(
+      `log.level: unknown level "${value}" (trace, debug, info, warn, error, fatal, silent)`,
+    );
+  }
+  return value;
+}
+
+/** The version of the project this service belongs to: the nearest package.json's. */
+function projectVersion(): string {
+  for (let up = new URL("./", import.meta.url); ; up = new URL("../", up)) {
+    try {
+      const json = JSON.parse(readFileSync(new URL("package.json", up), "utf8")) as {
+        version?: string;
+      };
+      return json.version ?? "";
+    } catch {
+      if (up.pathname === "/") return "";
+    }
+  }
+}
+
+// A failure to start is one line on stderr naming the file, key or address, and exit code 1;
+// the stack only with debug logging, where it helps rather than hides the line.
+let showStacks = process.env[`${envPrefix}LOG__LEVEL`] === "debug";
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${name}: ${message}\n`);
+  if (showStacks && err instanceof Error && err.stack !== undefined) {
+    process.stderr.write(`${err.stack}\n`);
+  }
+  process.exitCode = 1;
+});

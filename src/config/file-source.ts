@@ -1,0 +1,132 @@
+import { readdirSync, readFileSync, statSync, watch } from "node:fs";
+import type { FSWatcher } from "node:fs";
+import { basename, dirname, extname, join } from "node:path";
+import { parse, YAMLParseError } from "yaml";
+import { ConfigError } from "./source.js";
+import type { Source, SourceData } from "./source.js";
+import { isMap } from "./tree.js";
+
+const extensions = new Set([".yaml", ".yml", ".json"]);
+
+/**
+ * Whether a directory entry is a config file: `.yaml`, `.yml` or `.json`, and not hidden. Editor
+ * temp files (`.x.swp`, `x~`, `.#x`, `4913`, `x.yaml.tmp`) never match, so saving a file in an
+ * editor cannot break loading or hot reload.
+ */
+export function isConfigFile(name: string): boolean {
+  return !name.startsWith(".") && extensions.has(extname(name).toLowerCase());
+}
+
+/**
+ * Config from one file or every config file of a directory (not recursive, in name order, later
+ * files win). The format follows the extension: YAML for `.yaml` / `.yml`, JSON for `.json`.
+ */
+export function fileSource(path: string): Source {
+  return {
+    name: `file ${path}`,
+    load: () => Promise.resolve(loadPath(path)),
+    watch: (onChange) => watchPath(path, onChange),
+  };
+}
+
+function loadPath(path: string): SourceData[] {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (err) {
+    throw new ConfigError(reason(err), { file: path });
+  }
+  if (!isDir) return [loadFile(path)];
+  const names = readdirSync(path).filter(isConfigFile).sort();
+  if (names.length === 0) {
+    throw new ConfigError("no .yaml, .yml or .json file in this directory", { file: path });
+  }
+  return names.map((name) => loadFile(join(path, name)));
+}
+
+function loadFile(file: string): SourceData {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(reason(err), { file });
+  }
+  const value =
+    extname(file).toLowerCase() === ".json" ? parseJson(text, file) : parseYaml(text, file);
+  if (value === null || value === undefined) return { origin: file, value: {} };
+  if (!isMap(value)) throw new ConfigError("the top level must be a map of keys", { file });
+  return { origin: file, value };
+}
+
+function parseYaml(text: string, file: string): unknown {
+  try {
+    return parse(text, { prettyErrors: true });
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const at = err.linePos?.[0];
+      const where = at === undefined ? "" : ` at line ${at.line}, column ${at.col}`;
+      const what = err.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? "";
+      throw new ConfigError(`invalid YAML${where}: ${what}`, { file });
+    }
+    throw new ConfigError(`invalid YAML: ${reason(err)}`, { file });
+  }
+}
+
+function parseJson(text: string, file: string): unknown {
+  if (text.trim() === "") return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const message = reason(err);
+    const position = /position (\d+)/.exec(message);
+    if (position !== null && !message.includes("line")) {
+      const before = text.slice(0, Number(position[1]));
+      const line = before.split("\n").length;
+      return fail(`invalid JSON at line ${line}: ${message}`, file);
+    }
+    return fail(`invalid JSON: ${message}`, file);
+  }
+}
+
+function fail(message: string, file: string): never {
+  throw new ConfigError(message, { file });
+}
+
+// Watching the directory (also for a single file) sees editors that save by writing a temp
+// file and renaming it over the original, which replaces the watched inode.
+function watchPath(path: string, onChange: () => void): () => void {
+  let dir = path;
+  let only: string | undefined;
+  try {
+    if (!statSync(path).isDirectory()) {
+      dir = dirname(path);
+      only = basename(path);
+    }
+  } catch {
+    return () => undefined;
+  }
+  let watcher: FSWatcher;
+  try {
+    watcher = watch(dir, { persistent: false }, (_event, name) => {
+      const file = typeof name === "string" ? name : null;
+      if (file !== null && (only === undefined ? !isConfigFile(file) : file !== only)) return;
+      onChange();
+    });
+  } catch {
+    return () => undefined;
+  }
+  watcher.on("error", () => undefined);
+  return () => {
+    watcher.close();
+  };
+}
+
+function reason(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "no such file or directory";
+    if (code === "EACCES") return "permission denied";
+    return err.message.split("\n")[0] ?? err.message;
+  }
+  return String(err);
+}

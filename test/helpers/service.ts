@@ -1,0 +1,89 @@
+// Runs the built helloworld service (dist/cmd/server/main.js) as a child process, as `npm start`
+// does, and reads its JSON log lines to learn its ports and follow it.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { repoRoot } from "./repo.js";
+
+/** The service's entry point, compiled. */
+export const serviceMain = join(repoRoot, "dist", "cmd", "server", "main.js");
+
+/** A log line of the service. */
+export type LogLine = Record<string, unknown>;
+
+/** A service process and what it has written so far. */
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[];
+  stderr(): string;
+  /** Resolves with the first line (already written or coming) that matches. */
+  waitForLine(match: (line: LogLine) => boolean): Promise<LogLine>;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+}
+
+/** Spawns the service with `args` in `cwd` (relative paths in the config resolve there). */
+export function spawnService(
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): ServiceProcess {
+  const child = spawn(process.execPath, [serviceMain, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: LogLine[] = [];
+  const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const reader = createInterface({ input: child.stdout });
+  reader.on("line", (text) => {
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      line = { msg: text, unparsed: true };
+    }
+    lines.push(line);
+    for (const waiter of [...waiters]) {
+      if (waiter.match(line)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  return {
+    child,
+    lines,
+    exited,
+    stderr: () => stderr,
+    waitForLine(match) {
+      const seen = lines.find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, resolve });
+        void exited.then((code) => {
+          reject(new Error(`service exited (${String(code)}) before the line; stderr: ${stderr}`));
+        });
+      });
+    },
+  };
+}
+
+/** Spawns the service and waits until it has started; returns its HTTP and gRPC endpoints. */
+export async function startService(
+  args: readonly string[],
+  cwd: string,
+  env?: Record<string, string>,
+): Promise<ServiceProcess & { http: URL; grpc: URL }> {
+  const service = spawnService(args, cwd, env);
+  const started = await service.waitForLine((l) => l["msg"] === "helloworld started");
+  const endpoints = started["endpoints"] as string[];
+  const http = endpoints.find((e) => e.startsWith("http://"));
+  const grpc = endpoints.find((e) => e.startsWith("grpc://"));
+  if (http === undefined || grpc === undefined) throw new Error(`endpoints: ${endpoints.join()}`);
+  return { ...service, http: new URL(http), grpc: new URL(grpc) };
+}
