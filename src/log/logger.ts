@@ -73,15 +73,14 @@ export function createLogger(options: LoggerOptions = {}): LevelLogger {
   );
 }
 
-const noFields = {};
-
 // Reads the active span through the OpenTelemetry API: without an SDK and a context manager
-// there is never one, and this costs one lookup per line.
+// there is never one, and this costs one lookup per line. Returns a fresh object every time:
+// pino merges the line's fields into it, so a shared one would carry them to later lines.
 function traceFields(): object {
   const span = trace.getSpan(context.active());
-  if (span === undefined) return noFields;
+  if (span === undefined) return {};
   const sc = span.spanContext();
-  if (!isSpanContextValid(sc)) return noFields;
+  if (!isSpanContextValid(sc)) return {};
   return { "trace.id": sc.traceId, "span.id": sc.spanId };
 }
 

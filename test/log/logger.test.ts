@@ -47,6 +47,22 @@ describe("createLogger", () => {
     assert.equal(line["trace.id"], undefined, "no span, no trace.id");
   });
 
+  it("keeps each line's fields to that line", () => {
+    const out = capture();
+    const log = createLogger({ destination: out });
+    log.info({ driver: "sqlite" }, "first");
+    log.info({ signal: "SIGTERM" }, "second");
+    log.info("third");
+    assert.deepEqual(
+      out.lines.map((l) => [l["msg"], l["driver"], l["signal"]]),
+      [
+        ["first", "sqlite", undefined],
+        ["second", undefined, "SIGTERM"],
+        ["third", undefined, undefined],
+      ],
+    );
+  });
+
   it("honours the level and carries child bindings", () => {
     const out = capture();
     const log = createLogger({ destination: out, level: "warn" }).child({ module: "data" });
