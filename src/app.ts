@@ -109,7 +109,7 @@ class KratosApp implements App {
   #requestStop: () => void = () => undefined;
   readonly #stopRequested: Promise<void>;
   #done: Promise<void> | undefined;
-  // Aborted by the stop timeout or a second signal: the servers drop their connections.
+  // Aborted when the stop timeout passes (or a start failed): the servers drop their connections.
   readonly #force = new AbortController();
 
   constructor(options: AppOptions) {
@@ -141,7 +141,7 @@ class KratosApp implements App {
   }
 
   run(): Promise<void> {
-    if (this.#state !== "new") throw new Error("app.run() called twice");
+    if (this.#state !== "new") return Promise.reject(new Error("app.run() called twice"));
     this.#state = "running";
     this.#done = this.#lifecycle();
     return this.#done;
