@@ -13,6 +13,16 @@ export const reasons = {
   payloadTooLarge: "PAYLOAD_TOO_LARGE",
   /** 503: a client found no node to call (Go Kratos's selector reason). */
   nodeNotFound: "NODE_NOT_FOUND",
+  /** 500: a handler failed with an error that carries no status (the recovery middleware). */
+  unknown: "UNKNOWN",
+  /** 400: the request breaks its message's buf.validate rules (the validate middleware). */
+  validator: "VALIDATOR",
+  /** 429: the server sheds load (the ratelimit middleware). */
+  rateLimit: "RATELIMIT",
+  /** 503: the client's circuit breaker rejected the call (the circuitbreaker middleware). */
+  circuitBreaker: "CIRCUITBREAKER",
+  /** 401: a missing, malformed, expired or wrongly signed token (the jwt middleware). */
+  unauthorized: "UNAUTHORIZED",
 } as const;
 
 /** One of the framework's reasons. */

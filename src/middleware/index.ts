@@ -11,3 +11,7 @@ export { metadata } from "./metadata.js";
 export type { MetadataClientOptions, MetadataServerOptions } from "./metadata.js";
 export { recovery } from "./recovery.js";
 export type { RecoveryOptions } from "./recovery.js";
+export { validate } from "./validate.js";
+export type { ValidateOptions } from "./validate.js";
+export { logging } from "./logging.js";
+export type { LoggingOptions } from "./logging.js";

@@ -1,6 +1,7 @@
 import type { Context } from "../context.js";
 import { KratosError } from "../errors/error.js";
 import { fromError } from "../errors/from-error.js";
+import { reasons } from "../errors/reasons.js";
 import { discardLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
 import { serverTransport } from "../transport/transport.js";
@@ -50,5 +51,5 @@ export function recovery(options: RecoveryOptions = {}): Middleware {
 }
 
 function unknownRequest(_ctx: Context, err: unknown): KratosError {
-  return new KratosError(500, "UNKNOWN", "unknown request error", { cause: err });
+  return new KratosError(500, reasons.unknown, "unknown request error", { cause: err });
 }

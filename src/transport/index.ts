@@ -5,8 +5,10 @@
  */
 export {
   clientTransport,
+  requestSchema,
   serverTransport,
   setClientTransport,
+  setRequestSchema,
   setServerTransport,
 } from "./transport.js";
 export type { Kind, Server, Transporter } from "./transport.js";

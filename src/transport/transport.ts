@@ -1,3 +1,4 @@
+import type { DescMessage } from "@bufbuild/protobuf";
 import { createContextKey } from "../context.js";
 import type { Context } from "../context.js";
 import type { Header } from "./header.js";
@@ -55,4 +56,19 @@ export function setServerTransport(ctx: Context, transport: Transporter): void {
 /** Puts the client transport into a context (for client transports). */
 export function setClientTransport(ctx: Context, transport: Transporter): void {
   ctx.values.set(clientTransportKey, transport);
+}
+
+const requestSchemaKey = createContextKey<DescMessage | undefined>(undefined, "request schema");
+
+/**
+ * The message type of the request a server is handling (protobuf routes and RPCs; undefined for
+ * plain handlers). Validation and logging read it to treat the request as what it is.
+ */
+export function requestSchema(ctx: Context): DescMessage | undefined {
+  return ctx.values.get(requestSchemaKey);
+}
+
+/** Records the request's message type (for transports). */
+export function setRequestSchema(ctx: Context, schema: DescMessage): void {
+  ctx.values.set(requestSchemaKey, schema);
 }

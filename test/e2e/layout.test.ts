@@ -156,15 +156,18 @@ describe("layout service", () => {
     });
   });
 
-  it(
-    "rejects a 65-character name with 400 VALIDATOR",
-    { todo: "request validation arrives with the middleware suite (issue 5)" },
-    async () => {
-      const res = await fetch(new URL(`/helloworld/${"x".repeat(65)}`, service.http));
-      assert.equal(res.status, 400);
-      assert.equal(((await res.json()) as { reason: string }).reason, "VALIDATOR");
-    },
-  );
+  it("rejects a 65-character name with VALIDATOR on both transports", async () => {
+    const res = await fetch(new URL(`/helloworld/${"x".repeat(65)}`, service.http));
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { reason: string; metadata: Record<string, string> };
+    assert.equal(body.reason, "VALIDATOR");
+    assert.match(body.metadata["name"] ?? "", /64/);
+    await assert.rejects(sayHello(client, "x".repeat(65)), (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(fromError(err).reason, "VALIDATOR");
+      return true;
+    });
+  });
 
   it("applies a changed log level without a restart (config hot reload)", async () => {
     writeFileSync(join(dir.confDir, "config.yaml"), config({ level: "debug" }));

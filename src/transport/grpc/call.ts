@@ -10,7 +10,7 @@ import { fromError } from "../../errors/from-error.js";
 import { reasons } from "../../errors/reasons.js";
 import { AsyncQueue } from "../../internal/async-queue.js";
 import type { Handler } from "../../middleware/middleware.js";
-import { setServerTransport } from "../transport.js";
+import { setRequestSchema, setServerTransport } from "../transport.js";
 import { toMessage } from "../http/codec.js";
 import {
   acceptedEncodings,
@@ -85,6 +85,7 @@ export async function runCall(
     exchange.headers,
   );
   setServerTransport(ctx, transport);
+  setRequestSchema(ctx, method.desc.input);
   const kind = method.desc.methodKind;
   const state: CallState = { exchange, session, transport, requests: undefined };
   ctx.values.set(callKey, state);

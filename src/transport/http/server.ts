@@ -15,7 +15,7 @@ import { endpointOf, listen } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
-import { setServerTransport } from "../transport.js";
+import { setRequestSchema, setServerTransport } from "../transport.js";
 import type { Server } from "../transport.js";
 import { bindPairs, bindStrings } from "./binding.js";
 import { decodeBody, encodeMessage, requestCodec, responseCodec, toMessage } from "./codec.js";
@@ -364,6 +364,7 @@ class KratosHttpServer implements HttpServer {
   ): Promise<void> {
     const pathTemplate = entry.kind === "rpc" ? entry.route.route.path : entry.pathTemplate;
     const { ctx, transport } = this.#startCall(entry.operation, pathTemplate, req, res);
+    if (entry.kind === "rpc") setRequestSchema(ctx, entry.route.route.input);
     let codec: Negotiated | undefined;
     try {
       const handler = this.#handlerFor(entry);

@@ -1,0 +1,109 @@
+import { toJson } from "@bufbuild/protobuf";
+import type { Message } from "@bufbuild/protobuf";
+import { isMessage } from "@bufbuild/protobuf";
+import type { Context } from "../context.js";
+import { fromError } from "../errors/from-error.js";
+import type { Logger } from "../log/logger.js";
+import { clientTransport, requestSchema, serverTransport } from "../transport/transport.js";
+import type { Transporter } from "../transport/transport.js";
+import type { Middleware } from "./middleware.js";
+
+/** Options of {@link logging}. */
+export interface LoggingOptions {
+  /** Where the lines go. */
+  logger: Logger;
+  /**
+   * What the `args` field shows of a request. Default: the message as proto JSON with the values
+   * of secret-looking keys (password, secret, token, authorization, api key...) replaced by
+   * `[REDACTED]`, cut to `maxArgsLength` characters. Return undefined to leave `args` out.
+   */
+  args?: (req: unknown, ctx: Context) => unknown;
+  /** The longest `args` rendering, in characters. Default 1024. */
+  maxArgsLength?: number;
+}
+
+const secretKey = /pass(word)?|secret|token|authorization|api_?key|credential|private_?key/i;
+
+/**
+ * One log line per call (Kratos `logging.Server` / `logging.Client`): `kind` (server, client),
+ * `component` (http, grpc), `operation`, `args`, `code` (200 on success), `reason`, `stack` on
+ * error, `latency` in seconds; info level on success, error level on failure.
+ */
+export const logging = {
+  server(options: LoggingOptions): Middleware {
+    return build("server", serverTransport, options);
+  },
+  client(options: LoggingOptions): Middleware {
+    return build("client", clientTransport, options);
+  },
+};
+
+function build(
+  kind: "server" | "client",
+  transportOf: (ctx: Context) => Transporter | undefined,
+  options: LoggingOptions,
+): Middleware {
+  const log = options.logger;
+  const max = options.maxArgsLength ?? 1024;
+  const args = options.args ?? ((req: unknown, ctx: Context) => defaultArgs(req, ctx, max));
+  return (next) =>
+    async function logging(ctx, req) {
+      const start = performance.now();
+      const transport = transportOf(ctx);
+      const fields = (): Record<string, unknown> => ({
+        kind,
+        component: transport?.kind ?? "",
+        operation: transport?.operation ?? "",
+        args: safeArgs(args, req, ctx),
+        latency: (performance.now() - start) / 1000,
+      });
+      try {
+        const reply = await next(ctx, req);
+        // With info off (the usual production level for call logs), build nothing.
+        if (log.isLevelEnabled?.("info") !== false) {
+          log.info({ ...fields(), code: 200, reason: "" }, `${kind} call`);
+        }
+        return reply;
+      } catch (err) {
+        const e = fromError(err);
+        const stack = (err instanceof Error ? err : e).stack;
+        log.error(
+          { ...fields(), code: e.code, reason: e.reason, err: e.message, stack },
+          `${kind} call`,
+        );
+        throw err;
+      }
+    };
+}
+
+function safeArgs(
+  args: (req: unknown, ctx: Context) => unknown,
+  req: unknown,
+  ctx: Context,
+): unknown {
+  try {
+    return args(req, ctx);
+  } catch {
+    // A failing redaction hook must not fail the call it logs.
+    return "[args unavailable]";
+  }
+}
+
+/** The default `args`: redacted proto JSON (or plain JSON), cut to `max` characters. */
+function defaultArgs(req: unknown, ctx: Context, max: number): string | undefined {
+  if (req === undefined) return undefined;
+  const schema = requestSchema(ctx);
+  let value: unknown = req;
+  if (schema !== undefined && isMessage(req, schema)) value = toJson(schema, req as Message);
+  else if (typeof req === "object" && req !== null && Symbol.asyncIterator in req)
+    return "[stream]";
+  // JSON.stringify gives undefined for values JSON cannot hold (a function); its type says string.
+  const text = JSON.stringify(value, redact) as string | undefined;
+  if (text === undefined) return undefined;
+  return text.length > max ? `${text.slice(0, max)}...(${text.length} chars)` : text;
+}
+
+function redact(key: string, value: unknown): unknown {
+  if (key !== "" && secretKey.test(key)) return "[REDACTED]";
+  return typeof value === "bigint" ? value.toString() : value;
+}

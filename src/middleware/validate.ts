@@ -1,0 +1,64 @@
+import { isMessage } from "@bufbuild/protobuf";
+import { pathToString } from "@bufbuild/protobuf/reflect";
+import { createValidator } from "@bufbuild/protovalidate";
+import type { Validator } from "@bufbuild/protovalidate";
+import { KratosError } from "../errors/error.js";
+import { reasons } from "../errors/reasons.js";
+import { requestSchema } from "../transport/transport.js";
+import type { Middleware } from "./middleware.js";
+
+/** Options of {@link validate}. */
+export interface ValidateOptions {
+  /** The protovalidate validator (for custom predefined rules or a RE2 engine). Default: one created here. */
+  validator?: Validator;
+}
+
+/**
+ * Checks every request message against its `buf.validate` rules with protovalidate, on every
+ * transport. A violation answers 400 reason `VALIDATOR`: the message lists each field path and
+ * rule message, and the metadata maps field paths to messages, so clients can point at fields.
+ * Requests without a message type (plain handlers, client streams) pass unchecked.
+ */
+export function validate(options: ValidateOptions = {}): Middleware {
+  const validator = options.validator ?? createValidator();
+  return (next) =>
+    function validate(ctx, req) {
+      const schema = requestSchema(ctx);
+      if (schema !== undefined && isMessage(req, schema)) {
+        const result = validator.validate(schema, req);
+        if (result.kind === "invalid") {
+          const metadata: Record<string, string> = {};
+          const parts: string[] = [];
+          for (const violation of result.violations) {
+            const field = pathToString(violation.field);
+            const key = field === "" ? "message" : field;
+            metadata[key] =
+              metadata[key] === undefined
+                ? violation.message
+                : `${metadata[key]}; ${violation.message}`;
+            parts.push(`${key}: ${violation.message}`);
+          }
+          return Promise.reject(
+            new KratosError(400, reasons.validator, `invalid ${schema.name}: ${parts.join("; ")}`, {
+              metadata,
+              cause: result.error,
+            }),
+          );
+        }
+        if (result.kind === "error") {
+          // The rules themselves cannot run (a bad CEL expression): a server bug, not bad input.
+          return Promise.reject(
+            new KratosError(
+              500,
+              reasons.validator,
+              `validation rules failed: ${result.error.message}`,
+              {
+                cause: result.error,
+              },
+            ),
+          );
+        }
+      }
+      return next(ctx, req);
+    };
+}
