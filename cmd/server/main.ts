@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { createApp } from "kratos-ts/app";
 import { createConfig, envSource, fileSource } from "kratos-ts/config";
 import { createLogger, isLogLevel } from "kratos-ts/log";
+import { startTelemetry } from "kratos-ts/telemetry";
 import type { LogLevel } from "kratos-ts/log";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
 import { parseFlags, usage } from "./flags.js";
@@ -41,8 +42,26 @@ async function main(args: readonly string[]): Promise<void> {
     logger.level = next;
     logger.info({ key: "log.level", value: next }, "config changed");
   });
-  const wired = wire(bc, logger);
-  const cleanup = () => wired.cleanup();
+  // Before the servers exist: the middleware finds the SDK's providers on first use anyway, but
+  // the context manager must be in place before the first request.
+  const telemetry = startTelemetry({
+    serviceName: name,
+    serviceVersion: version,
+    serviceInstanceId: id,
+    otlpEndpoint: bc.telemetry?.otlpEndpoint,
+  });
+  let wired: ReturnType<typeof wire>;
+  try {
+    wired = wire(bc, logger, telemetry);
+  } catch (err) {
+    await telemetry.shutdown();
+    await config.close();
+    throw err;
+  }
+  const cleanup = async () => {
+    await wired.cleanup();
+    await telemetry.shutdown();
+  };
   const app = createApp({
     id,
     name,

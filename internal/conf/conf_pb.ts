@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file conf/conf.proto.
  */
 export const file_conf_conf: GenFile = /*@__PURE__*/
-  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYifQoJQm9vdHN0cmFwEhwKBnNlcnZlchgBIAEoCzIMLmNvbmYuU2VydmVyEhgKBGRhdGEYAiABKAsyCi5jb25mLkRhdGESIAoIcmVnaXN0cnkYAyABKAsyDi5jb25mLlJlZ2lzdHJ5EhYKA2xvZxgEIAEoCzIJLmNvbmYuTG9nIvABCgZTZXJ2ZXISHwoEaHR0cBgBIAEoCzIRLmNvbmYuU2VydmVyLkhUVFASHwoEZ3JwYxgCIAEoCzIRLmNvbmYuU2VydmVyLkdSUEMaUQoESFRUUBIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhpRCgRHUlBDEg8KB25ldHdvcmsYASABKAkSDAoEYWRkchgCIAEoCRIqCgd0aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlkKBERhdGESJQoIZGF0YWJhc2UYASABKAsyEy5jb25mLkRhdGEuRGF0YWJhc2UaKgoIRGF0YWJhc2USDgoGZHJpdmVyGAEgASgJEg4KBnNvdXJjZRgCIAEoCSK1AQoIUmVnaXN0cnkSIQoEZXRjZBgBIAEoCzITLmNvbmYuUmVnaXN0cnkuRXRjZBqFAQoERXRjZBIRCgllbmRwb2ludHMYASADKAkSJgoDdHRsGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhEKCW5hbWVzcGFjZRgDIAEoCRIvCgxkaWFsX3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iFAoDTG9nEg0KBWxldmVsGAEgASgJYgZwcm90bzM", [file_google_protobuf_duration]);
+  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYioQEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeSLwAQoGU2VydmVyEh8KBGh0dHAYASABKAsyES5jb25mLlNlcnZlci5IVFRQEh8KBGdycGMYAiABKAsyES5jb25mLlNlcnZlci5HUlBDGlEKBEhUVFASDwoHbmV0d29yaxgBIAEoCRIMCgRhZGRyGAIgASgJEioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aUQoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJZCgREYXRhEiUKCGRhdGFiYXNlGAEgASgLMhMuY29uZi5EYXRhLkRhdGFiYXNlGioKCERhdGFiYXNlEg4KBmRyaXZlchgBIAEoCRIOCgZzb3VyY2UYAiABKAkitQEKCFJlZ2lzdHJ5EiEKBGV0Y2QYASABKAsyEy5jb25mLlJlZ2lzdHJ5LkV0Y2QahQEKBEV0Y2QSEQoJZW5kcG9pbnRzGAEgAygJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCgluYW1lc3BhY2UYAyABKAkSLwoMZGlhbF90aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIhQKA0xvZxINCgVsZXZlbBgBIAEoCSIiCglUZWxlbWV0cnkSFQoNb3RscF9lbmRwb2ludBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_duration]);
 
 /**
  * Everything the service reads from its config.
@@ -44,6 +44,11 @@ export type Bootstrap = Message<"conf.Bootstrap"> & {
    * @generated from field: conf.Log log = 4;
    */
   log?: Log | undefined;
+
+  /**
+   * @generated from field: conf.Telemetry telemetry = 5;
+   */
+  telemetry?: Telemetry | undefined;
 };
 
 /**
@@ -275,4 +280,25 @@ export type Log = Message<"conf.Log"> & {
  */
 export const LogSchema: GenMessage<Log> = /*@__PURE__*/
   messageDesc(file_conf_conf, 4);
+
+/**
+ * Traces and metrics (OpenTelemetry). Metrics are always served at /metrics on the HTTP server.
+ *
+ * @generated from message conf.Telemetry
+ */
+export type Telemetry = Message<"conf.Telemetry"> & {
+  /**
+   * OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces; unset: spans are sent nowhere.
+   *
+   * @generated from field: string otlp_endpoint = 1;
+   */
+  otlpEndpoint: string;
+};
+
+/**
+ * Describes the message conf.Telemetry.
+ * Use `create(TelemetrySchema)` to create a new message.
+ */
+export const TelemetrySchema: GenMessage<Telemetry> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 5);
 

@@ -1,6 +1,8 @@
-// What cmd/server binds before it loads the layers: the scanned config and the logger. The layers ask for them by these tokens.
+// What cmd/server binds before it loads the layers: the scanned config, the logger and the
+// telemetry. The layers ask for them by these tokens.
 import type { ServiceIdentifier } from "inversify";
 import type { Logger } from "kratos-ts/log";
+import type { Telemetry } from "kratos-ts/telemetry";
 import type { Bootstrap } from "./conf_pb.js";
 
 /** The config as scanned at start (`Bootstrap` from conf.proto). */
@@ -8,3 +10,6 @@ export const BootstrapToken: ServiceIdentifier<Bootstrap> = Symbol.for("conf.Boo
 
 /** The service's logger. */
 export const LoggerToken: ServiceIdentifier<Logger> = Symbol.for("log.Logger");
+
+/** The started OpenTelemetry SDK (its Prometheus handler is mounted at /metrics). */
+export const TelemetryToken: ServiceIdentifier<Telemetry> = Symbol.for("telemetry.Telemetry");

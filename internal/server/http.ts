@@ -1,17 +1,22 @@
 import { createHttpServer } from "kratos-ts/transport/http";
 import type { HttpServer } from "kratos-ts/transport/http";
 import type { Logger } from "kratos-ts/log";
+import type { Telemetry } from "kratos-ts/telemetry";
 import { registerGreeterHTTPServer } from "../../api/helloworld/v1/greeter_http.js";
 import type { Server_HTTP } from "../conf/conf_pb.js";
 import type { GreeterService } from "../service/greeter.js";
 import { durationMs, listenAddr } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
-/** The HTTP/JSON server of `server.http`, serving the API's `google.api.http` routes. */
+/**
+ * The HTTP/JSON server of `server.http`, serving the API's `google.api.http` routes and the
+ * Prometheus metrics at `/metrics`.
+ */
 export function newHttpServer(
   conf: Server_HTTP | undefined,
   greeter: GreeterService,
   log: Logger,
+  telemetry: Telemetry,
 ): HttpServer {
   const server = createHttpServer({
     addr: listenAddr("server.http", conf, "0.0.0.0:8000"),
@@ -19,5 +24,11 @@ export function newHttpServer(
     middleware: layoutMiddleware(log),
   });
   registerGreeterHTTPServer(server, greeter);
+  const metrics = telemetry.metricsHandler;
+  if (metrics !== undefined) {
+    server.handle("GET", "/metrics", (req, res) => {
+      metrics(req, res);
+    });
+  }
   return server;
 }

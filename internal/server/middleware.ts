@@ -1,12 +1,22 @@
-import { recovery, validate } from "kratos-ts/middleware";
+import { logging, metrics, recovery, tracing, validate } from "kratos-ts/middleware";
 import type { Middleware } from "kratos-ts/middleware";
 import type { Logger } from "kratos-ts/log";
 
 /**
- * The layout's default chain, the same on HTTP and gRPC: recovery outermost, so a bug in a
- * handler answers 500 `UNKNOWN` and is logged with its stack instead of escaping; then
- * validate, so handlers only see requests that keep their buf.validate rules.
+ * The layout's default chain, the same on HTTP and gRPC, in Kratos's order:
+ *
+ * 1. recovery, outermost: a bug in anything below answers 500 `UNKNOWN`, logged with its stack;
+ * 2. tracing: the span covers the rest, so the log line of the call carries its trace id;
+ * 3. logging: one line per call with code, reason and latency;
+ * 4. metrics: request counts and latencies for /metrics, bad requests included;
+ * 5. validate, innermost: handlers only see requests that keep their buf.validate rules.
  */
 export function layoutMiddleware(log: Logger): Middleware[] {
-  return [recovery({ logger: log }), validate()];
+  return [
+    recovery({ logger: log }),
+    tracing.server(),
+    logging.server({ logger: log }),
+    metrics.server(),
+    validate(),
+  ];
 }

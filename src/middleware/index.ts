@@ -15,3 +15,7 @@ export { validate } from "./validate.js";
 export type { ValidateOptions } from "./validate.js";
 export { logging } from "./logging.js";
 export type { LoggingOptions } from "./logging.js";
+export { tracing } from "./tracing.js";
+export type { TracingOptions } from "./tracing.js";
+export { latencyBuckets, metrics } from "./metrics.js";
+export type { MetricsOptions } from "./metrics.js";

@@ -15,6 +15,8 @@ import { wire } from "../../cmd/server/wire.js";
 import { GreeterService } from "../../internal/service/greeter.js";
 import { openData } from "../../internal/data/data.js";
 
+const noTelemetry = { metricsHandler: undefined, shutdown: () => Promise.resolve() };
+
 function bootstrap(source = ":memory:") {
   return create(BootstrapSchema, {
     server: { http: { addr: "127.0.0.1:0" }, grpc: { addr: "127.0.0.1:0" } },
@@ -23,13 +25,13 @@ function bootstrap(source = ":memory:") {
 }
 
 function wireGreeter() {
-  const wired = wire(bootstrap(), discardLogger);
+  const wired = wire(bootstrap(), discardLogger, noTelemetry);
   return { greeter: wired.container.get(GreeterService), cleanup: () => wired.cleanup() };
 }
 
 describe("layout layers", () => {
   it("wires the servers and a greeter that stores and reads greetings", async () => {
-    const wired = wire(bootstrap(), discardLogger);
+    const wired = wire(bootstrap(), discardLogger, noTelemetry);
     assert.equal(wired.servers.length, 2);
     await wired.cleanup();
   });

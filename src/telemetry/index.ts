@@ -1,0 +1,8 @@
+/**
+ * Observability setup: starts the OpenTelemetry SDK that the tracing and metrics middleware
+ * and the logger's trace ids use.
+ *
+ * @module
+ */
+export { startTelemetry } from "./telemetry.js";
+export type { Telemetry, TelemetryOptions } from "./telemetry.js";
