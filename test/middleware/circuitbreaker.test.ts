@@ -227,7 +227,7 @@ describe("circuitBreaker.client", () => {
   const abortError = () => new DOMException("the operation was aborted", "AbortError");
   const outcomes: {
     name: string;
-    error?: unknown;
+    error?: Error;
     ctx?: () => CancellableContext;
     want: string[];
   }[] = [
