@@ -62,12 +62,14 @@ function resolve(options: SreBreakerOptions): Required<SreBreakerOptions> {
     now: options.now ?? defaults.now,
     random: options.random ?? defaults.random,
   };
-  if (!(o.k >= 1) || !Number.isFinite(o.k)) throw new RangeError(`sre breaker: k ${o.k} < 1`);
+  if (!(o.k >= 1) || !Number.isFinite(o.k))
+    throw new RangeError(`sre breaker: k ${o.k} is not a finite number >= 1`);
   if (!(o.window > 0) || !Number.isFinite(o.window))
     throw new RangeError(`sre breaker: window ${o.window} is not a positive number of ms`);
   if (!Number.isInteger(o.buckets) || o.buckets < 1)
     throw new RangeError(`sre breaker: buckets ${o.buckets} is not a positive integer`);
-  if (!(o.minRequests >= 0)) throw new RangeError(`sre breaker: minRequests ${o.minRequests} < 0`);
+  if (!(o.minRequests >= 0))
+    throw new RangeError(`sre breaker: minRequests ${o.minRequests} is not >= 0`);
   return o;
 }
 
