@@ -11,13 +11,24 @@ export * as errors from "./errors/index.js";
 export { KratosError } from "./errors/index.js";
 export { createContext, createContextKey, createContextValues } from "./context.js";
 export type { Context, ContextKey, ContextValues } from "./context.js";
-export { chain, selector } from "./middleware/index.js";
+export {
+  chain,
+  circuitBreaker,
+  logging,
+  metrics,
+  recovery,
+  selector,
+  tracing,
+  validate,
+} from "./middleware/index.js";
 export type { Handler, Middleware } from "./middleware/index.js";
 export { clientTransport, serverTransport } from "./transport/index.js";
 export type { Header, Kind, Server, Transporter } from "./transport/index.js";
 export { createHttpServer, setResponseStatus } from "./transport/http/index.js";
 export type { HttpServer, HttpServerOptions } from "./transport/http/index.js";
 export { createLogger, discardLogger } from "./log/index.js";
+export { startTelemetry } from "./telemetry/index.js";
+export type { Telemetry, TelemetryOptions } from "./telemetry/index.js";
 export type { LevelLogger, LogFn, Logger, LoggerOptions, LogLevel } from "./log/index.js";
 export { appInfo, createApp } from "./app.js";
 export type { App, AppHook, AppInfo, AppOptions } from "./app.js";

@@ -1,6 +1,7 @@
 import type { Context } from "../context.js";
 import { KratosError } from "../errors/error.js";
 import { fromError } from "../errors/from-error.js";
+import { reasons } from "../errors/reasons.js";
 import { clientTransport } from "../transport/transport.js";
 import type { Middleware } from "./middleware.js";
 
@@ -177,9 +178,6 @@ export interface CircuitBreakerClientOptions extends SreBreakerOptions {
   breakerFor?: (operation: string) => Breaker;
 }
 
-/** The reason of calls the breaker rejects (Go Kratos's). */
-const rejectedReason = "CIRCUITBREAKER";
-
 /** Codes that say the backend could not serve the call, as in Go Kratos. */
 const failureCodes: ReadonlySet<number> = new Set([500, 503, 504]);
 
@@ -225,7 +223,7 @@ export const circuitBreaker = {
           breaker.markFailure();
           throw new KratosError(
             503,
-            rejectedReason,
+            reasons.circuitBreaker,
             "request failed due to circuit breaker triggered",
           );
         }

@@ -19,3 +19,10 @@ export { tracing } from "./tracing.js";
 export type { TracingOptions } from "./tracing.js";
 export { latencyBuckets, metrics } from "./metrics.js";
 export type { MetricsOptions } from "./metrics.js";
+export { circuitBreaker, createSreBreaker } from "./circuitbreaker.js";
+export type {
+  Breaker,
+  CircuitBreakerClientOptions,
+  SreBreaker,
+  SreBreakerOptions,
+} from "./circuitbreaker.js";

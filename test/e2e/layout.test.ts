@@ -1,6 +1,7 @@
 // The layout service end to end: the built dist/cmd/server/main.js, started as `npm start` runs
 // it, on free ports with a temp config dir, reached over HTTP (fetch) and gRPC (@grpc/grpc-js).
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -167,6 +168,25 @@ describe("layout service", () => {
       assert.equal(fromError(err).reason, "VALIDATOR");
       return true;
     });
+  });
+
+  it("serves Prometheus metrics at /metrics that pass promtool's format check", async (t) => {
+    await fetch(new URL("/helloworld/metrics", service.http));
+    const res = await fetch(new URL("/metrics", service.http));
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(
+      text,
+      /^server_requests_code_total\{.*operation="\/helloworld\.v1\.Greeter\/SayHello".*\} \d+/m,
+    );
+    assert.match(text, /^server_requests_seconds_bucket\{.*le="0\.005".*\} \d+/m);
+    const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    if (check.error !== undefined) {
+      // .ci/run installs Debian's prometheus package, which ships promtool.
+      t.skip("promtool is not installed (apt-get install prometheus): format check skipped");
+      return;
+    }
+    assert.equal(check.status, 0, `promtool check metrics: ${check.stdout}${check.stderr}`);
   });
 
   it("applies a changed log level without a restart (config hot reload)", async () => {
