@@ -38,6 +38,8 @@ interface Scenario {
   name: string;
   server: string;
   group: Group;
+  /** Extra arguments of the server script (`--chain=layout`). */
+  args?: string[];
 }
 
 const scenarios: Scenario[] = (
@@ -45,9 +47,21 @@ const scenarios: Scenario[] = (
     { name: "node:http (raw)", server: "raw-http", group: "http" },
     { name: "fastify", server: "fastify", group: "http" },
     { name: "kratos-ts HTTP", server: "kratos-http", group: "http" },
+    {
+      name: "kratos-ts HTTP, layout chain",
+      server: "kratos-http",
+      group: "http",
+      args: ["--chain=layout"],
+    },
     { name: "node:http2 gRPC (raw)", server: "raw-http2-grpc", group: "grpc" },
     { name: "@grpc/grpc-js", server: "grpc-js", group: "grpc" },
     { name: "kratos-ts gRPC", server: "kratos-grpc", group: "grpc" },
+    {
+      name: "kratos-ts gRPC, layout chain",
+      server: "kratos-grpc",
+      group: "grpc",
+      args: ["--chain=layout"],
+    },
     { name: "connect-node (Connect JSON)", server: "connect-node", group: "connect" },
     { name: "kratos-ts (Connect JSON)", server: "kratos-grpc", group: "connect" },
   ] satisfies Scenario[]
@@ -71,10 +85,13 @@ function ensureTools(): void {
   });
 }
 
-function startServer(file: string): Promise<{ child: ChildProcess; port: number }> {
+function startServer(
+  file: string,
+  args: string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     "taskset",
-    ["-c", "0", process.execPath, ...nodeOptions, join(serversDir, `${file}.js`)],
+    ["-c", "0", process.execPath, ...nodeOptions, join(serversDir, `${file}.js`), ...args],
     {
       env: { ...process.env, PORT: "0", NODE_ENV: "production" },
       stdio: ["ignore", "pipe", "inherit"],
@@ -234,7 +251,7 @@ async function main(): Promise<void> {
       return [...members.slice(shift), ...members.slice(0, shift)];
     });
     for (const s of order) {
-      const { child, port } = await startServer(s.server);
+      const { child, port } = await startServer(s.server, s.args);
       try {
         await check(s.group, port);
         load(s.group, port, 2); // warm-up: JIT and connection pools
@@ -274,6 +291,26 @@ async function main(): Promise<void> {
     ["kratos-ts gRPC / node:http2", ratio("kratos-ts gRPC", "node:http2 gRPC (raw)"), 0.85],
     ["kratos-ts gRPC / grpc-js", ratio("kratos-ts gRPC", "@grpc/grpc-js"), 1.0],
     [
+      "kratos-ts HTTP, layout chain / node:http",
+      ratio("kratos-ts HTTP, layout chain", "node:http (raw)"),
+      0.85,
+    ],
+    [
+      "kratos-ts HTTP, layout chain / fastify",
+      ratio("kratos-ts HTTP, layout chain", "fastify"),
+      1.0,
+    ],
+    [
+      "kratos-ts gRPC, layout chain / node:http2",
+      ratio("kratos-ts gRPC, layout chain", "node:http2 gRPC (raw)"),
+      0.85,
+    ],
+    [
+      "kratos-ts gRPC, layout chain / grpc-js",
+      ratio("kratos-ts gRPC, layout chain", "@grpc/grpc-js"),
+      1.0,
+    ],
+    [
       "kratos-ts Connect / connect-node",
       ratio("kratos-ts (Connect JSON)", "connect-node (Connect JSON)"),
       4.0,
@@ -285,6 +322,15 @@ async function main(): Promise<void> {
     lines.push(
       `| ${name} | ${value.toFixed(2)}x | >= ${target.toFixed(2)}x | ${value >= target ? "met" : "NOT met"} |`,
     );
+  }
+  // What the layout's full chain costs against recovery alone, same transport, same round.
+  for (const kind of ["HTTP", "gRPC"]) {
+    const cost = ratio(`kratos-ts ${kind}, layout chain`, `kratos-ts ${kind}`);
+    if (!Number.isNaN(cost)) {
+      lines.push(
+        `| kratos-ts ${kind}: layout chain / recovery only | ${cost.toFixed(2)}x | | cost |`,
+      );
+    }
   }
   for (const [name, mib] of rss) {
     const verdict = name.startsWith("kratos-ts") ? (mib < 150 ? "met" : "NOT met") : "peer";

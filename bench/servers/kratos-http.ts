@@ -3,9 +3,9 @@ import { registerGreeterHTTPServer } from "../../api/helloworld/v1/greeter_http.
 import { createHttpServer } from "../../src/transport/http/server.js";
 import { port, ready } from "./common.js";
 import { Greeter } from "./greeter.js";
-import { recoveryLike } from "./layout-middleware.js";
+import { benchChain } from "./layout-middleware.js";
 
-const server = createHttpServer({ addr: `127.0.0.1:${port()}`, middleware: [recoveryLike] });
+const server = createHttpServer({ addr: `127.0.0.1:${port()}`, middleware: benchChain() });
 registerGreeterHTTPServer(server, new Greeter());
 await server.start();
 ready(Number(server.endpoint().port));

@@ -1,17 +1,35 @@
-import { fromError } from "../../src/errors/from-error.js";
-import { KratosError } from "../../src/errors/error.js";
+import { createLogger } from "../../src/log/logger.js";
+import { logging } from "../../src/middleware/logging.js";
+import { metrics } from "../../src/middleware/metrics.js";
 import type { Middleware } from "../../src/middleware/middleware.js";
+import { recovery } from "../../src/middleware/recovery.js";
+import { tracing } from "../../src/middleware/tracing.js";
+import { validate } from "../../src/middleware/validate.js";
+import { startTelemetry } from "../../src/telemetry/telemetry.js";
+
+/** The minimal chain: recovery only (what every service should run). */
+export function recoveryOnly(): Middleware[] {
+  return [recovery()];
+}
 
 /**
- * What the layout's default chain costs until the middleware suite lands: a recovery-shaped
- * middleware (await, catch, convert to 500 UNKNOWN). The real recovery replaces it.
+ * The layout's default chain as internal/server builds it, with the OpenTelemetry SDK started
+ * as cmd/server starts it (spans made but exported nowhere, metrics kept for Prometheus) and the
+ * call log at its production setting: the logger's level above info, so no line is written.
  */
-export const recoveryLike: Middleware = (next) =>
-  async function recovery(ctx, req) {
-    try {
-      return await next(ctx, req);
-    } catch (err) {
-      if (err instanceof KratosError) throw err;
-      throw new KratosError(500, "UNKNOWN", fromError(err).message, { cause: err });
-    }
-  };
+export function layoutChain(): Middleware[] {
+  startTelemetry({ serviceName: "bench" });
+  const logger = createLogger({ level: "warn" });
+  return [
+    recovery({ logger }),
+    tracing.server(),
+    logging.server({ logger }),
+    metrics.server(),
+    validate(),
+  ];
+}
+
+/** The chain a bench server runs: `layout` when started with `--chain=layout`. */
+export function benchChain(): Middleware[] {
+  return process.argv.includes("--chain=layout") ? layoutChain() : recoveryOnly();
+}
