@@ -79,7 +79,7 @@ const defaults = {
 // key, because error messages travel to clients and into logs.
 const messages = {
   missing: "JWT token is missing",
-  notBearer: "JWT token is missing: the authorization header is not a Bearer token",
+  notBearer: 'JWT token is missing: the authorization header is not "Bearer <token>"',
   malformed: "Fail to parse JWT token",
   expired: "Token is expired",
   notYetValid: "Token is not valid yet",
@@ -103,8 +103,9 @@ function fail(message: string, cause?: unknown): KratosError {
   return unauthorized(jwtReason, message, cause === undefined ? undefined : { cause });
 }
 
-// RFC 6750: `Bearer` is case-insensitive and the token is one run of token68 characters.
-const bearer = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+// `Bearer` is case-insensitive (RFC 7235). The token is taken as one run of non-space
+// characters and left to jose, so a bad character reads "Fail to parse", not "not Bearer".
+const bearer = /^Bearer +(\S+) *$/i;
 
 function tokenOf(header: string | undefined): string {
   if (header === undefined || header.trim() === "") throw fail(messages.missing);
@@ -119,16 +120,15 @@ function isSymmetric(key: JwtKey): boolean {
 
 /** Maps what jose throws to a 401 with a precise message; the cause stays for logs only. */
 function verificationError(err: unknown): KratosError {
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === "nbf") return fail(messages.notYetValid, err);
+    // jose names the claim only from its own fixed list (iss, aud, iat...): safe to echo.
+    return fail(`Token is invalid: the "${err.claim}" claim check failed`, err);
+  }
   if (!(err instanceof errors.JOSEError)) return fail(messages.invalid, err);
   switch (err.code) {
     case "ERR_JWT_EXPIRED":
       return fail(messages.expired, err);
-    case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
-      const claim = (err as errors.JWTClaimValidationFailed).claim;
-      if (claim === "nbf") return fail(messages.notYetValid, err);
-      // jose names the claim only from its own fixed list (iss, aud, iat...): safe to echo.
-      return fail(`Token is invalid: the "${claim}" claim check failed`, err);
-    }
     case "ERR_JOSE_ALG_NOT_ALLOWED":
     case "ERR_JOSE_NOT_SUPPORTED":
       return fail(messages.algorithm, err);
