@@ -113,8 +113,13 @@ describe("jwt.server: bad input", () => {
       message: "Fail to parse JWT token",
     },
     {
-      name: "malformed segments",
-      header: () => Promise.resolve("Bearer eyJhbGciOiJIUzI1NiJ9.%%%.abc"),
+      name: "header not JSON",
+      header: () => Promise.resolve(`Bearer ${base64url.encode("not json")}.e30.abc`),
+      message: "Fail to parse JWT token",
+    },
+    {
+      name: "signature not base64url",
+      header: () => Promise.resolve("Bearer eyJhbGciOiJIUzI1NiJ9.e30.%%%"),
       message: "Fail to parse JWT token",
     },
     {
