@@ -152,8 +152,8 @@ type Verify = (token: string) => Promise<JWTPayload>;
 
 function verifier(options: JwtServerOptions): Verify {
   const { key, jwks } = options;
-  if ((key === undefined) === (jwks === undefined))
-    throw new TypeError("jwt.server: give exactly one of `key` and `jwks`");
+  const oneOf = "jwt.server: give exactly one of `key` and `jwks`";
+  if ((key === undefined) === (jwks === undefined)) throw new TypeError(oneOf);
   if (options.algorithms === undefined && (key === undefined || !isSymmetric(key)))
     throw new TypeError("jwt.server: set `algorithms` for an asymmetric key or a JWKS");
   const verifyOptions: JWTVerifyOptions = {
@@ -164,12 +164,13 @@ function verifier(options: JwtServerOptions): Verify {
   };
   if (key !== undefined)
     return async (token) => (await jwtVerify(token, key, verifyOptions)).payload;
+  if (jwks === undefined) throw new TypeError(oneOf);
   const getKey =
     jwks instanceof URL
       ? createRemoteJWKSet(jwks)
       : typeof jwks === "function"
         ? jwks
-        : createLocalJWKSet(jwks as JSONWebKeySet);
+        : createLocalJWKSet(jwks);
   return async (token) => (await jwtVerify(token, getKey, verifyOptions)).payload;
 }
 
@@ -193,19 +194,36 @@ export const jwt = {
   server(options: JwtServerOptions): Middleware {
     const verify = verifier(options);
     const check = options.claims;
+    const authenticate = async (authorization: string | undefined): Promise<JWTPayload> => {
+      const token = tokenOf(authorization);
+      let payload: JWTPayload;
+      try {
+        payload = await verify(token);
+      } catch (err) {
+        throw verificationError(err);
+      }
+      if (check !== undefined) checkClaims(check, payload);
+      return payload;
+    };
     return (next) =>
       async function jwtServer(ctx, req) {
         const transport = serverTransport(ctx);
         // Fail closed: without a transport there is no header to authenticate.
         if (transport === undefined) throw fail(messages.wrongContext);
-        const token = tokenOf(transport.requestHeader.get("authorization"));
+        const authorization = transport.requestHeader.get("authorization");
         let payload: JWTPayload;
         try {
-          payload = await verify(token);
+          payload = await authenticate(authorization);
         } catch (err) {
-          throw verificationError(err);
+          // HTTP requires a challenge with every 401 (RFC 7235); RFC 6750 adds the error code
+          // only when a token was sent.
+          if (transport.kind === "http" && err instanceof KratosError && err.code === 401)
+            transport.replyHeader.set(
+              "www-authenticate",
+              authorization === undefined ? "Bearer" : 'Bearer error="invalid_token"',
+            );
+          throw err;
         }
-        if (check !== undefined) checkClaims(check, payload);
         ctx.values.set(claimsKey, payload);
         return next(ctx, req);
       };

@@ -83,12 +83,17 @@ describe("auth/jwt over HTTP and gRPC", () => {
 
     const anonymous = createGreeterHTTPClient(createHttpClient({ endpoint: http.endpoint().href }));
     await assert.rejects(anonymous.sayHello({ name: "http" }), isUnauthorized);
+    const missing = await fetch(`${http.endpoint().href}helloworld/raw`);
+    assert.equal(missing.status, 401);
+    assert.equal(missing.headers.get("www-authenticate"), "Bearer");
+    await missing.body?.cancel();
 
     // On the wire: status 401 and the Kratos JSON error body.
     const res = await fetch(`${http.endpoint().href}helloworld/raw`, {
       headers: { authorization: "Bearer not.a.jwt" },
     });
     assert.equal(res.status, 401);
+    assert.equal(res.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
     assert.deepEqual(await res.json(), {
       code: 401,
       reason: "UNAUTHORIZED",

@@ -21,7 +21,11 @@ import type { JwtServerOptions } from "../../src/middleware/jwt.js";
 import type { Handler } from "../../src/middleware/middleware.js";
 import { selector } from "../../src/middleware/selector.js";
 import { NodeHeader } from "../../src/transport/header.js";
-import { setClientTransport, setServerTransport } from "../../src/transport/transport.js";
+import {
+  serverTransport,
+  setClientTransport,
+  setServerTransport,
+} from "../../src/transport/transport.js";
 
 const secretText = "a-secret-of-at-least-thirty-two-bytes!";
 const secret = new TextEncoder().encode(secretText);
@@ -226,6 +230,21 @@ describe("jwt.server: bad input", () => {
       code: 403,
       reason: "NOT_ADMIN",
     });
+  });
+
+  it("sends the HTTP challenge (RFC 6750) with its 401s, not with a 403 of a claims check", async () => {
+    const challenge = async (authorization: string | undefined, opts = options) => {
+      const ctx = serverCtx(authorization);
+      await assert.rejects(jwt.server(opts)(echoClaims)(ctx, {}));
+      return serverTransport(ctx)?.replyHeader.get("www-authenticate");
+    };
+    assert.equal(await challenge(undefined), "Bearer");
+    assert.equal(await challenge("Bearer x.y.z"), 'Bearer error="invalid_token"');
+    const token = await hs256({});
+    const deny = () => {
+      throw forbidden("NOT_ADMIN", "admins only");
+    };
+    assert.equal(await challenge(`Bearer ${token}`, { key: secret, claims: deny }), undefined);
   });
 
   it("fails closed without a server transport", async () => {
