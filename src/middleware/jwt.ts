@@ -61,10 +61,10 @@ export interface JwtClientOptions {
   /** The claims of every token, or a function computing them for the call's context. */
   claims: JWTPayload | ((ctx: Context) => JWTPayload);
   /**
-   * Lifetime of each token, in seconds or as a jose time span (`"2m"`); ignored when the claims
-   * carry their own `exp`. Default 300 s: tokens are signed per call, so they can be short-lived.
+   * Lifetime of each token in seconds; ignored when the claims carry their own `exp`.
+   * Default 300: tokens are signed per call, so they can be short-lived.
    */
-  expiresIn?: number | string;
+  expiresIn?: number;
 }
 
 // Every default of this module, in one place.
@@ -233,24 +233,24 @@ export const jwt = {
     const { key, kid, claims } = options;
     const alg = options.algorithm ?? defaults.algorithm;
     const expiresIn = options.expiresIn ?? defaults.expiresIn;
-    const sign = async (ctx: Context): Promise<string> => {
-      const payload = typeof claims === "function" ? claims(ctx) : claims;
-      const token = new SignJWT(payload)
+    const sign = (payload: JWTPayload): Promise<string> => {
+      // One clock reading for iat and exp, so a token lives exactly `expiresIn` seconds.
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT(payload)
         .setProtectedHeader(kid === undefined ? { alg } : { alg, kid })
-        .setIssuedAt();
-      if (payload.exp === undefined)
-        token.setExpirationTime(
-          typeof expiresIn === "number" ? Math.floor(Date.now() / 1000) + expiresIn : expiresIn,
-        );
-      return token.sign(key);
+        .setIssuedAt(payload.iat ?? now)
+        .setExpirationTime(payload.exp ?? now + expiresIn)
+        .sign(key);
     };
     return (next) =>
       async function jwtClient(ctx, req) {
         const transport = clientTransport(ctx);
         if (transport === undefined) throw fail(messages.wrongContext);
+        // The claims function runs outside the try: its own errors reach the caller unchanged.
+        const payload = typeof claims === "function" ? claims(ctx) : claims;
         let token: string;
         try {
-          token = await sign(ctx);
+          token = await sign(payload);
         } catch (err) {
           throw fail(messages.sign, err);
         }

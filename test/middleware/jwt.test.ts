@@ -401,9 +401,17 @@ describe("jwt.client", () => {
     const exp = now() + 1000;
     const own = await clientHeader({ key: secret, claims: { exp } });
     assert.equal(((await serve({ key: secret }, own)) as JWTPayload).exp, exp);
-    const short = await clientHeader({ key: secret, claims: {}, expiresIn: "1m" });
+    const short = await clientHeader({ key: secret, claims: {}, expiresIn: 60 });
     const p = (await serve({ key: secret }, short)) as JWTPayload;
     assert.equal((p.exp ?? 0) - (p.iat ?? 0), 60);
+  });
+
+  it("lets an error of the claims function reach the caller unchanged", async () => {
+    const boom = new Error("no user in this context");
+    const claims = (): JWTPayload => {
+      throw boom;
+    };
+    await assert.rejects(clientHeader({ key: secret, claims }), (err) => err === boom);
   });
 
   it("fails with 401 when the key does not fit the algorithm, or without a transport", async () => {
