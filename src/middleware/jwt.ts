@@ -45,9 +45,10 @@ export interface JwtServerOptions {
   /**
    * Custom checks on the verified claims, run before the handler. Throw to reject: a
    * KratosError is passed on as is (a 403 for a missing role, say); any other error becomes a
-   * 401 whose message includes the thrown message, so never put a secret in it.
+   * 401 whose message includes the thrown message, so never put a secret in it. May be async
+   * (a revocation lookup, say).
    */
-  claims?: (payload: JWTPayload) => void;
+  claims?: (payload: JWTPayload) => void | Promise<void>;
 }
 
 /** Options of {@link jwt.client}. */
@@ -174,9 +175,12 @@ function verifier(options: JwtServerOptions): Verify {
   return async (token) => (await jwtVerify(token, getKey, verifyOptions)).payload;
 }
 
-function checkClaims(check: (payload: JWTPayload) => void, payload: JWTPayload): void {
+async function checkClaims(
+  check: (payload: JWTPayload) => void | Promise<void>,
+  payload: JWTPayload,
+): Promise<void> {
   try {
-    check(payload);
+    await check(payload);
   } catch (err) {
     if (err instanceof KratosError) throw err;
     const detail = err instanceof Error ? err.message : "";
@@ -191,6 +195,7 @@ function checkClaims(check: (payload: JWTPayload) => void, payload: JWTPayload):
  * (gRPC `UNAUTHENTICATED`). Exempt operations (health, login) with `selector.server`.
  */
 export const jwt = {
+  /** Verifies the call's Bearer token and puts its claims on the context; throws a 401 otherwise. */
   server(options: JwtServerOptions): Middleware {
     const verify = verifier(options);
     const check = options.claims;
@@ -202,7 +207,7 @@ export const jwt = {
       } catch (err) {
         throw verificationError(err);
       }
-      if (check !== undefined) checkClaims(check, payload);
+      if (check !== undefined) await checkClaims(check, payload);
       return payload;
     };
     return (next) =>
@@ -229,6 +234,7 @@ export const jwt = {
       };
   },
 
+  /** Signs a token per call into the client transport's `authorization` header. */
   client(options: JwtClientOptions): Middleware {
     const { key, kid, claims } = options;
     const alg = options.algorithm ?? defaults.algorithm;

@@ -223,6 +223,14 @@ describe("jwt.server: bad input", () => {
       serve({ key: secret, claims }, `Bearer ${token}`),
       "Token is invalid: only alice may call",
     );
+    const revoked = async (payload: JWTPayload) => {
+      await Promise.resolve();
+      if (payload.sub === "bob") throw new Error("the token was revoked");
+    };
+    await rejects401(
+      serve({ key: secret, claims: revoked }, `Bearer ${token}`),
+      "Token is invalid: the token was revoked",
+    );
     const roles = (payload: JWTPayload) => {
       if (payload["role"] !== "admin") throw forbidden("NOT_ADMIN", "admins only");
     };
