@@ -14,6 +14,8 @@ export type { Context, ContextKey, ContextValues } from "./context.js";
 export {
   chain,
   circuitBreaker,
+  jwt,
+  jwtClaims,
   logging,
   metrics,
   recovery,

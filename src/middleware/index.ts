@@ -26,3 +26,5 @@ export type {
   SreBreaker,
   SreBreakerOptions,
 } from "./circuitbreaker.js";
+export { jwt, jwtClaims } from "./jwt.js";
+export type { JwtClientOptions, JwtKey, JwtServerOptions, JWTPayload } from "./jwt.js";

@@ -13,11 +13,9 @@ import { KratosError } from "../errors/error.js";
 import { unauthorized } from "../errors/helpers.js";
 import { clientTransport, serverTransport } from "../transport/transport.js";
 import type { Middleware } from "./middleware.js";
+import { reasons } from "../errors/reasons.js";
 
 export type { JWTPayload } from "jose";
-
-/** The reason of every error this middleware raises, as in Go Kratos's `auth/jwt`. */
-export const jwtReason = "UNAUTHORIZED";
 
 /** A key that signs or verifies: an HMAC secret, a Web Crypto key or a Node.js KeyObject. */
 export type JwtKey = Uint8Array | CryptoKey | KeyObject;
@@ -101,7 +99,7 @@ export function jwtClaims(ctx: Context): JWTPayload | undefined {
 }
 
 function fail(message: string, cause?: unknown): KratosError {
-  return unauthorized(jwtReason, message, cause === undefined ? undefined : { cause });
+  return unauthorized(reasons.unauthorized, message, cause === undefined ? undefined : { cause });
 }
 
 // `Bearer` is case-insensitive (RFC 7235). The token is taken as one run of non-space
