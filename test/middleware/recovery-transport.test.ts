@@ -63,7 +63,7 @@ describe("recovery on both transports", () => {
     });
     assert.equal(logged.length, 1);
     assert.equal(logged[0]?.["operation"], "/test.Bug/Get");
-    assert.match(String(logged[0]?.["stack"]), /TypeError: cannot read properties/);
+    assert.match(String(logged[0]["stack"]), /TypeError: cannot read properties/);
   });
 
   it("answers a handler bug with UNKNOWN on gRPC, and the server keeps serving", async () => {
