@@ -109,7 +109,11 @@ function watchPath(path: string, onChange: () => void): () => void {
   try {
     watcher = watch(dir, { persistent: false }, (_event, name) => {
       const file = typeof name === "string" ? name : null;
-      if (file !== null && (only === undefined ? !isConfigFile(file) : file !== only)) return;
+      // Kubernetes updates a mounted ConfigMap by swapping its `..data` symlink: that counts.
+      const relevant =
+        file === null ||
+        (only === undefined ? isConfigFile(file) || file.startsWith("..") : file === only);
+      if (!relevant) return;
       onChange();
     });
   } catch {
