@@ -66,10 +66,10 @@ export interface UtilizationSamplerOptions {
 
 /** A running sampler of the overload signal. */
 export interface UtilizationSampler {
-  /** The smoothed signal, 0..1. */
-  value(): number;
+  /** The smoothed signal, 0..1; detachable: `utilization: sampler.value`. */
+  readonly value: () => number;
   /** Stops sampling; `value()` keeps its last result. */
-  close(): void;
+  readonly close: () => void;
 }
 
 const defaults = {
