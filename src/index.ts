@@ -18,6 +18,7 @@ export {
   jwtClaims,
   logging,
   metrics,
+  ratelimit,
   recovery,
   selector,
   tracing,

@@ -28,3 +28,14 @@ export type {
 } from "./circuitbreaker.js";
 export { jwt, jwtClaims } from "./jwt.js";
 export type { JwtClientOptions, JwtKey, JwtServerOptions, JWTPayload } from "./jwt.js";
+export { createBbrLimiter, createUtilizationSampler, ratelimit } from "./ratelimit.js";
+export type {
+  Admission,
+  BbrLimiter,
+  BbrOptions,
+  BbrStats,
+  Limiter,
+  RateLimitOptions,
+  UtilizationSampler,
+  UtilizationSamplerOptions,
+} from "./ratelimit.js";

@@ -1,4 +1,5 @@
 import { KratosError } from "../errors/error.js";
+import { reasons } from "../errors/reasons.js";
 import { createBbrLimiter } from "../internal/bbr.js";
 import type { BbrOptions, Limiter } from "../internal/bbr.js";
 import type { Middleware } from "./middleware.js";
@@ -23,8 +24,7 @@ export interface RateLimitOptions extends BbrOptions {
   limiter?: Limiter;
 }
 
-// Kratos's reason and message (aegis ErrLimitExceed), so clients of both match the same error.
-const reason = "RATELIMIT";
+// Kratos's message (aegis ErrLimitExceed), so clients of both match the same error.
 const message = "service unavailable due to rate limit exceeded";
 
 /**
@@ -39,7 +39,7 @@ export const ratelimit = {
     return (next) =>
       async function ratelimit(ctx, req) {
         const admission = limiter.allow();
-        if (admission === undefined) throw new KratosError(429, reason, message);
+        if (admission === undefined) throw new KratosError(429, reasons.rateLimit, message);
         try {
           return await next(ctx, req);
         } finally {
