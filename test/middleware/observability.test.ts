@@ -109,6 +109,7 @@ describe("tracing, metrics and logging on HTTP and gRPC", () => {
   it("continues the client's trace into a server span named after the operation", async () => {
     exporter.reset();
     handlerSpans.length = 0;
+    lines.length = 0;
     const httpClient = createGreeterHTTPClient(
       createHttpClient({ endpoint: http.endpoint().href, middleware: clientChain() }),
     );
@@ -143,6 +144,15 @@ describe("tracing, metrics and logging on HTTP and gRPC", () => {
     assert.equal(httpSpan.attributes["http.response.status_code"], 200);
     assert.equal(grpcSpan.attributes["rpc.system"], "grpc");
     assert.equal(grpcSpan.attributes["rpc.grpc.status_code"], 0);
+    // One call line per transport, each in its call's trace.
+    const calls = lines.filter((l) => l["msg"] === "server call");
+    assert.deepEqual(
+      calls.map((l) => [l["component"], l["operation"], l["code"], l["trace.id"]]),
+      [
+        ["http", sayHello, 200, httpSpan.spanContext().traceId],
+        ["grpc", sayHello, 200, grpcSpan.spanContext().traceId],
+      ],
+    );
   });
 
   it("marks a failed call's span as an error with its code and reason", async () => {
