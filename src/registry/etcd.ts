@@ -61,7 +61,9 @@ const defaults = {
  * lease and puts the key again with capped backoff, for as long as the instance is registered.
  * `register` resolves once the key is put or, when etcd is unreachable, once the first attempt
  * failed (logging `etcd unreachable, will keep trying` once): the app serves meanwhile and
- * appears in etcd as soon as etcd does. Watchers list the service, then follow its changes.
+ * appears in etcd as soon as etcd does. Watchers list the service, then follow its changes;
+ * while etcd is unreachable a watcher's first `next()` waits (retrying) rather than failing,
+ * and later ones keep the last list until etcd is back.
  */
 export function createEtcdRegistry(options: EtcdRegistryOptions = {}): EtcdRegistry {
   return new EtcdRegistryImpl(options);

@@ -98,8 +98,8 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
   const launch = async () => {
     output = "";
     const proc = spawn(etcdBinary, args, { stdio: ["ignore", "ignore", "pipe"] });
-    proc.stderr?.setEncoding("utf8");
-    proc.stderr?.on("data", (chunk: string) => {
+    proc.stderr.setEncoding("utf8");
+    proc.stderr.on("data", (chunk: string) => {
       output = (output + chunk).slice(-4000);
     });
     child = proc;
@@ -109,7 +109,11 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
     const proc = child;
     child = undefined;
     if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    const exited = new Promise<void>((resolve) =>
+      proc.once("exit", () => {
+        resolve();
+      }),
+    );
     proc.kill(signal);
     await exited;
   };

@@ -26,7 +26,7 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
   try {
     await delay(ms, undefined, { signal, ref: false });
   } catch (err) {
-    if (!signal.aborted) throw err;
+    if (!(err instanceof Error && err.name === "AbortError")) throw err;
   }
 }
 

@@ -119,7 +119,7 @@ export class Registration {
           : Math.min(interval, retryDelay(failures - 1, baseRetryDelay, this.#s.maxRetryDelay));
       await sleep(wait, signal);
       const lease = this.#lease;
-      if (signal.aborted || lease === undefined) return;
+      if (this.#stopped() || lease === undefined) return;
       try {
         await lease.keepaliveOnce({ deadline: Date.now() + this.#s.callTimeout });
         failures = 0;
@@ -135,8 +135,13 @@ export class Registration {
     }
   }
 
+  // A method, not `signal.aborted` inline: TypeScript keeps a narrowed `false` across awaits.
+  #stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
   #unreachable(err: unknown): void {
-    if (this.#outage || this.#stop.signal.aborted) return;
+    if (this.#outage || this.#stopped()) return;
     this.#outage = true;
     this.#s.logger.warn(
       { key: this.#key, err: err instanceof Error ? err.message : String(err) },

@@ -99,7 +99,7 @@ export class EtcdServiceWatcher implements Watcher {
           .prefix(this.#prefix)
           .options({ deadline: Date.now() + this.#s.callTimeout })
           .exec();
-        if (signal.aborted) return;
+        if (this.#stopped()) return;
         this.#instances.clear();
         for (const kv of res.kvs) this.#apply("Put", kv);
         this.#loaded = true;
@@ -161,6 +161,11 @@ export class EtcdServiceWatcher implements Watcher {
     this.#waiting = [];
     if (waiting.length === 0) this.#pending = list;
     else for (const w of waiting) w.resolve(structuredClone(list));
+  }
+
+  // A method, not `signal.aborted` inline: TypeScript keeps a narrowed `false` across awaits.
+  #stopped(): boolean {
+    return this.#stop.signal.aborted;
   }
 
   async #cancelWatch(): Promise<void> {
