@@ -35,14 +35,10 @@ export type { Telemetry, TelemetryOptions } from "./telemetry/index.js";
 export type { LevelLogger, LogFn, Logger, LoggerOptions, LogLevel } from "./log/index.js";
 export { appInfo, createApp } from "./app.js";
 export type { App, AppHook, AppInfo, AppOptions } from "./app.js";
-export { createMemoryRegistry } from "./registry/index.js";
-export type {
-  Discovery,
-  MemoryRegistry,
-  Registrar,
-  ServiceInstance,
-  Watcher,
-} from "./registry/index.js";
+// The registry subpath also has the etcd registry; the root stays free of the etcd client.
+export { createMemoryRegistry } from "./registry/memory.js";
+export type { MemoryRegistry } from "./registry/memory.js";
+export type { Discovery, Registrar, ServiceInstance, Watcher } from "./registry/registry.js";
 export { ConfigError, createConfig, envSource, fileSource } from "./config/index.js";
 export type {
   Config,

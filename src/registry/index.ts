@@ -7,3 +7,5 @@
 export { createMemoryRegistry } from "./memory.js";
 export type { MemoryRegistry } from "./memory.js";
 export type { Discovery, Registrar, ServiceInstance, Watcher } from "./registry.js";
+export { createEtcdRegistry } from "./etcd.js";
+export type { EtcdRegistry, EtcdRegistryOptions } from "./etcd.js";
