@@ -30,8 +30,6 @@ export type { Header, Kind, Server, Transporter } from "./transport/index.js";
 export { createHttpServer, setResponseStatus } from "./transport/http/index.js";
 export type { HttpServer, HttpServerOptions } from "./transport/http/index.js";
 export { createLogger, discardLogger } from "./log/index.js";
-export { startTelemetry } from "./telemetry/index.js";
-export type { Telemetry, TelemetryOptions } from "./telemetry/index.js";
 export type { LevelLogger, LogFn, Logger, LoggerOptions, LogLevel } from "./log/index.js";
 export { appInfo, createApp } from "./app.js";
 export type { App, AppHook, AppInfo, AppOptions } from "./app.js";

@@ -5,7 +5,7 @@ import { port, ready } from "./common.js";
 import { Greeter } from "./greeter.js";
 import { benchChain } from "./layout-middleware.js";
 
-const server = createHttpServer({ addr: `127.0.0.1:${port()}`, middleware: benchChain() });
+const server = createHttpServer({ addr: `127.0.0.1:${port()}`, middleware: await benchChain() });
 registerGreeterHTTPServer(server, new Greeter());
 await server.start();
 ready(Number(server.endpoint().port));

@@ -1,11 +1,5 @@
-import { createLogger } from "../../src/log/logger.js";
-import { logging } from "../../src/middleware/logging.js";
-import { metrics } from "../../src/middleware/metrics.js";
 import type { Middleware } from "../../src/middleware/middleware.js";
 import { recovery } from "../../src/middleware/recovery.js";
-import { tracing } from "../../src/middleware/tracing.js";
-import { validate } from "../../src/middleware/validate.js";
-import { startTelemetry } from "../../src/telemetry/telemetry.js";
 
 /** The minimal chain: recovery only (what every service should run). */
 export function recoveryOnly(): Middleware[] {
@@ -16,8 +10,25 @@ export function recoveryOnly(): Middleware[] {
  * The layout's default chain as internal/server builds it, with the OpenTelemetry SDK started
  * as cmd/server starts it (spans made but exported nowhere, metrics kept for Prometheus) and the
  * call log at its production setting: the logger's level above info, so no line is written.
+ * Loaded on demand: the SDK's, pino's and protovalidate's code and heap must not count against
+ * the recovery-only runs.
  */
-export function layoutChain(): Middleware[] {
+export async function layoutChain(): Promise<Middleware[]> {
+  const [
+    { startTelemetry },
+    { createLogger },
+    { logging },
+    { metrics },
+    { tracing },
+    { validate },
+  ] = await Promise.all([
+    import("../../src/telemetry/telemetry.js"),
+    import("../../src/log/logger.js"),
+    import("../../src/middleware/logging.js"),
+    import("../../src/middleware/metrics.js"),
+    import("../../src/middleware/tracing.js"),
+    import("../../src/middleware/validate.js"),
+  ]);
   startTelemetry({ serviceName: "bench" });
   const logger = createLogger({ level: "warn" });
   return [
@@ -29,7 +40,7 @@ export function layoutChain(): Middleware[] {
   ];
 }
 
-/** The chain a bench server runs: `layout` when started with `--chain=layout`. */
-export function benchChain(): Middleware[] {
+/** The chain a bench server runs: the layout's with `--chain=layout`, else recovery alone. */
+export async function benchChain(): Promise<Middleware[]> {
   return process.argv.includes("--chain=layout") ? layoutChain() : recoveryOnly();
 }
