@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { HelloRequestSchema } from "../api/helloworld/v1/greeter_pb.js";
 import { createContext } from "../src/context.js";
-import { createLogger } from "../src/log/logger.js";
+import { createLogger } from "../src/log/create-logger.js";
 import { logging } from "../src/middleware/logging.js";
 import { metrics } from "../src/middleware/metrics.js";
 import { chain } from "../src/middleware/middleware.js";

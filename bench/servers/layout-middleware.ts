@@ -23,7 +23,7 @@ export async function layoutChain(): Promise<Middleware[]> {
     { validate },
   ] = await Promise.all([
     import("../../src/telemetry/telemetry.js"),
-    import("../../src/log/logger.js"),
+    import("../../src/log/create-logger.js"),
     import("../../src/middleware/logging.js"),
     import("../../src/middleware/metrics.js"),
     import("../../src/middleware/tracing.js"),

@@ -4,5 +4,7 @@
  *
  * @module
  */
-export { createLogger, discardLogger, isLogLevel } from "./logger.js";
-export type { LevelLogger, LogFn, Logger, LoggerOptions, LogLevel } from "./logger.js";
+export { createLogger } from "./create-logger.js";
+export type { LevelLogger, LoggerOptions } from "./create-logger.js";
+export { discardLogger, isLogLevel } from "./logger.js";
+export type { LogFn, Logger, LogLevel } from "./logger.js";

@@ -1,0 +1,54 @@
+import { context, isSpanContextValid, trace } from "@opentelemetry/api";
+import { pino } from "pino";
+import type { DestinationStream } from "pino";
+import type { Logger, LogLevel } from "./logger.js";
+
+/** The logger {@link createLogger} returns: its level can be changed while it runs. */
+export interface LevelLogger extends Logger {
+  /** The lowest level written; assign a {@link LogLevel} to change it (config hot reload). */
+  level: string;
+}
+
+/** Options of {@link createLogger}; every field is optional. */
+export interface LoggerOptions {
+  /** The lowest level written. Default `info`. */
+  level?: LogLevel;
+  /** Identity written on every line as `service.id`, `service.name`, `service.version`. */
+  service?: { id?: string; name?: string; version?: string };
+  /** Where lines go. Default standard output. */
+  destination?: DestinationStream;
+}
+
+/**
+ * Creates the kit's JSON-lines logger (pino underneath): `level` as a name, `time` as ISO 8601,
+ * `msg`, the service identity, and `trace.id` / `span.id` whenever an OpenTelemetry span is
+ * active, so a request's lines can be joined to its trace.
+ */
+export function createLogger(options: LoggerOptions = {}): LevelLogger {
+  const service = options.service ?? {};
+  const base: Record<string, string> = {};
+  if (service.id !== undefined) base["service.id"] = service.id;
+  if (service.name !== undefined) base["service.name"] = service.name;
+  if (service.version !== undefined) base["service.version"] = service.version;
+  return pino(
+    {
+      level: options.level ?? "info",
+      base,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: traceFields,
+    },
+    options.destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}
+
+// Reads the active span through the OpenTelemetry API: without an SDK and a context manager
+// there is never one, and this costs one lookup per line. Returns a fresh object every time:
+// pino merges the line's fields into it, so a shared one would carry them to later lines.
+function traceFields(): object {
+  const span = trace.getSpan(context.active());
+  if (span === undefined) return {};
+  const sc = span.spanContext();
+  if (!isSpanContextValid(sc)) return {};
+  return { "trace.id": sc.traceId, "span.id": sc.spanId };
+}
