@@ -6,9 +6,14 @@ import { hostname } from "node:os";
 import { createApp } from "kratos-ts/app";
 import { createConfig, envSource, fileSource } from "kratos-ts/config";
 import { createLogger, isLogLevel } from "kratos-ts/log";
+import type { Logger } from "kratos-ts/log";
+import { createEtcdRegistry } from "kratos-ts/registry";
+import type { EtcdRegistry } from "kratos-ts/registry";
 import { startTelemetry } from "kratos-ts/telemetry";
 import type { LogLevel } from "kratos-ts/log";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
+import type { Registry } from "../../internal/conf/conf_pb.js";
+import { durationMs } from "../../internal/server/conf.js";
 import { parseFlags, usage } from "./flags.js";
 import { wire } from "./wire.js";
 
@@ -58,8 +63,10 @@ async function main(args: readonly string[]): Promise<void> {
     await config.close();
     throw err;
   }
+  const registry = etcdRegistry(bc.registry, logger);
   const cleanup = async () => {
     await wired.cleanup();
+    await registry?.close();
     await telemetry.shutdown();
   };
   const app = createApp({
@@ -68,6 +75,7 @@ async function main(args: readonly string[]): Promise<void> {
     version,
     logger,
     servers: wired.servers,
+    registrar: registry,
     afterStop: [cleanup, () => config.close()],
   });
   try {
@@ -77,6 +85,19 @@ async function main(args: readonly string[]): Promise<void> {
     await config.close();
     throw err;
   }
+}
+
+/** The etcd registry of `registry.etcd`, when it names endpoints; none otherwise. */
+function etcdRegistry(conf: Registry | undefined, logger: Logger): EtcdRegistry | undefined {
+  const etcd = conf?.etcd;
+  if (etcd === undefined || etcd.endpoints.length === 0) return undefined;
+  return createEtcdRegistry({
+    endpoints: etcd.endpoints,
+    namespace: etcd.namespace || undefined,
+    ttl: etcd.ttl === undefined ? undefined : Math.max(1, Number(etcd.ttl.seconds)),
+    callTimeout: etcd.dialTimeout === undefined ? undefined : durationMs(etcd.dialTimeout),
+    logger: logger.child({ module: "registry/etcd" }),
+  });
 }
 
 function logLevel(value: string | undefined): LogLevel {

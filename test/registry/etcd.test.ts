@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Etcd3 } from "etcd3";
 import { createApp } from "../../src/app.js";
@@ -12,6 +14,8 @@ import { createHttpServer } from "../../src/transport/http/index.js";
 import { etcdSkip, eventually, freePort, startEtcd } from "../helpers/etcd.js";
 import type { EtcdServer } from "../helpers/etcd.js";
 import { registryContract } from "./contract.js";
+import { tempDir } from "../helpers/repo.js";
+import { startService } from "../helpers/service.js";
 
 const ctx = createContext();
 const skip = etcdSkip();
@@ -291,6 +295,53 @@ describe("etcd", { skip }, () => {
       } finally {
         await registry.close();
         await etcd?.stop();
+      }
+    });
+  });
+
+  describe("the layout service with registry.etcd", () => {
+    it("registers itself in etcd as Go Kratos does, and deregisters on SIGTERM", async () => {
+      const etcd = await startEtcd();
+      const dir = tempDir("kratos-ts-layout-etcd-");
+      const raw = new Etcd3({ hosts: etcd.endpoint });
+      try {
+        mkdirSync(join(dir.path, "configs"));
+        writeFileSync(
+          join(dir.path, "configs", "config.yaml"),
+          [
+            "server:",
+            "  http: { addr: 127.0.0.1:0 }",
+            "  grpc: { addr: 127.0.0.1:0 }",
+            "data:",
+            "  database: { driver: sqlite, source: ':memory:' }",
+            "registry:",
+            `  etcd: { endpoints: [${etcd.endpoint}], ttl: 5s }`,
+            "",
+          ].join("\n"),
+        );
+        const service = await startService(["-conf", "./configs"], dir.path);
+        const prefix = "/microservices/helloworld/";
+        let stored: Record<string, string> = {};
+        await eventually("the instance key in etcd", async () => {
+          stored = await raw.getAll().prefix(prefix).strings();
+          return Object.keys(stored).length === 1;
+        });
+        const [key, value] = Object.entries(stored)[0] ?? ["", ""];
+        const parsed = JSON.parse(value) as ServiceInstance;
+        assert.equal(key, `${prefix}${parsed.id}`);
+        assert.deepEqual(Object.keys(parsed), ["id", "name", "version", "metadata", "endpoints"]);
+        assert.equal(parsed.name, "helloworld");
+        assert.deepEqual(parsed.endpoints, [
+          service.http.href.replace(/\/$/, ""),
+          `grpc://${service.grpc.host}`,
+        ]);
+        service.child.kill("SIGTERM");
+        assert.equal(await service.exited, 0);
+        assert.deepEqual(await raw.getAll().prefix(prefix).keys(), [], "deregistered on stop");
+      } finally {
+        raw.close();
+        dir.remove();
+        await etcd.stop();
       }
     });
   });
