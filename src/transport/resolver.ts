@@ -5,6 +5,12 @@
 export interface Resolver {
   resolve(signal: AbortSignal): Promise<readonly URL[]>;
   close?(): void;
+  /**
+   * Called by {@link resolverFor} with the name of a `discovery:///<name>` endpoint; the client
+   * uses (and closes) the resolver it returns. Lets one resolver option take its service name
+   * from the endpoint instead of repeating it.
+   */
+  withTarget?(name: string): Resolver;
 }
 
 class StaticResolver implements Resolver {
@@ -48,7 +54,9 @@ export function resolverFor(
     if (resolver === undefined) {
       throw new Error(`endpoint "${endpoint}" needs a resolver (a registry discovery)`);
     }
-    return resolver;
+    const name = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
+    if (name === "") throw new Error(`no service name in endpoint "${endpoint}"`);
+    return resolver.withTarget?.(name) ?? resolver;
   }
   throw new Error(`unsupported scheme in endpoint "${endpoint}"`);
 }
