@@ -91,6 +91,19 @@ class ClientTransporter implements Transporter {
 interface Node {
   client: Client<DescService>;
   sessions?: Http2SessionManager;
+  // Calls under way on the node: a node that left the resolver's list is closed once they are
+  // done, so a registry update never cuts a call short.
+  calls: number;
+  retired: boolean;
+}
+
+function baseUrlOf(url: URL): string {
+  return `${url.protocol === "https:" ? "https" : "http"}://${url.host}`;
+}
+
+function release(node: Node): void {
+  node.calls--;
+  if (node.retired && node.calls === 0) node.sessions?.abort();
 }
 
 /**
@@ -114,8 +127,23 @@ export function createGrpcClient<S extends DescService>(
   const balancer = new RoundRobin();
   const middleware = chain(...(options.middleware ?? []));
 
+  // The last list the resolver returned: resolvers return the same array until it changes.
+  let known: readonly URL[] | undefined;
+  /** Forgets the pooled connections of nodes that left, closing each once it is idle. */
+  const prune = (list: readonly URL[]) => {
+    if (list === known) return;
+    known = list;
+    const live = new Set(list.map(baseUrlOf));
+    for (const [baseUrl, node] of nodes) {
+      if (live.has(baseUrl)) continue;
+      nodes.delete(baseUrl);
+      node.retired = true;
+      if (node.calls === 0) node.sessions?.abort();
+    }
+  };
+
   const nodeFor = (url: URL): Node => {
-    const baseUrl = `${url.protocol === "https:" ? "https" : "http"}://${url.host}`;
+    const baseUrl = baseUrlOf(url);
     let node = nodes.get(baseUrl);
     if (node !== undefined) return node;
     let transport: Transport;
@@ -132,6 +160,8 @@ export function createGrpcClient<S extends DescService>(
     node = {
       client: createClient(service, transport),
       ...(sessions === undefined ? {} : { sessions }),
+      calls: 0,
+      retired: false,
     };
     nodes.set(baseUrl, node);
     return node;
@@ -150,15 +180,26 @@ export function createGrpcClient<S extends DescService>(
       transport.requestHeader.set(k, v);
     }
     setClientTransport(ctx, transport);
+    // The nodes this call used (more than one when a middleware retries), released when it ends.
+    const used: Node[] = [];
     // The innermost handler: pick a node and make the call with what middleware left in ctx.
     const send: Handler = async (c, req) => {
-      const url = balancer.pick(await resolver.resolve(c.signal));
+      const list = await resolver.resolve(c.signal);
+      prune(list);
+      const url = balancer.pick(list);
       if (url === undefined)
         throw new KratosError(503, reasons.nodeNotFound, `no node for ${options.endpoint}`);
       transport.endpoint = `grpc://${url.host}`;
-      return callNode(nodeFor(url), method, req, connectOptions(ctx, transport));
+      const node = nodeFor(url);
+      node.calls++;
+      used.push(node);
+      return callNode(node, method, req, connectOptions(ctx, transport));
     };
-    return { ctx, run: (req: unknown) => middleware(send)(ctx, req) };
+    const done = () => {
+      for (const node of used.splice(0)) release(node);
+      ctx.dispose();
+    };
+    return { ctx, run: (req: unknown) => middleware(send)(ctx, req), done };
   };
 
   const methods: Record<string, unknown> = {};
@@ -170,13 +211,13 @@ export function createGrpcClient<S extends DescService>(
         : mapStream(req as AsyncIterable<object>, (r) => create(input, r as never));
     if (method.methodKind === "unary" || method.methodKind === "client_streaming") {
       methods[method.localName] = async (req: unknown, callOptions: CallOptions = {}) => {
-        const { ctx, run } = startCall(method, callOptions);
+        const { ctx, run, done } = startCall(method, callOptions);
         try {
           return await run(request(req));
         } catch (err) {
           throw clientError(err, ctx);
         } finally {
-          ctx.dispose();
+          done();
         }
       };
     } else {
@@ -184,14 +225,14 @@ export function createGrpcClient<S extends DescService>(
         req: unknown,
         callOptions: CallOptions = {},
       ) {
-        const { ctx, run } = startCall(method, callOptions);
+        const { ctx, run, done } = startCall(method, callOptions);
         try {
           const replies = (await run(request(req))) as AsyncIterable<unknown>;
           for await (const reply of replies) yield reply;
         } catch (err) {
           throw clientError(err, ctx);
         } finally {
-          ctx.dispose();
+          done();
         }
       };
     }

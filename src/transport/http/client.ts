@@ -9,6 +9,7 @@ import type {
 import http from "node:http";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import https from "node:https";
+import type { Socket } from "node:net";
 import { CancellableContext } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
@@ -89,8 +90,11 @@ class KratosHttpClient implements HttpClient {
   readonly #options: HttpClientOptions;
   readonly #resolver: Resolver;
   readonly #codec: Negotiated;
-  readonly #agent: http.Agent;
-  readonly #tlsAgent: https.Agent;
+  // One keep-alive agent per node (origin), so the connections of a node that left the
+  // resolver's list can be closed without touching the others.
+  readonly #agents = new Map<string, http.Agent>();
+  // The last list the resolver returned: resolvers return the same array until it changes.
+  #known: readonly URL[] | undefined;
   readonly #middleware: Middleware;
   readonly #routes = new WeakMap<object, CompiledRoute>();
   readonly #balancer = new RoundRobin();
@@ -108,8 +112,6 @@ class KratosHttpClient implements HttpClient {
       options.codec === "proto"
         ? { name: "proto", contentType: "application/x-protobuf" }
         : { name: "json", contentType: "application/json" };
-    this.#agent = new http.Agent({ keepAlive: true });
-    this.#tlsAgent = new https.Agent({ keepAlive: true, ...options.tls });
     this.#middleware = chain(...(options.middleware ?? []));
   }
 
@@ -146,8 +148,8 @@ class KratosHttpClient implements HttpClient {
   }
 
   close(): void {
-    this.#agent.destroy();
-    this.#tlsAgent.destroy();
+    for (const agent of this.#agents.values()) agent.destroy();
+    this.#agents.clear();
     this.#resolver.close?.();
   }
 
@@ -165,12 +167,46 @@ class KratosHttpClient implements HttpClient {
 
   async #pick(signal: AbortSignal): Promise<URL> {
     const nodes = await this.#resolver.resolve(signal);
+    this.#prune(nodes);
     if (nodes.length === 0) {
       throw new KratosError(503, reasons.nodeNotFound, `no node for ${this.#options.endpoint}`);
     }
     const node = this.#balancer.pick(nodes);
     if (node === undefined) throw new KratosError(503, reasons.nodeNotFound, "no node");
     return node;
+  }
+
+  /**
+   * Closes the connections of nodes that left: idle ones now, busy ones as soon as their
+   * response is read (the agent's `free` event), so no call under way is cut short.
+   */
+  #prune(nodes: readonly URL[]): void {
+    if (nodes === this.#known) return;
+    this.#known = nodes;
+    const live = new Set(nodes.map((n) => n.origin));
+    for (const [origin, agent] of this.#agents) {
+      if (live.has(origin)) continue;
+      this.#agents.delete(origin);
+      for (const sockets of Object.values(agent.freeSockets)) {
+        for (const socket of sockets ?? []) socket.destroy();
+      }
+      // Runs after the agent's own listener has pooled the socket.
+      agent.on("free", (socket: Socket) => {
+        socket.destroy();
+      });
+    }
+  }
+
+  #agentFor(node: URL): http.Agent {
+    let agent = this.#agents.get(node.origin);
+    if (agent === undefined) {
+      agent =
+        node.protocol === "https:"
+          ? new https.Agent({ keepAlive: true, ...this.#options.tls })
+          : new http.Agent({ keepAlive: true });
+      this.#agents.set(node.origin, agent);
+    }
+    return agent;
   }
 
   #exchange(
@@ -202,7 +238,7 @@ class KratosHttpClient implements HttpClient {
           method: route.route.method,
           path: pathAndQuery,
           headers,
-          agent: secure ? this.#tlsAgent : this.#agent,
+          agent: this.#agentFor(node),
           signal,
         },
         (res) => {
