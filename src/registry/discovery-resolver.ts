@@ -78,6 +78,7 @@ class UnboundResolver implements Resolver {
 
 interface Waiter {
   resolve(nodes: readonly URL[]): void;
+  reject(err: KratosError): void;
 }
 
 class DiscoveryResolver implements Resolver {
@@ -109,6 +110,10 @@ class DiscoveryResolver implements Resolver {
           signal.removeEventListener("abort", onAbort);
           resolve(nodes);
         },
+        reject: (err) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        },
       };
       const onAbort = () => {
         this.#waiters.delete(waiter);
@@ -122,6 +127,11 @@ class DiscoveryResolver implements Resolver {
   close(): void {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort();
+    // Calls still waiting for a first list would otherwise hang until their deadline.
+    for (const waiter of this.#waiters) {
+      waiter.reject(this.#notFound(`the resolver of ${this.#name} is closed`));
+    }
+    this.#waiters.clear();
     const watcher = this.#watcher;
     this.#watcher = undefined;
     // stop() only fails if the registry does: nothing a closing client could do about it.
