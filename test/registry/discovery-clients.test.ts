@@ -1,0 +1,217 @@
+// The HTTP and gRPC clients on `discovery:///helloworld`, over real sockets: servers on port 0
+// registered in a memory registry, found through discoveryResolver.
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { createContext } from "../../src/context.js";
+import { KratosError } from "../../src/errors/error.js";
+import { reasons } from "../../src/errors/reasons.js";
+import { discoveryResolver } from "../../src/registry/discovery-resolver.js";
+import { createMemoryRegistry } from "../../src/registry/memory.js";
+import type { MemoryRegistry } from "../../src/registry/memory.js";
+import type { ServiceInstance } from "../../src/registry/registry.js";
+import { createGrpcClient, createGrpcServer } from "../../src/transport/grpc/index.js";
+import { createHttpClient, createHttpServer } from "../../src/transport/http/index.js";
+import type { ClientRoute } from "../../src/transport/http/index.js";
+import {
+  EchoService,
+  SayRequestSchema,
+  SayResponseSchema,
+} from "../fixtures/http/gen/echo/v1/echo_pb.js";
+
+const ctx = createContext();
+
+/** One running server of the suite: its instance, as the registry lists it. */
+interface Running {
+  instance: ServiceInstance;
+  stop(): Promise<void>;
+}
+
+/** One transport under test: how to start a server and make a client of the service. */
+interface Kit {
+  scheme: "http" | "grpc";
+  start(name: string): Promise<Running>;
+  /** A client whose `say` returns the name of the server that answered. */
+  client(registry: MemoryRegistry): {
+    say(options?: { timeoutMs?: number }): Promise<string>;
+    close(): void;
+  };
+}
+
+const sayRoute: ClientRoute<typeof SayRequestSchema, typeof SayResponseSchema> = {
+  method: "POST",
+  path: "/v1/say",
+  operation: "/echo.v1.EchoService/Say",
+  input: SayRequestSchema,
+  output: SayResponseSchema,
+  body: "*",
+};
+
+const refused = () => Promise.reject(new KratosError(501, "", "not in this test"));
+
+function instance(name: string, endpoint: URL): ServiceInstance {
+  return { id: name, name: "helloworld", version: "v1", metadata: {}, endpoints: [endpoint.href] };
+}
+
+const kits: Kit[] = [
+  {
+    scheme: "grpc",
+    async start(name) {
+      const server = createGrpcServer({ addr: "127.0.0.1:0" });
+      server.register(EchoService, {
+        say: (req) => Promise.resolve({ sentence: req.sentence, headers: { server: name } }),
+        fail: refused,
+        slow: refused,
+        // eslint-disable-next-line require-yield -- not called: the test only says
+        async *count() {
+          await refused();
+        },
+        sum: refused,
+        // eslint-disable-next-line require-yield -- not called: the test only says
+        async *chat() {
+          await refused();
+        },
+      });
+      await server.start();
+      return { instance: instance(name, server.endpoint()), stop: () => server.stop() };
+    },
+    client(registry) {
+      const client = createGrpcClient(EchoService, {
+        endpoint: "discovery:///helloworld",
+        resolver: discoveryResolver({ discovery: registry, scheme: "grpc" }),
+      });
+      return {
+        say: async (options) =>
+          (await client.say({ sentence: "hi" }, options)).headers.server ?? "",
+        close: () => {
+          client.close();
+        },
+      };
+    },
+  },
+  {
+    scheme: "http",
+    async start(name) {
+      const server = createHttpServer({ addr: "127.0.0.1:0" });
+      server.route({
+        ...sayRoute,
+        handler: (req) => Promise.resolve({ sentence: req.sentence, headers: { server: name } }),
+      });
+      await server.start();
+      return { instance: instance(name, server.endpoint()), stop: () => server.stop() };
+    },
+    client(registry) {
+      const client = createHttpClient({
+        endpoint: "discovery:///helloworld",
+        resolver: discoveryResolver({ discovery: registry, scheme: "http" }),
+      });
+      return {
+        say: async (options) =>
+          (await client.invoke(sayRoute, { sentence: "hi" }, options)).headers.server ?? "",
+        close: () => {
+          client.close();
+        },
+      };
+    },
+  },
+];
+
+for (const kit of kits) {
+  describe(`${kit.scheme} client on discovery:///helloworld`, () => {
+    const running = new Set<Running>();
+    const start = async (name: string) => {
+      const server = await kit.start(name);
+      running.add(server);
+      return server;
+    };
+    const stop = async (server: Running) => {
+      running.delete(server);
+      await server.stop();
+    };
+    after(async () => {
+      await Promise.all([...running].map(stop));
+    });
+
+    it("spreads calls over every instance; one leaving gracefully fails no call", async () => {
+      const registry = createMemoryRegistry();
+      const servers = await Promise.all(["a", "b", "c"].map(start));
+      for (const s of servers) await registry.register(ctx, s.instance);
+      const client = kit.client(registry);
+      try {
+        const seen = new Set<string>();
+        for (let i = 0; i < 30; i++) seen.add(await client.say());
+        assert.deepEqual([...seen].sort(), ["a", "b", "c"]);
+
+        // Steady traffic from four callers while "a" deregisters and stops.
+        const served: string[] = [];
+        const failures: unknown[] = [];
+        let running = true;
+        const caller = async () => {
+          while (running) {
+            try {
+              served.push(await client.say({ timeoutMs: 5_000 }));
+            } catch (err) {
+              failures.push(err);
+            }
+          }
+        };
+        const callers = [caller(), caller(), caller(), caller()];
+        const [a] = servers;
+        assert.ok(a !== undefined);
+        await registry.deregister(ctx, a.instance);
+        // The update reaches the clients asynchronously: wait (bounded) for 20 calls in a row
+        // that "a" did not serve.
+        const deadline = Date.now() + 5_000;
+        let mark = served.length;
+        while (Date.now() < deadline) {
+          await new Promise((resolve) => setImmediate(resolve));
+          const lastA = served.lastIndexOf("a");
+          if (lastA >= mark) mark = lastA + 1;
+          if (served.length - mark >= 20) break;
+        }
+        assert.ok(served.length - mark >= 20, "calls still go to the instance that left");
+        await stop(a);
+        const afterStop = served.length;
+        const stopDeadline = Date.now() + 5_000;
+        while (served.length - afterStop < 30 && failures.length === 0) {
+          if (Date.now() > stopDeadline) assert.fail("no calls served after the stop");
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        running = false;
+        await Promise.all(callers);
+        assert.deepEqual(failures, []);
+        const rest = new Set(served.slice(afterStop));
+        assert.deepEqual([...rest].sort(), ["b", "c"]);
+      } finally {
+        client.close();
+      }
+    });
+
+    it("a call made before any instance exists waits for the first one", async () => {
+      const registry = createMemoryRegistry();
+      const client = kit.client(registry);
+      try {
+        const call = client.say({ timeoutMs: 5_000 });
+        const d = await start("d");
+        await registry.register(ctx, d.instance);
+        assert.equal(await call, "d");
+      } finally {
+        client.close();
+      }
+    });
+
+    it("a call finds no instance before its deadline: 503 NODE_NOT_FOUND", async () => {
+      const client = kit.client(createMemoryRegistry());
+      try {
+        await assert.rejects(client.say({ timeoutMs: 50 }), (err: unknown) => {
+          assert.ok(err instanceof KratosError);
+          assert.equal(err.code, 503);
+          assert.equal(err.reason, reasons.nodeNotFound);
+          assert.match(err.message, /no instance of helloworld/);
+          return true;
+        });
+      } finally {
+        client.close();
+      }
+    });
+  });
+}
