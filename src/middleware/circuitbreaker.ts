@@ -1,7 +1,6 @@
-import type { Context } from "../context.js";
 import { KratosError } from "../errors/error.js";
-import { fromError } from "../errors/from-error.js";
 import { reasons } from "../errors/reasons.js";
+import { callOutcome } from "../internal/call-outcome.js";
 import { clientTransport } from "../transport/transport.js";
 import type { Middleware } from "./middleware.js";
 
@@ -178,20 +177,6 @@ export interface CircuitBreakerClientOptions extends SreBreakerOptions {
   breakerFor?: (operation: string) => Breaker;
 }
 
-/** Codes that say the backend could not serve the call, as in Go Kratos. */
-const failureCodes: ReadonlySet<number> = new Set([500, 503, 504]);
-
-/** How a call that was let through went, for the breaker. */
-function outcome(ctx: Context, err: unknown): "success" | "failure" | "ignore" {
-  let code = fromError(err).code;
-  // Our clients see their own abort as an AbortError (499) before they convert it; the
-  // context says whether it was the deadline (504: the backend was too slow) or the caller.
-  if (code === 499 && ctx.signal.aborted) code = fromError(ctx.signal.reason).code;
-  // A caller that gave up says nothing about the backend: neither a success nor a failure.
-  if (code === 499) return "ignore";
-  return failureCodes.has(code) ? "failure" : "success";
-}
-
 /**
  * Client circuit breaker (Kratos `circuitbreaker.Client`): one breaker per operation, created
  * lazily, by default Google SRE adaptive throttling ({@link createSreBreaker}). A rejected call
@@ -231,7 +216,7 @@ export const circuitBreaker = {
         try {
           reply = await next(ctx, req);
         } catch (err) {
-          const result = outcome(ctx, err);
+          const result = callOutcome(ctx, err);
           if (result === "failure") breaker.markFailure();
           else if (result === "success") breaker.markSuccess();
           throw err;

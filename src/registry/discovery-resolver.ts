@@ -10,6 +10,8 @@ import { KratosError } from "../errors/error.js";
 import { reasons } from "../errors/reasons.js";
 import { discardLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
+import { nodesFromInstances } from "../selector/node.js";
+import type { Node } from "../selector/selector.js";
 import type { Resolver } from "../transport/resolver.js";
 import type { Discovery, ServiceInstance, Watcher } from "./registry.js";
 
@@ -66,7 +68,7 @@ class UnboundResolver implements Resolver {
   constructor(options: DiscoveryResolverOptions) {
     this.#options = options;
   }
-  resolve(): Promise<readonly URL[]> {
+  resolve(): Promise<readonly Node[]> {
     return Promise.reject(
       new Error("discovery resolver: no service name (give `name`, or a discovery:/// endpoint)"),
     );
@@ -77,7 +79,7 @@ class UnboundResolver implements Resolver {
 }
 
 interface Waiter {
-  resolve(nodes: readonly URL[]): void;
+  resolve(nodes: readonly Node[]): void;
   reject(err: KratosError): void;
 }
 
@@ -87,7 +89,7 @@ class DiscoveryResolver implements Resolver {
   readonly #logger: Logger;
   readonly #closed = new AbortController();
   // Replaced only when the list changes, so clients can tell a change by identity.
-  #nodes: readonly URL[] | undefined;
+  #nodes: readonly Node[] | undefined;
   readonly #waiters = new Set<Waiter>();
   #watcher: Watcher | undefined;
 
@@ -98,7 +100,7 @@ class DiscoveryResolver implements Resolver {
     void this.#run();
   }
 
-  resolve(signal: AbortSignal): Promise<readonly URL[]> {
+  resolve(signal: AbortSignal): Promise<readonly Node[]> {
     if (this.#nodes !== undefined) return Promise.resolve(this.#nodes);
     if (this.#closed.signal.aborted) {
       return Promise.reject(this.#notFound(`the resolver of ${this.#name} is closed`));
@@ -191,7 +193,7 @@ class DiscoveryResolver implements Resolver {
   }
 
   #update(instances: ServiceInstance[]): void {
-    const nodes = endpointsOf(instances, this.#options.scheme);
+    const nodes = Object.freeze(nodesFromInstances(instances, this.#options.scheme));
     if (nodes.length === 0) {
       // Keep the last known list: calling nodes that may be gone beats having none to call.
       if (this.#nodes !== undefined) {
@@ -210,30 +212,29 @@ class DiscoveryResolver implements Resolver {
   }
 }
 
-/** The endpoints of `scheme` of the instances, as URLs, without duplicates or bad ones. */
-function endpointsOf(instances: readonly ServiceInstance[], scheme: string): URL[] {
-  const seen = new Set<string>();
-  const nodes: URL[] = [];
-  for (const instance of instances) {
-    for (const endpoint of instance.endpoints) {
-      let url: URL;
-      try {
-        url = new URL(endpoint);
-      } catch {
-        continue; // one instance's typo must not hide the others
-      }
-      if (url.protocol !== `${scheme}:` || url.host === "") continue;
-      const node = new URL(`${scheme}://${url.host}`);
-      if (seen.has(node.href)) continue;
-      seen.add(node.href);
-      nodes.push(node);
-    }
-  }
-  return nodes;
+/**
+ * Whether two lists hold the same nodes, weights, versions and metadata: a changed `weight` is a
+ * change the balancer must see, a re-put of the same instance is not.
+ */
+function sameNodes(a: readonly Node[], b: readonly Node[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((node, i) => {
+      const other = b[i];
+      return (
+        other !== undefined &&
+        node.url.href === other.url.href &&
+        node.weight === other.weight &&
+        node.version === other.version &&
+        sameRecord(node.metadata, other.metadata)
+      );
+    })
+  );
 }
 
-function sameNodes(a: readonly URL[], b: readonly URL[]): boolean {
-  return a.length === b.length && a.every((url, i) => url.href === b[i]?.href);
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

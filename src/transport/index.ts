@@ -13,6 +13,6 @@ export {
 } from "./transport.js";
 export type { Kind, Server, Transporter } from "./transport.js";
 export { NodeHeader } from "./header.js";
-export { resolverFor, RoundRobin } from "./resolver.js";
+export { resolverFor } from "./resolver.js";
 export type { Resolver } from "./resolver.js";
 export type { Header } from "./header.js";

@@ -1,9 +1,17 @@
+import { nodesFromUrls } from "../selector/node.js";
+import type { Node } from "../selector/selector.js";
+
 /**
- * Finds the nodes of an endpoint. `discovery:///name` endpoints get one from a registry (the
- * registry issue); `resolve` waits for the first resolution instead of failing (Kratos #3374).
+ * Finds the nodes of an endpoint. `discovery:///name` endpoints get them from a registry
+ * ({@link discoveryResolver} in `kratos-ts/registry`).
  */
 export interface Resolver {
-  resolve(signal: AbortSignal): Promise<readonly URL[]>;
+  /**
+   * The current nodes. Returns the same array until the list changes, so clients can tell a
+   * change by identity. Before a first list is known it waits (bounded by `signal`) instead of
+   * failing (Kratos #3374).
+   */
+  resolve(signal: AbortSignal): Promise<readonly Node[]>;
   close?(): void;
   /**
    * Called by {@link resolverFor} with the name of a `discovery:///<name>` endpoint; the client
@@ -14,9 +22,12 @@ export interface Resolver {
 }
 
 class StaticResolver implements Resolver {
-  constructor(readonly nodes: readonly URL[]) {}
-  resolve(): Promise<readonly URL[]> {
-    return Promise.resolve(this.nodes);
+  readonly #nodes: readonly Node[];
+  constructor(urls: readonly URL[]) {
+    this.#nodes = Object.freeze(nodesFromUrls(urls));
+  }
+  resolve(): Promise<readonly Node[]> {
+    return Promise.resolve(this.#nodes);
   }
 }
 
@@ -59,13 +70,4 @@ export function resolverFor(
     return resolver.withTarget?.(name) ?? resolver;
   }
   throw new Error(`unsupported scheme in endpoint "${endpoint}"`);
-}
-
-/** Picks nodes round robin; the seam where selectors (p2c, wrr) plug in later. */
-export class RoundRobin {
-  #next = 0;
-  pick(nodes: readonly URL[]): URL | undefined {
-    if (nodes.length === 0) return undefined;
-    return nodes[this.#next++ % nodes.length];
-  }
 }

@@ -1,12 +1,15 @@
 // The HTTP and gRPC clients on `discovery:///helloworld`, over real sockets: servers on port 0
 // registered in a memory registry, found through discoveryResolver.
 import assert from "node:assert/strict";
+import net from "node:net";
 import { after, describe, it } from "node:test";
 import { createContext } from "../../src/context.js";
 import { KratosError } from "../../src/errors/error.js";
 import { reasons } from "../../src/errors/reasons.js";
 import { discoveryResolver } from "../../src/registry/discovery-resolver.js";
 import { createMemoryRegistry } from "../../src/registry/memory.js";
+import { p2cBalancer, versionFilter } from "../../src/selector/index.js";
+import type { BalancerFactory, SelectorOptions } from "../../src/selector/index.js";
 import type { MemoryRegistry } from "../../src/registry/memory.js";
 import type { ServiceInstance } from "../../src/registry/registry.js";
 import { createGrpcClient, createGrpcServer } from "../../src/transport/grpc/index.js";
@@ -31,7 +34,10 @@ interface Kit {
   scheme: "http" | "grpc";
   start(name: string): Promise<Running>;
   /** A client whose `say` returns the name of the server that answered. */
-  client(registry: MemoryRegistry): {
+  client(
+    registry: MemoryRegistry,
+    selector?: SelectorOptions,
+  ): {
     say(options?: { timeoutMs?: number }): Promise<string>;
     close(): void;
   };
@@ -50,6 +56,15 @@ const refused = () => Promise.reject(new KratosError(501, "", "not in this test"
 
 function instance(name: string, endpoint: URL): ServiceInstance {
   return { id: name, name: "helloworld", version: "v1", metadata: {}, endpoints: [endpoint.href] };
+}
+
+/** The URL of a loopback port nothing listens on (bound, then closed). */
+async function deadEndpoint(scheme: string): Promise<URL> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return new URL(`${scheme}://127.0.0.1:${port}`);
 }
 
 const kits: Kit[] = [
@@ -74,10 +89,11 @@ const kits: Kit[] = [
       await server.start();
       return { instance: instance(name, server.endpoint()), stop: () => server.stop() };
     },
-    client(registry) {
+    client(registry, selector) {
       const client = createGrpcClient(EchoService, {
         endpoint: "discovery:///helloworld",
         resolver: discoveryResolver({ discovery: registry, scheme: "grpc" }),
+        ...(selector === undefined ? {} : { selector }),
       });
       return {
         say: async (options) =>
@@ -99,10 +115,11 @@ const kits: Kit[] = [
       await server.start();
       return { instance: instance(name, server.endpoint()), stop: () => server.stop() };
     },
-    client(registry) {
+    client(registry, selector) {
       const client = createHttpClient({
         endpoint: "discovery:///helloworld",
         resolver: discoveryResolver({ discovery: registry, scheme: "http" }),
+        ...(selector === undefined ? {} : { selector }),
       });
       return {
         say: async (options) =>
@@ -181,6 +198,70 @@ for (const kit of kits) {
         assert.deepEqual(failures, []);
         const rest = new Set(served.slice(afterStop));
         assert.deepEqual([...rest].sort(), ["b", "c"]);
+      } finally {
+        client.close();
+      }
+    });
+
+    it("wrr: calls follow the metadata weights exactly over a cycle", async () => {
+      const registry = createMemoryRegistry();
+      const [heavy, light] = await Promise.all(["heavy", "light"].map(start));
+      assert.ok(heavy !== undefined && light !== undefined);
+      await registry.register(ctx, { ...heavy.instance, metadata: { weight: "3" } });
+      await registry.register(ctx, { ...light.instance, metadata: { weight: "1" } });
+      const client = kit.client(registry, { balancer: "wrr" });
+      try {
+        const served: string[] = [];
+        for (let i = 0; i < 8; i++) served.push(await client.say());
+        // A cycle is the sum of the weights: 4 calls, 3 heavy and 1 light in each.
+        for (const cycle of [served.slice(0, 4), served.slice(4)]) {
+          assert.deepEqual(cycle.sort(), ["heavy", "heavy", "heavy", "light"]);
+        }
+      } finally {
+        client.close();
+      }
+    });
+
+    it("node filters keep calls on the instances of one version", async () => {
+      const registry = createMemoryRegistry();
+      const [old, next] = await Promise.all(["old", "next"].map(start));
+      assert.ok(old !== undefined && next !== undefined);
+      await registry.register(ctx, old.instance);
+      await registry.register(ctx, { ...next.instance, version: "v2" });
+      const client = kit.client(registry, { filters: [versionFilter("v2")] });
+      try {
+        for (let i = 0; i < 10; i++) assert.equal(await client.say(), "next");
+      } finally {
+        client.close();
+      }
+    });
+
+    it("a registered node that refuses connections costs no failed call, and p2c drops it", async () => {
+      const registry = createMemoryRegistry();
+      const live = await start("live");
+      await registry.register(ctx, live.instance);
+      // Registered but gone: its connections are refused, as after a crash before the lease ends.
+      const dead = await deadEndpoint(kit.scheme);
+      await registry.register(ctx, instance("dead", dead));
+      const picks: string[] = [];
+      const countingP2c: BalancerFactory = (env) => {
+        const inner = p2cBalancer()(env);
+        return {
+          pick(nodes) {
+            const picked = inner.pick(nodes);
+            picks.push(picked.node.url.host);
+            return picked;
+          },
+          update: (nodes) => inner.update?.(nodes),
+        };
+      };
+      const client = kit.client(registry, { balancer: countingP2c });
+      try {
+        for (let i = 0; i < 40; i++) assert.equal(await client.say({ timeoutMs: 5_000 }), "live");
+        // p2c probes a node it never picked (the refused call then moves to the live node),
+        // and the failure sinks its score: only an idle probe after 3 s could pick it again.
+        const deadPicks = picks.filter((host) => host === dead.host).length;
+        assert.ok(deadPicks >= 1 && deadPicks <= 2, `picks of the dead node: ${deadPicks}`);
       } finally {
         client.close();
       }

@@ -6,6 +6,7 @@ import { reasons } from "../../src/errors/reasons.js";
 import { discoveryResolver } from "../../src/registry/discovery-resolver.js";
 import { createMemoryRegistry } from "../../src/registry/memory.js";
 import type { Discovery, ServiceInstance, Watcher } from "../../src/registry/registry.js";
+import type { Node } from "../../src/selector/selector.js";
 import { resolverFor } from "../../src/transport/resolver.js";
 
 const ctx = createContext();
@@ -16,8 +17,8 @@ function instance(id: string, endpoints: string[], name = "helloworld"): Service
 
 const never = new AbortController().signal;
 
-function hrefs(urls: readonly URL[]): string[] {
-  return urls.map((u) => `${u.protocol}//${u.host}`).sort();
+function hrefs(nodes: readonly Node[]): string[] {
+  return nodes.map(({ url }) => `${url.protocol}//${url.host}`).sort();
 }
 
 /** A Discovery whose watchers the test can count, to see that close stops them. */
@@ -110,6 +111,34 @@ describe("discovery resolver", () => {
       await registry.register(ctx, instance("2", ["grpc://10.0.0.2:9000"]));
       await watcher.next();
       assert.deepEqual(hrefs(await resolver.resolve(never)), ["grpc://10.0.0.2:9000"]);
+    } finally {
+      resolver.close?.();
+      await watcher.stop();
+    }
+  });
+
+  it("a changed weight is a new list; the same instance put again is not", async () => {
+    const registry = createMemoryRegistry();
+    const one = { ...instance("1", ["grpc://10.0.0.1:9000"]), metadata: { weight: "10" } };
+    await registry.register(ctx, one);
+    const watcher = await registry.watch(ctx, "helloworld");
+    const resolver = discoveryResolver({ discovery: registry, name: "helloworld", scheme: "grpc" });
+    try {
+      const first = await resolver.resolve(never);
+      assert.equal(first[0]?.weight, 10);
+      await watcher.next();
+      await registry.register(ctx, { ...one, metadata: { weight: "10" } });
+      await watcher.next();
+      assert.equal(await resolver.resolve(never), first);
+      await registry.register(ctx, { ...one, metadata: { weight: "30" } });
+      await watcher.next();
+      const second = await resolver.resolve(never);
+      assert.notEqual(second, first);
+      const [node] = second;
+      assert.deepEqual(
+        [node?.weight, node?.instance],
+        [30, { ...one, metadata: { weight: "30" } }],
+      );
     } finally {
       resolver.close?.();
       await watcher.stop();

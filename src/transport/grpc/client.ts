@@ -11,12 +11,15 @@ import {
 import { CancellableContext } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
-import { reasons } from "../../errors/reasons.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
 import type { CallOptions } from "../call-options.js";
 import { NodeHeader } from "../header.js";
-import { resolverFor, RoundRobin } from "../resolver.js";
+import type { SelectorOptions } from "../../selector/default-selector.js";
+import type { Node } from "../../selector/selector.js";
+import { NodePicker } from "../node-picker.js";
+import type { NodePick } from "../node-picker.js";
+import { resolverFor } from "../resolver.js";
 import type { Resolver } from "../resolver.js";
 import { setClientTransport } from "../transport.js";
 import type { Kind, Transporter } from "../transport.js";
@@ -24,7 +27,7 @@ import type { Kind, Transporter } from "../transport.js";
 /** Options of {@link createGrpcClient}. */
 export interface GrpcClientOptions {
   /**
-   * `grpc://host:port` (or a bare `host:port`), `direct:///h1:p1,h2:p2` (round robin) or
+   * `grpc://host:port` (or a bare `host:port`), `direct:///h1:p1,h2:p2` (balanced) or
    * `discovery:///name` (with `resolver`).
    */
   endpoint: string;
@@ -38,6 +41,11 @@ export interface GrpcClientOptions {
   headers?: Record<string, string>;
   /** Resolves `discovery:///` endpoints. */
   resolver?: Resolver;
+  /**
+   * How calls are spread over the nodes: the balancer (`p2c`, the default, `wrr` or `random`)
+   * and node filters (by version, metadata or your own).
+   */
+  selector?: SelectorOptions;
 }
 
 type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I; output: infer O }
@@ -88,7 +96,8 @@ class ClientTransporter implements Transporter {
   constructor(readonly operation: string) {}
 }
 
-interface Node {
+/** The pooled connection of one node. */
+interface Pooled {
   client: Client<DescService>;
   sessions?: Http2SessionManager;
   // Calls under way on the node: a node that left the resolver's list is closed once they are
@@ -101,7 +110,7 @@ function baseUrlOf(url: URL): string {
   return `${url.protocol === "https:" ? "https" : "http"}://${url.host}`;
 }
 
-function release(node: Node): void {
+function release(node: Pooled): void {
   node.calls--;
   if (node.retired && node.calls === 0) node.sessions?.abort();
 }
@@ -109,7 +118,8 @@ function release(node: Node): void {
 /**
  * Creates a client of `service`: the same typed errors as the server sends (code, reason,
  * metadata), client middleware, deadlines sent as grpc-timeout and inherited from the caller's
- * context, metadata, and `direct:///` endpoints balanced round robin over pooled connections.
+ * context, metadata, and `direct:///` or `discovery:///` endpoints balanced by a selector (p2c
+ * by default) over pooled connections.
  */
 export function createGrpcClient<S extends DescService>(
   service: S,
@@ -123,17 +133,12 @@ export function createGrpcClient<S extends DescService>(
       cause: err,
     });
   }
-  const nodes = new Map<string, Node>();
-  const balancer = new RoundRobin();
+  const nodes = new Map<string, Pooled>();
   const middleware = chain(...(options.middleware ?? []));
 
-  // The last list the resolver returned: resolvers return the same array until it changes.
-  let known: readonly URL[] | undefined;
   /** Forgets the pooled connections of nodes that left, closing each once it is idle. */
-  const prune = (list: readonly URL[]) => {
-    if (list === known) return;
-    known = list;
-    const live = new Set(list.map(baseUrlOf));
+  const prune = (list: readonly Node[]) => {
+    const live = new Set(list.map((n) => baseUrlOf(n.url)));
     for (const [baseUrl, node] of nodes) {
       if (live.has(baseUrl)) continue;
       nodes.delete(baseUrl);
@@ -142,7 +147,9 @@ export function createGrpcClient<S extends DescService>(
     }
   };
 
-  const nodeFor = (url: URL): Node => {
+  const picker = new NodePicker(resolver, options.selector, prune);
+
+  const nodeFor = (url: URL): Pooled => {
     const baseUrl = baseUrlOf(url);
     let node = nodes.get(baseUrl);
     if (node !== undefined) return node;
@@ -180,23 +187,29 @@ export function createGrpcClient<S extends DescService>(
       transport.requestHeader.set(k, v);
     }
     setClientTransport(ctx, transport);
-    // The nodes this call used (more than one when a middleware retries), released when it ends.
-    const used: Node[] = [];
+    // The connections this call used (more than one when it moved to another node, or a
+    // middleware retried), released when it ends.
+    const used: Pooled[] = [];
+    // The picks of streams, whose outcome is known only when the stream ends.
+    const streams: NodePick[] = [];
+    const open = (node: Node, req: unknown) => {
+      transport.endpoint = `grpc://${node.url.host}`;
+      const pooled = nodeFor(node.url);
+      pooled.calls++;
+      used.push(pooled);
+      return callNode(pooled, method, req, connectOptions(ctx, transport));
+    };
     // The innermost handler: pick a node and make the call with what middleware left in ctx.
     const send: Handler = async (c, req) => {
-      const list = await resolver.resolve(c.signal);
-      prune(list);
-      const url = balancer.pick(list);
-      if (url === undefined)
-        throw new KratosError(503, reasons.nodeNotFound, `no node for ${options.endpoint}`);
-      transport.endpoint = `grpc://${url.host}`;
-      const node = nodeFor(url);
-      node.calls++;
-      used.push(node);
-      return callNode(node, method, req, connectOptions(ctx, transport));
+      // A unary request can be sent again, so it may move to another node (NodePicker.call).
+      if (method.methodKind === "unary") return picker.call(c, (node) => open(node, req));
+      const pick = await picker.pick(c.signal);
+      streams.push(pick);
+      return open(pick.node, req);
     };
-    const done = () => {
-      for (const node of used.splice(0)) release(node);
+    const done = (err?: unknown) => {
+      for (const pick of streams.splice(0)) pick.done(ctx, err);
+      for (const pooled of used.splice(0)) release(pooled);
       ctx.dispose();
     };
     return { ctx, run: (req: unknown) => middleware(send)(ctx, req), done };
@@ -212,12 +225,14 @@ export function createGrpcClient<S extends DescService>(
     if (method.methodKind === "unary" || method.methodKind === "client_streaming") {
       methods[method.localName] = async (req: unknown, callOptions: CallOptions = {}) => {
         const { ctx, run, done } = startCall(method, callOptions);
+        let failure: unknown;
         try {
           return await run(request(req));
         } catch (err) {
+          failure = err;
           throw clientError(err, ctx);
         } finally {
-          done();
+          done(failure);
         }
       };
     } else {
@@ -226,13 +241,15 @@ export function createGrpcClient<S extends DescService>(
         callOptions: CallOptions = {},
       ) {
         const { ctx, run, done } = startCall(method, callOptions);
+        let failure: unknown;
         try {
           const replies = (await run(request(req))) as AsyncIterable<unknown>;
           for await (const reply of replies) yield reply;
         } catch (err) {
+          failure = err;
           throw clientError(err, ctx);
         } finally {
-          done();
+          done(failure);
         }
       };
     }
@@ -240,7 +257,7 @@ export function createGrpcClient<S extends DescService>(
   methods.close = () => {
     for (const node of nodes.values()) node.sessions?.abort();
     nodes.clear();
-    resolver.close?.();
+    picker.close();
   };
   return methods as GrpcClient<S>;
 }
@@ -263,7 +280,12 @@ function connectOptions(ctx: CancellableContext, transport: ClientTransporter): 
   };
 }
 
-function callNode(node: Node, method: DescMethod, req: unknown, options: object): Promise<unknown> {
+function callNode(
+  node: Pooled,
+  method: DescMethod,
+  req: unknown,
+  options: object,
+): Promise<unknown> {
   const fn = (node.client as Record<string, (r: unknown, o: object) => unknown>)[method.localName];
   if (fn === undefined) return Promise.reject(new Error(`no client method ${method.localName}`));
   const result = fn(req, options);

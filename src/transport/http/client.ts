@@ -19,7 +19,11 @@ import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
 import type { CallOptions } from "../call-options.js";
 import { NodeHeader } from "../header.js";
-import { resolverFor, RoundRobin } from "../resolver.js";
+import type { SelectorOptions } from "../../selector/default-selector.js";
+import type { Node } from "../../selector/selector.js";
+import { NodePicker } from "../node-picker.js";
+import { markNotSent } from "../not-sent.js";
+import { resolverFor } from "../resolver.js";
 import type { Resolver } from "../resolver.js";
 import { setClientTransport } from "../transport.js";
 import type { Kind, Transporter } from "../transport.js";
@@ -38,7 +42,7 @@ export type ClientRoute<
 /** Options of {@link createHttpClient}. */
 export interface HttpClientOptions {
   /**
-   * `http://host:port`, `https://host:port`, `direct:///h1:p1,h2:p2` (round robin) or
+   * `http://host:port`, `https://host:port`, `direct:///h1:p1,h2:p2` (balanced) or
    * `discovery:///name` (with `resolver`).
    */
   endpoint: string;
@@ -52,6 +56,11 @@ export interface HttpClientOptions {
   headers?: Record<string, string>;
   /** Resolves `discovery:///` endpoints. */
   resolver?: Resolver;
+  /**
+   * How calls are spread over the nodes: the balancer (`p2c`, the default, `wrr` or `random`)
+   * and node filters (by version, metadata or your own).
+   */
+  selector?: SelectorOptions;
   /** TLS options for https endpoints (ca, cert, key, ...). */
   tls?: https.AgentOptions;
   /** Largest accepted response body in bytes. Default 4 MiB. */
@@ -88,21 +97,19 @@ class HttpClientTransporter implements Transporter {
 
 class KratosHttpClient implements HttpClient {
   readonly #options: HttpClientOptions;
-  readonly #resolver: Resolver;
+  readonly #picker: NodePicker;
   readonly #codec: Negotiated;
   // One keep-alive agent per node (origin), so the connections of a node that left the
   // resolver's list can be closed without touching the others.
   readonly #agents = new Map<string, http.Agent>();
-  // The last list the resolver returned: resolvers return the same array until it changes.
-  #known: readonly URL[] | undefined;
   readonly #middleware: Middleware;
   readonly #routes = new WeakMap<object, CompiledRoute>();
-  readonly #balancer = new RoundRobin();
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
+    let resolver: Resolver;
     try {
-      this.#resolver = resolverFor(options.endpoint, "http", ["http", "https"], options.resolver);
+      resolver = resolverFor(options.endpoint, "http", ["http", "https"], options.resolver);
     } catch (err) {
       throw new Error(`http client: ${err instanceof Error ? err.message : String(err)}`, {
         cause: err,
@@ -113,6 +120,9 @@ class KratosHttpClient implements HttpClient {
         ? { name: "proto", contentType: "application/x-protobuf" }
         : { name: "json", contentType: "application/json" };
     this.#middleware = chain(...(options.middleware ?? []));
+    this.#picker = new NodePicker(resolver, options.selector, (nodes) => {
+      this.#prune(nodes);
+    });
   }
 
   async invoke<I extends DescMessage, O extends DescMessage>(
@@ -132,11 +142,12 @@ class KratosHttpClient implements HttpClient {
       transport.requestHeader.set(k, v);
     }
     setClientTransport(ctx, transport);
-    const send: Handler = async (c, message) => {
-      const node = await this.#pick(c.signal);
-      transport.endpoint = node.origin;
-      return this.#exchange(compiled, node, message as Message, transport, c.signal);
-    };
+    // The innermost handler; a request that never reached its node moves to another one.
+    const send: Handler = (c, message) =>
+      this.#picker.call(c, (node) => {
+        transport.endpoint = node.url.origin;
+        return this.#exchange(compiled, node.url, message as Message, transport, c.signal);
+      });
     try {
       const reply = await this.#middleware(send)(ctx, create(route.input, req));
       return reply as MessageShape<O>;
@@ -150,7 +161,7 @@ class KratosHttpClient implements HttpClient {
   close(): void {
     for (const agent of this.#agents.values()) agent.destroy();
     this.#agents.clear();
-    this.#resolver.close?.();
+    this.#picker.close();
   }
 
   #compiled(route: ClientRoute): CompiledRoute {
@@ -165,25 +176,12 @@ class KratosHttpClient implements HttpClient {
     return compiled;
   }
 
-  async #pick(signal: AbortSignal): Promise<URL> {
-    const nodes = await this.#resolver.resolve(signal);
-    this.#prune(nodes);
-    if (nodes.length === 0) {
-      throw new KratosError(503, reasons.nodeNotFound, `no node for ${this.#options.endpoint}`);
-    }
-    const node = this.#balancer.pick(nodes);
-    if (node === undefined) throw new KratosError(503, reasons.nodeNotFound, "no node");
-    return node;
-  }
-
   /**
    * Closes the connections of nodes that left: idle ones now, busy ones as soon as their
    * response is read (the agent's `free` event), so no call under way is cut short.
    */
-  #prune(nodes: readonly URL[]): void {
-    if (nodes === this.#known) return;
-    this.#known = nodes;
-    const live = new Set(nodes.map((n) => n.origin));
+  #prune(nodes: readonly Node[]): void {
+    const live = new Set(nodes.map((n) => n.url.origin));
     for (const [origin, agent] of this.#agents) {
       if (live.has(origin)) continue;
       this.#agents.delete(origin);
@@ -252,7 +250,13 @@ class KratosHttpClient implements HttpClient {
           }, reject);
         },
       );
-      request.once("error", reject);
+      request.once("error", (err: NodeJS.ErrnoException) => {
+        // A keep-alive socket the server closed while idle (as it does when it stops) resets
+        // before the server reads a byte; Node flags the socket as reused. Only idempotent
+        // methods move on: a reset could also mean the server died mid-request.
+        const reset = err.code === "ECONNRESET" && request.reusedSocket;
+        reject(reset && idempotent.has(route.route.method) ? markNotSent(err) : err);
+      });
       request.end(body?.body);
     });
   }
@@ -327,6 +331,9 @@ function decodeReply(
     );
   }
 }
+
+/** Methods a server may receive twice without a different outcome (RFC 9110, 9.2.2). */
+const idempotent: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
 const connectionErrors = new Set([
   "ECONNREFUSED",

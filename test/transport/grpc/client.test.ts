@@ -117,7 +117,7 @@ describe("gRPC client", () => {
     }
   });
 
-  it("balances direct:/// endpoints and runs client middleware", async () => {
+  it("balances direct:/// endpoints (wrr, equal weights) and runs client middleware", async () => {
     const operations: string[] = [];
     const mw: Middleware = (next) => (ctx, req) => {
       operations.push(clientTransport(ctx)?.operation ?? "");
@@ -126,6 +126,7 @@ describe("gRPC client", () => {
     const client = createGrpcClient(EchoService, {
       endpoint: `direct:///${a.endpoint().host},${b.endpoint().host}`,
       middleware: [mw],
+      selector: { balancer: "wrr" },
     });
     try {
       const servers: string[] = [];

@@ -281,7 +281,7 @@ describe("HTTP client", () => {
     }
   });
 
-  it("balances direct:/// endpoints round robin and runs client middleware", async () => {
+  it("balances direct:/// endpoints (wrr, equal weights) and runs client middleware", async () => {
     const servers = [
       createHttpServer({ addr: "127.0.0.1:0" }),
       createHttpServer({ addr: "127.0.0.1:0" }),
@@ -306,7 +306,11 @@ describe("HTTP client", () => {
     };
     const hosts = servers.map((s) => s.endpoint().host).join(",");
     const client = createBookstoreHTTPClient(
-      createHttpClient({ endpoint: `direct:///${hosts}`, middleware: [tagger] }),
+      createHttpClient({
+        endpoint: `direct:///${hosts}`,
+        middleware: [tagger],
+        selector: { balancer: "wrr" },
+      }),
     );
     try {
       for (let i = 0; i < 4; i++) await client.getShelf({ shelfId: BigInt(i) });
