@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
-import type { Client, Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import type { CallOptions as ConnectCallOptions, Client, Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -197,7 +197,7 @@ export function createGrpcClient<S extends DescService>(
       const pooled = nodeFor(node.url);
       pooled.calls++;
       used.push(pooled);
-      return callNode(pooled, method, req, connectOptions(ctx, transport));
+      return callNode(pooled, method, req, connectOptions(ctx, transport), node.url.host);
     };
     // The innermost handler: pick a node and make the call with what middleware left in ctx.
     const send: Handler = async (c, req) => {
@@ -263,7 +263,10 @@ export function createGrpcClient<S extends DescService>(
 }
 
 /** connect's call options from our context: signal, remaining deadline, headers, reply headers. */
-function connectOptions(ctx: CancellableContext, transport: ClientTransporter): object {
+function connectOptions(
+  ctx: CancellableContext,
+  transport: ClientTransporter,
+): ConnectCallOptions & { signal: AbortSignal } {
   const headers: [string, string][] = [];
   for (const key of transport.requestHeader.keys()) {
     for (const v of transport.requestHeader.values(key)) headers.push([key, v]);
@@ -284,17 +287,64 @@ function callNode(
   node: Pooled,
   method: DescMethod,
   req: unknown,
-  options: object,
+  options: { signal: AbortSignal },
+  host: string,
 ): Promise<unknown> {
   const fn = (node.client as Record<string, (r: unknown, o: object) => unknown>)[method.localName];
   if (fn === undefined) return Promise.reject(new Error(`no client method ${method.localName}`));
+  const lost = (err: unknown) => connectionLost(err, options.signal, host);
   const result = fn(req, options);
-  // Streaming replies are returned as they are; the caller iterates them.
-  return result instanceof Promise ? result : Promise.resolve(result);
+  if (result instanceof Promise) {
+    return result.catch((err: unknown) => {
+      throw lost(err);
+    });
+  }
+  // Streaming replies are returned as they are (with the same error mapping); the caller
+  // iterates them.
+  return Promise.resolve(mapErrors(result as AsyncIterable<unknown>, lost));
 }
 
 async function* mapStream<T, U>(source: AsyncIterable<T>, f: (t: T) => U): AsyncIterable<U> {
   for await (const item of source) yield f(item);
+}
+
+async function* mapErrors<T>(
+  source: AsyncIterable<T>,
+  map: (err: unknown) => unknown,
+): AsyncIterable<T> {
+  try {
+    yield* source;
+  } catch (err) {
+    throw map(err);
+  }
+}
+
+// What connect-node reports as Code.Aborted when a connection breaks under a call: to a client
+// whose own signal did not fire, that is the server going away, not a conflict (Aborted maps to
+// 409) - the node is unavailable.
+const lostConnectionCodes: ReadonlySet<string> = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ERR_STREAM_DESTROYED",
+  "ERR_HTTP2_INVALID_STREAM",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_SESSION_ERROR",
+]);
+
+/** A 503 for a connection that broke mid-call; other errors as they are. */
+function connectionLost(err: unknown, signal: AbortSignal, host: string): unknown {
+  if (signal.aborted || !(err instanceof ConnectError) || err.code !== Code.Aborted) return err;
+  for (let cause: unknown = err.cause, depth = 0; depth < 16; depth++) {
+    if (!(cause instanceof Error)) break;
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== undefined && lostConnectionCodes.has(code)) {
+      return new KratosError(503, "", `connection to ${host} lost: ${err.rawMessage}`, {
+        cause: err,
+      });
+    }
+    cause = cause.cause;
+  }
+  return err;
 }
 
 /** The typed error of a failed call (ConnectErrors carry the server's ErrorInfo). */

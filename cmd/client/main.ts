@@ -1,0 +1,99 @@
+// A client of the helloworld service (`npm run client`): finds every instance through the etcd
+// registry of the config (`registry.etcd`), calls SayHello over gRPC on
+// `discovery:///helloworld`, and prints which instance answered each call, so you can watch
+// the selector spread calls over the instances you started.
+import { parseArgs } from "node:util";
+import { createConfig, envSource, fileSource } from "kratos-ts/config";
+import { createEtcdRegistry, discoveryResolver } from "kratos-ts/registry";
+import { createGrpcClient } from "kratos-ts/transport/grpc";
+import type { Middleware } from "kratos-ts/middleware";
+import { clientTransport } from "kratos-ts/transport";
+import { Greeter } from "../../api/helloworld/v1/greeter_pb.js";
+import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
+import { durationMs } from "../../internal/server/conf.js";
+
+const usage =
+  "usage: helloworld-client [-conf <file|dir>] [-n <calls>] [-name <name>] [-balancer p2c|wrr|random]";
+
+const balancers = ["p2c", "wrr", "random"] as const;
+type BalancerName = (typeof balancers)[number];
+
+interface Flags {
+  conf: string;
+  calls: number;
+  name: string;
+  balancer: BalancerName;
+}
+
+/** Go-style flags (`-conf x`, as the server takes them) through node:util's parser. */
+function parseFlags(args: readonly string[]): Flags | undefined {
+  const { values } = parseArgs({
+    args: args.map((arg) => (/^-[a-z]{2,}/.test(arg) ? `-${arg}` : arg)),
+    options: {
+      conf: { type: "string", default: "./configs" },
+      n: { type: "string", default: "6" },
+      name: { type: "string", default: "kratos" },
+      balancer: { type: "string", default: "p2c" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return undefined;
+  const calls = Number(values.n);
+  if (!Number.isInteger(calls) || calls < 1) throw new Error(`-n: not a positive integer`);
+  const balancer = balancers.find((b) => b === values.balancer);
+  if (balancer === undefined) throw new Error(`-balancer: one of ${balancers.join(", ")}`);
+  return { conf: values.conf, calls, name: values.name, balancer };
+}
+
+async function main(args: readonly string[]): Promise<void> {
+  const flags = parseFlags(args);
+  if (flags === undefined) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  // The server's config, so both find the same etcd (and HELLOWORLD_ env overrides apply).
+  const config = createConfig({
+    sources: [fileSource(flags.conf), envSource({ prefix: "HELLOWORLD_" })],
+  });
+  await config.load();
+  const etcd = config.scan(BootstrapSchema).registry?.etcd;
+  await config.close();
+  if (etcd === undefined || etcd.endpoints.length === 0) {
+    throw new Error(`registry.etcd.endpoints: not set in ${flags.conf} (the client needs etcd)`);
+  }
+  const registry = createEtcdRegistry({
+    endpoints: etcd.endpoints,
+    namespace: etcd.namespace || undefined,
+    callTimeout: etcd.dialTimeout === undefined ? undefined : durationMs(etcd.dialTimeout),
+  });
+  // Which instance served a call: the endpoint the client transport went to.
+  let served = "";
+  const endpoint: Middleware = (next) => async (ctx, req) => {
+    const reply = await next(ctx, req);
+    served = clientTransport(ctx)?.endpoint ?? "";
+    return reply;
+  };
+  const greeter = createGrpcClient(Greeter, {
+    endpoint: "discovery:///helloworld",
+    resolver: discoveryResolver({ discovery: registry, scheme: "grpc" }),
+    selector: { balancer: flags.balancer },
+    middleware: [endpoint],
+    // The first call also waits for the first list of instances.
+    timeout: 5_000,
+  });
+  try {
+    for (let i = 0; i < flags.calls; i++) {
+      const reply = await greeter.sayHello({ name: flags.name });
+      process.stdout.write(`${served} ${reply.message} (id ${reply.id})\n`);
+    }
+  } finally {
+    greeter.close();
+    await registry.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`helloworld-client: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
