@@ -2,6 +2,7 @@
 // does, and reads its JSON log lines to learn its ports and follow it.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { repoRoot } from "./repo.js";
@@ -86,4 +87,31 @@ export async function startService(
   const grpc = endpoints.find((e) => e.startsWith("grpc://"));
   if (http === undefined || grpc === undefined) throw new Error(`endpoints: ${endpoints.join()}`);
   return { ...service, http: new URL(http), grpc: new URL(grpc) };
+}
+
+/** Options of {@link writeLayoutConfig}. */
+export interface LayoutConfigOptions {
+  /** etcd's client URL: the service registers there (`registry.etcd`). Default: no registry. */
+  etcd?: string;
+  /** The lease TTL in seconds, with `etcd`. Default 5. */
+  ttl?: number;
+}
+
+/**
+ * Writes `<dir>/configs/config.yaml` for a layout process of a test: both servers on loopback
+ * port 0 and an in-memory database, so several processes can run side by side.
+ */
+export function writeLayoutConfig(dir: string, options: LayoutConfigOptions = {}): void {
+  const lines = [
+    "server:",
+    "  http: { addr: 127.0.0.1:0 }",
+    "  grpc: { addr: 127.0.0.1:0 }",
+    "data:",
+    "  database: { driver: sqlite, source: ':memory:' }",
+  ];
+  if (options.etcd !== undefined) {
+    lines.push("registry:", `  etcd: { endpoints: [${options.etcd}], ttl: ${options.ttl ?? 5}s }`);
+  }
+  mkdirSync(join(dir, "configs"), { recursive: true });
+  writeFileSync(join(dir, "configs", "config.yaml"), `${lines.join("\n")}\n`);
 }

@@ -2,7 +2,6 @@
 // balancing over them through discovery:///helloworld: the README's two-instance walkthrough,
 // instances leaving gracefully or crashing, and etcd itself going away for longer than a lease.
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Etcd3 } from "etcd3";
@@ -18,7 +17,7 @@ import { clientTransport } from "../../src/transport/transport.js";
 import { etcdSkip, eventually, startEtcd } from "../helpers/etcd.js";
 import type { EtcdServer } from "../helpers/etcd.js";
 import { repoRoot, runAsync, tempDir } from "../helpers/repo.js";
-import { startService } from "../helpers/service.js";
+import { startService, writeLayoutConfig } from "../helpers/service.js";
 import type { ServiceProcess } from "../helpers/service.js";
 
 const ctx = createContext();
@@ -58,20 +57,7 @@ describe("helloworld instances on etcd", { skip: etcdSkip() }, () => {
   before(async () => {
     etcd = await startEtcd();
     dir = tempDir("kratos-ts-cluster-");
-    mkdirSync(join(dir.path, "configs"));
-    writeFileSync(
-      join(dir.path, "configs", "config.yaml"),
-      [
-        "server:",
-        "  http: { addr: 127.0.0.1:0 }",
-        "  grpc: { addr: 127.0.0.1:0 }",
-        "data:",
-        "  database: { driver: sqlite, source: ':memory:' }",
-        "registry:",
-        `  etcd: { endpoints: [${etcd.endpoint}], ttl: ${ttl}s }`,
-        "",
-      ].join("\n"),
-    );
+    writeLayoutConfig(dir.path, { etcd: etcd.endpoint, ttl });
   });
   after(async () => {
     await stopAll(running);

@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Etcd3 } from "etcd3";
 import { createApp } from "../../src/app.js";
@@ -15,7 +13,7 @@ import { etcdSkip, eventually, freePort, startEtcd } from "../helpers/etcd.js";
 import type { EtcdServer } from "../helpers/etcd.js";
 import { registryContract } from "./contract.js";
 import { tempDir } from "../helpers/repo.js";
-import { startService } from "../helpers/service.js";
+import { startService, writeLayoutConfig } from "../helpers/service.js";
 
 const ctx = createContext();
 const skip = etcdSkip();
@@ -305,20 +303,7 @@ describe("etcd", { skip }, () => {
       const dir = tempDir("kratos-ts-layout-etcd-");
       const raw = new Etcd3({ hosts: etcd.endpoint });
       try {
-        mkdirSync(join(dir.path, "configs"));
-        writeFileSync(
-          join(dir.path, "configs", "config.yaml"),
-          [
-            "server:",
-            "  http: { addr: 127.0.0.1:0 }",
-            "  grpc: { addr: 127.0.0.1:0 }",
-            "data:",
-            "  database: { driver: sqlite, source: ':memory:' }",
-            "registry:",
-            `  etcd: { endpoints: [${etcd.endpoint}], ttl: 5s }`,
-            "",
-          ].join("\n"),
-        );
+        writeLayoutConfig(dir.path, { etcd: etcd.endpoint });
         const service = await startService(["-conf", "./configs"], dir.path);
         const prefix = "/microservices/helloworld/";
         let stored: Record<string, string> = {};
