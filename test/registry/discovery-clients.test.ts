@@ -1,6 +1,7 @@
 // The HTTP and gRPC clients on `discovery:///helloworld`, over real sockets: servers on port 0
 // registered in a memory registry, found through discoveryResolver.
 import assert from "node:assert/strict";
+import { EventEmitter, once } from "node:events";
 import net from "node:net";
 import { after, describe, it } from "node:test";
 import { createContext } from "../../src/context.js";
@@ -27,7 +28,28 @@ const ctx = createContext();
 interface Running {
   instance: ServiceInstance;
   stop(): Promise<void>;
+  /** Stops at once, cutting the calls under way: a crash, as far as clients can tell. */
+  kill(): Promise<void>;
 }
+
+/**
+ * The handler of the servers: answers with the server's name, or, for the sentence "hang",
+ * reports the call to `hung` and answers only when the call ends.
+ */
+function sayAs(name: string) {
+  return (req: { sentence: string }, ctx: { signal: AbortSignal }) => {
+    if (req.sentence !== "hang") {
+      return Promise.resolve({ sentence: req.sentence, headers: { server: name } });
+    }
+    hung.emit("call", name);
+    return new Promise<never>((_resolve, reject) => {
+      ctx.signal.addEventListener("abort", () => {
+        reject(new Error("cut"));
+      });
+    });
+  };
+}
+const hung = new EventEmitter();
 
 /** One transport under test: how to start a server and make a client of the service. */
 interface Kit {
@@ -38,7 +60,7 @@ interface Kit {
     registry: MemoryRegistry,
     selector?: SelectorOptions,
   ): {
-    say(options?: { timeoutMs?: number }): Promise<string>;
+    say(options?: { timeoutMs?: number; sentence?: string }): Promise<string>;
     close(): void;
   };
 }
@@ -73,7 +95,7 @@ const kits: Kit[] = [
     async start(name) {
       const server = createGrpcServer({ addr: "127.0.0.1:0" });
       server.register(EchoService, {
-        say: (req) => Promise.resolve({ sentence: req.sentence, headers: { server: name } }),
+        say: sayAs(name),
         fail: refused,
         slow: refused,
         // eslint-disable-next-line require-yield -- not called: the test only says
@@ -87,7 +109,11 @@ const kits: Kit[] = [
         },
       });
       await server.start();
-      return { instance: instance(name, server.endpoint()), stop: () => server.stop() };
+      return {
+        instance: instance(name, server.endpoint()),
+        stop: () => server.stop(),
+        kill: () => server.stop(AbortSignal.abort()),
+      };
     },
     client(registry, selector) {
       const client = createGrpcClient(EchoService, {
@@ -97,7 +123,7 @@ const kits: Kit[] = [
       });
       return {
         say: async (options) =>
-          (await client.say({ sentence: "hi" }, options)).headers.server ?? "",
+          (await client.say({ sentence: options?.sentence ?? "hi" }, options)).headers.server ?? "",
         close: () => {
           client.close();
         },
@@ -110,10 +136,14 @@ const kits: Kit[] = [
       const server = createHttpServer({ addr: "127.0.0.1:0" });
       server.route({
         ...sayRoute,
-        handler: (req) => Promise.resolve({ sentence: req.sentence, headers: { server: name } }),
+        handler: sayAs(name),
       });
       await server.start();
-      return { instance: instance(name, server.endpoint()), stop: () => server.stop() };
+      return {
+        instance: instance(name, server.endpoint()),
+        stop: () => server.stop(),
+        kill: () => server.stop(AbortSignal.abort()),
+      };
     },
     client(registry, selector) {
       const client = createHttpClient({
@@ -123,7 +153,8 @@ const kits: Kit[] = [
       });
       return {
         say: async (options) =>
-          (await client.invoke(sayRoute, { sentence: "hi" }, options)).headers.server ?? "",
+          (await client.invoke(sayRoute, { sentence: options?.sentence ?? "hi" }, options)).headers
+            .server ?? "",
         close: () => {
           client.close();
         },
@@ -262,6 +293,33 @@ for (const kit of kits) {
         // and the failure sinks its score: only an idle probe after 3 s could pick it again.
         const deadPicks = picks.filter((host) => host === dead.host).length;
         assert.ok(deadPicks >= 1 && deadPicks <= 2, `picks of the dead node: ${deadPicks}`);
+      } finally {
+        client.close();
+      }
+    });
+
+    it("a node that disappears mid-call: that call fails with a 503, the next ones go elsewhere", async () => {
+      const registry = createMemoryRegistry();
+      const servers = new Map<string, Running>();
+      for (const name of ["one", "two"]) {
+        const server = await start(name);
+        servers.set(name, server);
+        await registry.register(ctx, server.instance);
+      }
+      const client = kit.client(registry);
+      try {
+        const arrived = once(hung, "call") as Promise<[string]>;
+        const call = client.say({ sentence: "hang", timeoutMs: 5_000 });
+        const [doomed] = await arrived;
+        // Killed, still registered: the registry has not heard of it yet, as after a crash.
+        await servers.get(doomed)?.kill();
+        await assert.rejects(call, (err: unknown) => {
+          assert.ok(err instanceof KratosError, String(err));
+          assert.equal(err.code, 503, err.message);
+          return true;
+        });
+        const survivor = doomed === "one" ? "two" : "one";
+        for (let i = 0; i < 5; i++) assert.equal(await client.say(), survivor);
       } finally {
         client.close();
       }

@@ -319,9 +319,10 @@ async function* mapErrors<T>(
   }
 }
 
-// What connect-node reports as Code.Aborted when a connection breaks under a call: to a client
-// whose own signal did not fire, that is the server going away, not a conflict (Aborted maps to
-// 409) - the node is unavailable.
+// How connect-node reports a connection that broke under a call: Code.Aborted with the socket
+// or stream error as the cause, or Code.Canceled for the RST_STREAM CANCEL that Node gives the
+// streams of a session that died. To a client whose own signal did not fire, both mean the
+// node went away: not a conflict (Aborted maps to 409) nor a caller that gave up (499), but 503.
 const lostConnectionCodes: ReadonlySet<string> = new Set([
   "ECONNRESET",
   "EPIPE",
@@ -333,18 +334,24 @@ const lostConnectionCodes: ReadonlySet<string> = new Set([
 
 /** A 503 for a connection that broke mid-call; other errors as they are. */
 function connectionLost(err: unknown, signal: AbortSignal, host: string): unknown {
-  if (signal.aborted || !(err instanceof ConnectError) || err.code !== Code.Aborted) return err;
-  for (let cause: unknown = err.cause, depth = 0; depth < 16; depth++) {
-    if (!(cause instanceof Error)) break;
+  if (signal.aborted || !(err instanceof ConnectError)) return err;
+  const lost =
+    err.code === Code.Canceled ||
+    (err.code === Code.Aborted && causeCodes(err).some((code) => lostConnectionCodes.has(code)));
+  if (!lost) return err;
+  return new KratosError(503, "", `connection to ${host} lost: ${err.rawMessage}`, { cause: err });
+}
+
+/** The `code`s of the Node errors in the cause chain of `err`. */
+function causeCodes(err: Error): string[] {
+  const codes: string[] = [];
+  let cause: unknown = err.cause;
+  for (let depth = 0; depth < 16 && cause instanceof Error; depth++) {
     const code = (cause as NodeJS.ErrnoException).code;
-    if (code !== undefined && lostConnectionCodes.has(code)) {
-      return new KratosError(503, "", `connection to ${host} lost: ${err.rawMessage}`, {
-        cause: err,
-      });
-    }
+    if (code !== undefined) codes.push(code);
     cause = cause.cause;
   }
-  return err;
+  return codes;
 }
 
 /** The typed error of a failed call (ConnectErrors carry the server's ErrorInfo). */
