@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { createApp } from "kratos-ts/app";
 import { createConfig, envSource, fileSource } from "kratos-ts/config";
+import type { Config, Source } from "kratos-ts/config";
+import { etcdSource } from "kratos-ts/config/etcd";
 import { createLogger, isLogLevel } from "kratos-ts/log";
 import type { Logger } from "kratos-ts/log";
 import { createEtcdRegistry } from "kratos-ts/registry";
@@ -29,15 +31,13 @@ async function main(args: readonly string[]): Promise<void> {
     process.stdout.write(flags.help ? `${usage}\n` : `${name} ${version}\n`);
     return;
   }
-  const config = createConfig({
-    sources: [fileSource(flags.conf), envSource({ prefix: envPrefix })],
-  });
-  await config.load();
+  const config = await loadConfig(flags.conf);
   const bc = config.scan(BootstrapSchema);
   const level = logLevel(bc.log?.level);
   if (level === "debug" || level === "trace") showStacks = true;
   const id = `${hostname()}-${process.pid}`;
   const logger = createLogger({ level, service: { id, name, version } });
+  config.useLogger(logger.child({ module: "config" }));
   config.watch("log.level", (value) => {
     const next = value.exists ? value.string() : "info";
     if (!isLogLevel(next)) {
@@ -85,6 +85,34 @@ async function main(args: readonly string[]): Promise<void> {
     await config.close();
     throw err;
   }
+}
+
+/**
+ * The files of `-conf` and the env overrides; with `config_source.etcd` set there, the same
+ * again with the etcd key merged between them (files < etcd < env), watched like the files.
+ */
+async function loadConfig(conf: string): Promise<Config> {
+  const local = (): [Source, Source] => [fileSource(conf), envSource({ prefix: envPrefix })];
+  const config = createConfig({ sources: local() });
+  await config.load();
+  const etcd = config.scan(BootstrapSchema).configSource?.etcd;
+  if (etcd === undefined || etcd.endpoints.length === 0 || etcd.key === "") return config;
+  await config.close();
+  const [files, env] = local();
+  const merged = createConfig({
+    sources: [
+      files,
+      etcdSource({ endpoints: etcd.endpoints, key: etcd.key, prefix: etcd.prefix }),
+      env,
+    ],
+  });
+  try {
+    await merged.load();
+  } catch (err) {
+    await merged.close();
+    throw err;
+  }
+  return merged;
 }
 
 /** The etcd registry of `registry.etcd`, when it names endpoints; none otherwise. */

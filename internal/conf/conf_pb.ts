@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file conf/conf.proto.
  */
 export const file_conf_conf: GenFile = /*@__PURE__*/
-  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYioQEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeSLwAQoGU2VydmVyEh8KBGh0dHAYASABKAsyES5jb25mLlNlcnZlci5IVFRQEh8KBGdycGMYAiABKAsyES5jb25mLlNlcnZlci5HUlBDGlEKBEhUVFASDwoHbmV0d29yaxgBIAEoCRIMCgRhZGRyGAIgASgJEioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aUQoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJZCgREYXRhEiUKCGRhdGFiYXNlGAEgASgLMhMuY29uZi5EYXRhLkRhdGFiYXNlGioKCERhdGFiYXNlEg4KBmRyaXZlchgBIAEoCRIOCgZzb3VyY2UYAiABKAkitQEKCFJlZ2lzdHJ5EiEKBGV0Y2QYASABKAsyEy5jb25mLlJlZ2lzdHJ5LkV0Y2QahQEKBEV0Y2QSEQoJZW5kcG9pbnRzGAEgAygJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCgluYW1lc3BhY2UYAyABKAkSLwoMZGlhbF90aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIhQKA0xvZxINCgVsZXZlbBgBIAEoCSIiCglUZWxlbWV0cnkSFQoNb3RscF9lbmRwb2ludBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_duration]);
+  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYizAEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2Ui8AEKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxpRCgRIVFRQEg8KB25ldHdvcmsYASABKAkSDAoEYWRkchgCIAEoCRIqCgd0aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGlEKBEdSUEMSDwoHbmV0d29yaxgBIAEoCRIMCgRhZGRyGAIgASgJEioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iWQoERGF0YRIlCghkYXRhYmFzZRgBIAEoCzITLmNvbmYuRGF0YS5EYXRhYmFzZRoqCghEYXRhYmFzZRIOCgZkcml2ZXIYASABKAkSDgoGc291cmNlGAIgASgJIrUBCghSZWdpc3RyeRIhCgRldGNkGAEgASgLMhMuY29uZi5SZWdpc3RyeS5FdGNkGoUBCgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJbmFtZXNwYWNlGAMgASgJEi8KDGRpYWxfdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJtCgxDb25maWdTb3VyY2USJQoEZXRjZBgBIAEoCzIXLmNvbmYuQ29uZmlnU291cmNlLkV0Y2QaNgoERXRjZBIRCgllbmRwb2ludHMYASADKAkSCwoDa2V5GAIgASgJEg4KBnByZWZpeBgDIAEoCCIUCgNMb2cSDQoFbGV2ZWwYASABKAkiIgoJVGVsZW1ldHJ5EhUKDW90bHBfZW5kcG9pbnQYASABKAliBnByb3RvMw", [file_google_protobuf_duration]);
 
 /**
  * Everything the service reads from its config.
@@ -49,6 +49,13 @@ export type Bootstrap = Message<"conf.Bootstrap"> & {
    * @generated from field: conf.Telemetry telemetry = 5;
    */
   telemetry?: Telemetry | undefined;
+
+  /**
+   * Optional: more config from etcd, merged over the files (env still wins).
+   *
+   * @generated from field: conf.ConfigSource config_source = 6;
+   */
+  configSource?: ConfigSource | undefined;
 };
 
 /**
@@ -261,6 +268,60 @@ export const Registry_EtcdSchema: GenMessage<Registry_Etcd> = /*@__PURE__*/
   messageDesc(file_conf_conf, 3, 0);
 
 /**
+ * Where config comes from besides the files and env.
+ *
+ * @generated from message conf.ConfigSource
+ */
+export type ConfigSource = Message<"conf.ConfigSource"> & {
+  /**
+   * @generated from field: conf.ConfigSource.Etcd etcd = 1;
+   */
+  etcd?: ConfigSource_Etcd | undefined;
+};
+
+/**
+ * Describes the message conf.ConfigSource.
+ * Use `create(ConfigSourceSchema)` to create a new message.
+ */
+export const ConfigSourceSchema: GenMessage<ConfigSource> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 4);
+
+/**
+ * A key (or every key under a prefix) holding YAML or JSON, watched for hot reload.
+ *
+ * @generated from message conf.ConfigSource.Etcd
+ */
+export type ConfigSource_Etcd = Message<"conf.ConfigSource.Etcd"> & {
+  /**
+   * Client URLs, e.g. http://127.0.0.1:2379.
+   *
+   * @generated from field: repeated string endpoints = 1;
+   */
+  endpoints: string[];
+
+  /**
+   * The key, e.g. /configs/helloworld.yaml, or the prefix with `prefix: true`.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * Read every key under `key`, merged in key order.
+   *
+   * @generated from field: bool prefix = 3;
+   */
+  prefix: boolean;
+};
+
+/**
+ * Describes the message conf.ConfigSource.Etcd.
+ * Use `create(ConfigSource_EtcdSchema)` to create a new message.
+ */
+export const ConfigSource_EtcdSchema: GenMessage<ConfigSource_Etcd> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 4, 0);
+
+/**
  * Logging.
  *
  * @generated from message conf.Log
@@ -279,7 +340,7 @@ export type Log = Message<"conf.Log"> & {
  * Use `create(LogSchema)` to create a new message.
  */
 export const LogSchema: GenMessage<Log> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 4);
+  messageDesc(file_conf_conf, 5);
 
 /**
  * Traces and metrics (OpenTelemetry). Metrics are always served at /metrics on the HTTP server.
@@ -300,5 +361,5 @@ export type Telemetry = Message<"conf.Telemetry"> & {
  * Use `create(TelemetrySchema)` to create a new message.
  */
 export const TelemetrySchema: GenMessage<Telemetry> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 5);
+  messageDesc(file_conf_conf, 6);
 

@@ -46,6 +46,11 @@ export interface Config {
    * removed). Returns a function that stops the observer.
    */
   watch(path: string, observer: (value: Value) => void): () => void;
+  /**
+   * Replaces the logger of failed reloads. A service builds its logger from its config, so it
+   * can only hand that logger over after the first load.
+   */
+  useLogger(logger: Logger): void;
   /** Stops watching the sources. */
   close(): Promise<void>;
 }
@@ -62,7 +67,7 @@ interface Observer {
 
 class MergedConfig implements Config {
   readonly #options: ConfigOptions;
-  readonly #log: Logger;
+  #log: Logger;
   #tree: Tree | undefined;
   readonly #observers = new Set<Observer>();
   #unwatch: (() => void)[] = [];
@@ -103,6 +108,10 @@ class MergedConfig implements Config {
     return () => {
       this.#observers.delete(entry);
     };
+  }
+
+  useLogger(logger: Logger): void {
+    this.#log = logger;
   }
 
   close(): Promise<void> {

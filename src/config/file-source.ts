@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync, statSync, watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
-import { parse, YAMLParseError } from "yaml";
 import { ConfigError } from "./source.js";
 import type { Source, SourceData } from "./source.js";
-import { isMap } from "./tree.js";
+import { parseDocument } from "./parse.js";
 
 const extensions = new Set([".yaml", ".yml", ".json"]);
 
@@ -51,45 +50,8 @@ function loadFile(file: string): SourceData {
   } catch (err) {
     throw new ConfigError(reason(err), { file });
   }
-  const value =
-    extname(file).toLowerCase() === ".json" ? parseJson(text, file) : parseYaml(text, file);
-  if (value === null || value === undefined) return { origin: file, value: {} };
-  if (!isMap(value)) throw new ConfigError("the top level must be a map of keys", { file });
-  return { origin: file, value };
-}
-
-function parseYaml(text: string, file: string): unknown {
-  try {
-    return parse(text, { prettyErrors: true });
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const at = err.linePos?.[0];
-      const where = at === undefined ? "" : ` at line ${at.line}, column ${at.col}`;
-      const what = err.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? "";
-      throw new ConfigError(`invalid YAML${where}: ${what}`, { file });
-    }
-    throw new ConfigError(`invalid YAML: ${reason(err)}`, { file });
-  }
-}
-
-function parseJson(text: string, file: string): unknown {
-  if (text.trim() === "") return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    const message = reason(err);
-    const position = /position (\d+)/.exec(message);
-    if (position !== null && !message.includes("line")) {
-      const before = text.slice(0, Number(position[1]));
-      const line = before.split("\n").length;
-      return fail(`invalid JSON at line ${line}: ${message}`, file);
-    }
-    return fail(`invalid JSON: ${message}`, file);
-  }
-}
-
-function fail(message: string, file: string): never {
-  throw new ConfigError(message, { file });
+  const format = extname(file).toLowerCase() === ".json" ? "json" : "yaml";
+  return { origin: file, value: parseDocument(text, format, file) };
 }
 
 // Watching the directory (also for a single file) sees editors that save by writing a temp

@@ -95,6 +95,8 @@ export interface LayoutConfigOptions {
   etcd?: string;
   /** The lease TTL in seconds, with `etcd`. Default 5. */
   ttl?: number;
+  /** More top-level YAML lines. */
+  extra?: string[];
 }
 
 /**
@@ -112,6 +114,7 @@ export function writeLayoutConfig(dir: string, options: LayoutConfigOptions = {}
   if (options.etcd !== undefined) {
     lines.push("registry:", `  etcd: { endpoints: [${options.etcd}], ttl: ${options.ttl ?? 5}s }`);
   }
+  lines.push(...(options.extra ?? []));
   mkdirSync(join(dir, "configs"), { recursive: true });
   writeFileSync(join(dir, "configs", "config.yaml"), `${lines.join("\n")}\n`);
 }
