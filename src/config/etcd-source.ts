@@ -126,6 +126,9 @@ class EtcdSource implements Source {
           // After an outage the watch resumes on its own; reload too, in case the resumed
           // revision was compacted away and changes were missed.
           created.on("connected", onChange);
+          // The watch starts after the load that preceded it: a change made in between would
+          // otherwise go unseen until the next one.
+          onChange();
           // Without an `error` listener the EventEmitter would throw and end the process.
           created.on("error", () => {
             if (watcher !== created) return;

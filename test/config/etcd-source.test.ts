@@ -45,7 +45,7 @@ function nextValue(config: ReturnType<typeof createConfig>, path: string): Promi
   });
 }
 
-describe("etcd config source", { skip: etcdSkip() }, () => {
+describe("etcd config source", { skip: etcdSkip(), timeout: 60_000 }, () => {
   let etcd: EtcdServer;
   let raw: Etcd3;
   before(async () => {
@@ -144,7 +144,7 @@ describe("etcd config source", { skip: etcdSkip() }, () => {
   });
 });
 
-describe("etcd config source across an etcd restart", { skip: etcdSkip() }, () => {
+describe("etcd config source across an etcd restart", { skip: etcdSkip(), timeout: 60_000 }, () => {
   it("picks up a change made after etcd came back", async () => {
     const etcd = await startEtcd();
     const raw = () => new Etcd3({ hosts: etcd.endpoint });
@@ -175,7 +175,7 @@ describe("etcd config source across an etcd restart", { skip: etcdSkip() }, () =
   });
 });
 
-describe("the layout with config_source.etcd", { skip: etcdSkip() }, () => {
+describe("the layout with config_source.etcd", { skip: etcdSkip(), timeout: 60_000 }, () => {
   it("takes etcd's values over the file's, reloads them live, and keeps them on a bad value", async () => {
     const etcd = await startEtcd();
     const writer = new Etcd3({ hosts: etcd.endpoint });

@@ -44,7 +44,7 @@ function servedSince(served: readonly string[], from: number, count: number, wha
   return eventually(what, () => served.length - from >= count, 10_000);
 }
 
-describe("helloworld instances on etcd", { skip: etcdSkip() }, () => {
+describe("helloworld instances on etcd", { skip: etcdSkip(), timeout: 60_000 }, () => {
   let etcd: EtcdServer;
   let dir: { path: string; remove: () => void };
   const running = new Set<Service>();
@@ -171,7 +171,7 @@ describe("helloworld instances on etcd", { skip: etcdSkip() }, () => {
   });
 });
 
-describe("an etcd outage longer than 2 x TTL", { skip: etcdSkip() }, () => {
+describe("an etcd outage longer than 2 x TTL", { skip: etcdSkip(), timeout: 60_000 }, () => {
   it("puts the instance's key back within a few seconds of etcd's return, and keeps it", async () => {
     const etcd = await startEtcd();
     const registry: EtcdRegistry = createEtcdRegistry({
