@@ -6,9 +6,9 @@ import { create } from "@bufbuild/protobuf";
 import { FieldDescriptorProto_Label, FieldDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { ConfigError, createConfig, envSource, fileSource, isConfigFile } from "kratos-ts/config";
 import type { Source } from "kratos-ts/config";
-import type { Logger } from "kratos-ts/log";
 import { BootstrapSchema, ServerSchema } from "../../internal/conf/conf_pb.js";
 import { tempDir } from "../helpers/repo.js";
+import { warnings } from "../helpers/warnings.js";
 
 /** A source with fixed data, for merge and placeholder rules without files. */
 function fixed(origin: string, value: Record<string, unknown>): Source {
@@ -262,24 +262,6 @@ describe("config files, bad input", () => {
 });
 
 describe("config watch", () => {
-  /** A logger whose warn lines resolve promises, to wait for a failed reload. */
-  function warnings() {
-    const seen: string[] = [];
-    let wake: (() => void) | undefined;
-    const logger: Logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      error: () => undefined,
-      warn: (fields: object | string) => {
-        seen.push(JSON.stringify(fields));
-        wake?.();
-      },
-      child: () => logger,
-    };
-    const next = () => new Promise<void>((resolve) => (wake = resolve));
-    return { logger, seen, next };
-  }
-
   it("reloads on change, keeps the last good config on a bad one, and drops removed keys", async () => {
     const path = dir({ "config.yaml": "log:\n  level: info\nextra: 1\n" });
     const warn = warnings();

@@ -10,30 +10,12 @@ import { envSource } from "../../src/config/env-source.js";
 import { etcdSource } from "../../src/config/etcd-source.js";
 import { fileSource } from "../../src/config/file-source.js";
 import { ConfigError } from "../../src/config/source.js";
-import type { Logger } from "../../src/log/logger.js";
 import { etcdSkip, freePort, startEtcd } from "../helpers/etcd.js";
 import type { EtcdServer } from "../helpers/etcd.js";
 import { tempDir } from "../helpers/repo.js";
+import { warnings } from "../helpers/warnings.js";
 import { startService, writeLayoutConfig } from "../helpers/service.js";
 import type { ServiceProcess } from "../helpers/service.js";
-
-/** A logger whose warn lines resolve promises, to wait for a failed reload. */
-function warnings() {
-  const seen: string[] = [];
-  const waiting: (() => void)[] = [];
-  const logger: Logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    error: () => undefined,
-    warn: (fields: object | string) => {
-      seen.push(JSON.stringify(fields));
-      for (const wake of waiting.splice(0)) wake();
-    },
-    child: () => logger,
-  };
-  const next = () => new Promise<void>((resolve) => waiting.push(resolve));
-  return { logger, seen, next };
-}
 
 /** Resolves with the next value `path` takes in `config`. */
 function nextValue(config: ReturnType<typeof createConfig>, path: string): Promise<string> {
