@@ -24,6 +24,7 @@ export const generationRuns: readonly GenerationRun[] = [
   { cwd: ".", template: "buf.gen.conf.yaml", outDirs: ["internal"] },
   { cwd: "test/fixtures/errors", template: "buf.gen.yaml", outDirs: ["gen"] },
   { cwd: "test/fixtures/http", template: "buf.gen.yaml", outDirs: ["gen"] },
+  { cwd: "test/fixtures/json", template: "buf.gen.yaml", outDirs: ["gen"] },
 ];
 
 /** File names that generators write (protos and hand-written code share the api/ folders). */

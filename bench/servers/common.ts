@@ -3,8 +3,12 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { HelloRequestSchema } from "../../api/helloworld/v1/greeter_pb.js";
 
-/** The helloworld reply body every HTTP server answers `GET /helloworld/kratos` with. */
-export const helloJson = '{"message":"Hello kratos"}';
+/**
+ * The helloworld reply body every HTTP server answers `GET /helloworld/kratos` with: proto3 JSON
+ * with defaults emitted, as kratos-ts (and Go Kratos) answer `HelloReply`, so every peer writes
+ * the same bytes.
+ */
+export const helloJson = '{"message":"Hello kratos","id":"0"}';
 
 /** Prints the port once listening; the runner waits for this line. */
 export function ready(port: number): void {

@@ -1,4 +1,4 @@
-import { fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { fromBinary, fromJsonString, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, Message } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import type { OutgoingHttpHeaders } from "node:http";
@@ -12,6 +12,7 @@ import { AsyncQueue } from "../../internal/async-queue.js";
 import type { Handler } from "../../middleware/middleware.js";
 import { setRequestSchema, setServerTransport } from "../transport.js";
 import { toMessage } from "../http/codec.js";
+import { writeJson } from "../../internal/json-writer.js";
 import {
   acceptedEncodings,
   decompress,
@@ -171,9 +172,7 @@ function innerHandler(method: RegisteredMethod): Handler {
     const input = kind === "server_streaming" ? req : state.requests;
     for await (const reply of impl(input, ctx) as AsyncIterable<unknown>) {
       if (!state.exchange.headSent) sendHead(state);
-      await state.exchange.write(
-        encodeEnvelope(0, serialize(output, toMessage(output, reply), state.session.format)),
-      );
+      await state.exchange.write(encodeEnvelope(0, serialize(output, reply, state.session.format)));
     }
     return undefined;
   };
@@ -195,7 +194,7 @@ function sendHead(state: CallState): void {
 /** Writes the one reply of a unary or client-streaming call and ends it. */
 function writeSingle(state: CallState, output: DescMessage, reply: unknown): void {
   const { exchange, session, transport } = state;
-  const bytes = serialize(output, toMessage(output, reply), session.format);
+  const bytes = serialize(output, reply, session.format);
   if (!session.enveloped) {
     const headers = headerRecord(session.headHeaders(), transport);
     headers["content-length"] = bytes.byteLength;
@@ -207,14 +206,15 @@ function writeSingle(state: CallState, output: DescMessage, reply: unknown): voi
   session.end(exchange, undefined, transport.replyTrailerIfSet, encodeEnvelope(0, bytes));
 }
 
+/** Encodes a handler's reply (a message or its init object) in the call's format. */
 export function serialize(
   schema: DescMessage,
-  message: Message,
+  reply: unknown,
   format: "proto" | "json",
 ): Uint8Array {
   return format === "proto"
-    ? toBinary(schema, message)
-    : new TextEncoder().encode(toJsonString(schema, message));
+    ? toBinary(schema, toMessage(schema, reply))
+    : Buffer.from(writeJson(schema, reply, { emitImplicit: false }));
 }
 
 function deserialize(schema: DescMessage, data: Uint8Array, format: "proto" | "json"): Message {

@@ -1,14 +1,8 @@
-import {
-  create,
-  fromBinary,
-  fromJsonString,
-  isMessage,
-  toBinary,
-  toJsonString,
-} from "@bufbuild/protobuf";
+import { create, fromBinary, fromJsonString, isMessage, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, Message, MessageShape } from "@bufbuild/protobuf";
 import { KratosError } from "../../errors/error.js";
 import { reasons } from "../../errors/reasons.js";
+import { writeJson } from "../../internal/json-writer.js";
 
 /** The body encodings of the HTTP transport. */
 export type CodecName = "json" | "proto" | "form";
@@ -122,5 +116,5 @@ export function encodeMessage(
 ): Uint8Array | string {
   return codec.name === "proto"
     ? toBinary(schema, message)
-    : toJsonString(schema, message, { alwaysEmitImplicit: true });
+    : writeJson(schema, message, { emitImplicit: true });
 }

@@ -24,6 +24,7 @@ import { parsePathTemplate } from "./path-template.js";
 import { compileRoute } from "./route.js";
 import type { CompiledRoute, HttpRoute } from "./route.js";
 import { Router } from "./router.js";
+import { writeJson } from "../../internal/json-writer.js";
 import { HttpTransporter } from "./transporter.js";
 
 /** A plain node handler wrapper that runs before routing (Kratos `http.Filter`). */
@@ -445,21 +446,13 @@ class KratosHttpServer implements HttpServer {
       return;
     }
     const output = route.route.output;
-    const message = toMessage(output, reply);
     let body: Uint8Array | string;
     let contentType = codec.contentType;
-    if (route.rawReply) {
-      const httpBody = (
-        route.responseField === undefined
-          ? message
-          : (message as unknown as Record<string, unknown>)[route.responseField.localName]
-      ) as HttpBody | undefined;
-      contentType = httpBody?.contentType || "application/octet-stream";
-      body = httpBody?.data ?? new Uint8Array();
-    } else if (route.responseField !== undefined) {
-      ({ body, contentType } = encodeField(output, message, route.responseField, codec));
+    if (codec.name === "json" && !route.rawReply && route.responseField === undefined) {
+      // The common case: JSON straight from what the handler returned, no reply message built.
+      body = writeJson(output, reply, { emitImplicit: true });
     } else {
-      body = encodeMessage(output, message, codec);
+      ({ body, contentType } = encodeReply(route, toMessage(output, reply), codec));
     }
     headers["content-type"] = contentType;
     headers["content-length"] =
@@ -604,6 +597,30 @@ function setField(message: Message, field: CompiledRoute["bodyField"], value: Me
   const target = message as unknown as Record<string, unknown>;
   if (field.oneof !== undefined) target[field.oneof.localName] = { case: field.localName, value };
   else target[field.localName] = value;
+}
+
+/** Encodes a reply message: HttpBody raw bodies, `response_body` fields, or the whole message. */
+function encodeReply(
+  route: CompiledRoute,
+  message: Message,
+  codec: Negotiated,
+): { body: Uint8Array | string; contentType: string } {
+  const output = route.route.output;
+  if (route.rawReply) {
+    const httpBody = (
+      route.responseField === undefined
+        ? message
+        : (message as unknown as Record<string, unknown>)[route.responseField.localName]
+    ) as HttpBody | undefined;
+    return {
+      body: httpBody?.data ?? new Uint8Array(),
+      contentType: httpBody?.contentType || "application/octet-stream",
+    };
+  }
+  if (route.responseField !== undefined) {
+    return encodeField(output, message, route.responseField, codec);
+  }
+  return { body: encodeMessage(output, message, codec), contentType: codec.contentType };
 }
 
 /**
