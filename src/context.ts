@@ -133,8 +133,9 @@ export class CancellableContext implements Context {
   #reason: unknown;
   #aborted = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  // Listeners on longer-lived signals (a parent's, the server's); removed on dispose.
-  #unlisten: (() => void)[] = [];
+  // Listeners on longer-lived signals (a parent's, the server's); removed on dispose. Created
+  // with the first listener: most calls never read `signal`.
+  #unlisten: (() => void)[] | undefined;
 
   constructor(init: ContextInit = {}) {
     const parent = init.parent;
@@ -172,7 +173,7 @@ export class CancellableContext implements Context {
         onAbort(signal.reason);
       };
       signal.addEventListener("abort", listener, { once: true });
-      this.#unlisten.push(() => {
+      (this.#unlisten ??= []).push(() => {
         signal.removeEventListener("abort", listener);
       });
     }
@@ -206,8 +207,10 @@ export class CancellableContext implements Context {
   /** Releases the deadline timer and the listeners on other signals; call it when the call is over. */
   dispose(): void {
     this.#clearTimer();
-    for (const unlisten of this.#unlisten) unlisten();
-    this.#unlisten = [];
+    const unlisten = this.#unlisten;
+    if (unlisten === undefined) return;
+    this.#unlisten = undefined;
+    for (const fn of unlisten) fn();
   }
 
   #expired(): boolean {

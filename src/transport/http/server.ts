@@ -4,7 +4,7 @@ import http from "node:http";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import https from "node:https";
 import { CancellableContext, createContextKey } from "../../context.js";
-import type { Context, ContextValues } from "../../context.js";
+import type { Context, ContextInit } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
 import { toHttpError, toStatusBinary } from "../../errors/http.js";
@@ -15,7 +15,7 @@ import { endpointOf, listen } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
-import { setRequestSchema, setServerTransport } from "../transport.js";
+import { serverTransport, setRequestSchema, setServerTransport } from "../transport.js";
 import type { Server } from "../transport.js";
 import { bindPairs, bindStrings } from "./binding.js";
 import { decodeBody, encodeMessage, requestCodec, responseCodec, toMessage } from "./codec.js";
@@ -137,7 +137,8 @@ class KratosHttpServer implements HttpServer {
   #version = 0;
   #endpoint: URL | undefined;
   #endpointText = "";
-  #baseValues: ContextValues | undefined;
+  // The same for every call of a start: the app's values, the timeout, the disconnect hook.
+  #contextInit: ContextInit = { onSignal: abortOnClose };
   #stopping = false;
 
   constructor(options: HttpServerOptions) {
@@ -198,7 +199,7 @@ class KratosHttpServer implements HttpServer {
 
   async start(ctx?: Context): Promise<void> {
     if (this.httpServer.listening) throw new Error("http server already started");
-    this.#baseValues = ctx?.values;
+    this.#contextInit = { values: ctx?.values, timeoutMs: this.#timeoutMs, onSignal: abortOnClose };
     const address = await listen(this.httpServer, this.#options.addr ?? defaults.addr);
     this.#endpoint = endpointOf(this.#options.tls === undefined ? "http" : "https", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
@@ -264,7 +265,7 @@ class KratosHttpServer implements HttpServer {
           this.#serveRaw(entry, req, res);
           return;
         }
-        void this.#serve(entry, req, res, match.vars, search);
+        this.#serve(entry, req, res, match.vars, search);
         return;
       }
       case "method-not-allowed":
@@ -300,7 +301,14 @@ class KratosHttpServer implements HttpServer {
   }
 
   #serveRaw(entry: Entry & { kind: "raw" }, req: IncomingMessage, res: ServerResponse): void {
-    const { ctx, transport } = this.#startCall(entry.operation, entry.pathTemplate, req, res);
+    const transport = new HttpTransporter(
+      this.#endpointText,
+      entry.operation,
+      entry.pathTemplate,
+      req,
+      res,
+    );
+    const ctx = this.#startCall(transport);
     const fail = (err: unknown) => {
       this.#writeError(req, res, fromError(err), transport);
     };
@@ -317,23 +325,11 @@ class KratosHttpServer implements HttpServer {
     }
   }
 
-  /** The context and transport of one call; the context aborts when the client goes away. */
-  #startCall(
-    operation: string,
-    pathTemplate: string,
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): { ctx: CancellableContext; transport: HttpTransporter } {
-    const ctx = new CancellableContext({
-      values: this.#baseValues,
-      timeoutMs: this.#timeoutMs,
-      onSignal: (c) => {
-        abortOnClose(c, res);
-      },
-    });
-    const transport = new HttpTransporter(this.#endpointText, operation, pathTemplate, req);
+  /** The context of one call; it aborts when the client goes away (see {@link abortOnClose}). */
+  #startCall(transport: HttpTransporter): CancellableContext {
+    const ctx = new CancellableContext(this.#contextInit);
     setServerTransport(ctx, transport);
-    return { ctx, transport };
+    return ctx;
   }
 
   /** The route's handler wrapped in the middleware selected for its operation (cached). */
@@ -356,51 +352,99 @@ class KratosHttpServer implements HttpServer {
     return entry.handler;
   }
 
-  async #serve(
+  /** Serves a protobuf route, or a plain handler that runs the middleware chain. */
+  #serve(
     entry: Entry,
     req: IncomingMessage,
     res: ServerResponse,
     vars: [string, string][],
     search: string,
-  ): Promise<void> {
+  ): void {
     const pathTemplate = entry.kind === "rpc" ? entry.route.route.path : entry.pathTemplate;
-    const { ctx, transport } = this.#startCall(entry.operation, pathTemplate, req, res);
-    if (entry.kind === "rpc") setRequestSchema(ctx, entry.route.route.input);
-    let codec: Negotiated | undefined;
+    const transport = new HttpTransporter(
+      this.#endpointText,
+      entry.operation,
+      pathTemplate,
+      req,
+      res,
+    );
+    const ctx = this.#startCall(transport);
+    let handler: Handler;
     try {
-      const handler = this.#handlerFor(entry);
-      if (entry.kind === "raw") {
-        ctx.values.set(rawKey, { req, res });
-        await handler(ctx, undefined);
-        return;
-      }
-      const route = entry.route;
-      let input: Message | undefined;
-      try {
-        let requestCodecName: CodecName = "json";
-        if (route.wholeBody || route.bodyField !== undefined) {
-          const decoded = await this.#decodeBody(route, req);
-          input = decoded.message;
-          requestCodecName = decoded.codec;
-        } else {
-          // No body: decoding is synchronous, no promise on the common GET path.
-          input = create(route.route.input);
-        }
-        bindUrl(route, input, vars, search);
-        codec = responseCodec(req.headers.accept, requestCodecName);
-      } catch (err) {
-        // Middleware sees no half-bound request, only the error from next().
-        input = undefined;
-        ctx.values.set(decodeErrorKey, fromError(err));
-      }
-      const reply = await handler(ctx, input);
-      codec ??= responseCodec(req.headers.accept, "json");
-      this.#writeReply(route, transport, res, reply, codec);
+      handler = this.#handlerFor(entry);
     } catch (err) {
       this.#writeError(req, res, fromError(err), transport);
-    } finally {
       ctx.dispose();
+      return;
     }
+    if (entry.kind === "raw") {
+      ctx.values.set(rawKey, { req, res });
+      invoke(handler, ctx, undefined).then(
+        () => {
+          ctx.dispose();
+        },
+        (err: unknown) => {
+          this.#writeError(req, res, fromError(err), transport);
+          ctx.dispose();
+        },
+      );
+      return;
+    }
+    const route = entry.route;
+    setRequestSchema(ctx, route.route.input);
+    const call: RpcCall = { route, handler, ctx, transport, req, res, vars, search };
+    if (route.wholeBody || route.bodyField !== undefined) {
+      this.#decodeBody(route, req).then(
+        (decoded) => {
+          this.#call(call, decoded.message, decoded.codec, undefined);
+        },
+        (err: unknown) => {
+          this.#call(call, undefined, "json", err);
+        },
+      );
+      return;
+    }
+    // No body: decoding is synchronous, no promise on the common GET path.
+    this.#call(call, create(route.route.input), "json", undefined);
+  }
+
+  /**
+   * Binds the URL into the decoded input and runs the handler chain. A decode failure runs the
+   * chain too: middleware sees no half-bound request, only the error from next().
+   */
+  #call(call: RpcCall, input: Message | undefined, codecName: CodecName, failure: unknown): void {
+    const { route, ctx, transport, req, res } = call;
+    let codec: Negotiated | undefined;
+    if (input !== undefined) {
+      try {
+        bindUrl(route, input, call.vars, call.search);
+        codec = responseCodec(req.headers.accept, codecName);
+      } catch (err) {
+        input = undefined;
+        failure = err;
+      }
+    }
+    if (input === undefined) ctx.values.set(decodeErrorKey, fromError(failure));
+    invoke(call.handler, ctx, input).then(
+      (reply) => {
+        try {
+          this.#writeReply(
+            route,
+            transport,
+            res,
+            reply,
+            codec ?? responseCodec(req.headers.accept, "json"),
+          );
+        } catch (err) {
+          this.#writeError(req, res, fromError(err), transport);
+        }
+        ctx.dispose();
+      },
+      (err: unknown) => {
+        this.#writeError(req, res, fromError(err), transport);
+        ctx.dispose();
+      },
+    );
   }
 
   /** Reads and decodes the body of a route that has one (`body: "*"` or `body: "field"`). */
@@ -495,6 +539,27 @@ class KratosHttpServer implements HttpServer {
   }
 }
 
+/** What one protobuf call carries from routing to the reply. */
+interface RpcCall {
+  route: CompiledRoute;
+  handler: Handler;
+  ctx: CancellableContext;
+  transport: HttpTransporter;
+  req: IncomingMessage;
+  res: ServerResponse;
+  vars: [string, string][];
+  search: string;
+}
+
+/** Runs a handler; a synchronous throw becomes a rejection. */
+function invoke(handler: Handler, ctx: Context, input: unknown): Promise<unknown> {
+  try {
+    return handler(ctx, input);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
 const rawKey = createContextKey<{ req: IncomingMessage; res: ServerResponse } | undefined>(
   undefined,
   "raw http handler",
@@ -504,7 +569,10 @@ const rawKey = createContextKey<{ req: IncomingMessage; res: ServerResponse } | 
  * Aborts a call's context when its connection closes before the reply is written (the client
  * went away, or a forced stop). Hooked only when a handler reads `ctx.signal`.
  */
-function abortOnClose(ctx: CancellableContext, res: ServerResponse): void {
+function abortOnClose(ctx: CancellableContext): void {
+  const transport = serverTransport(ctx);
+  if (!(transport instanceof HttpTransporter)) return;
+  const res = transport.response;
   const check = () => {
     if (!res.writableFinished)
       ctx.abort(new DOMException("client closed the request", "AbortError"));

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "../../context.js";
 import { NodeHeader } from "../header.js";
 import { serverTransport } from "../transport.js";
@@ -7,8 +7,8 @@ import type { Kind, Transporter } from "../transport.js";
 /** The HTTP server transport: the Transporter plus what only HTTP has. */
 export class HttpTransporter implements Transporter {
   readonly kind: Kind = "http";
-  readonly requestHeader: NodeHeader;
-  // Created on first use: most handlers set no reply header.
+  // Both created on first use: most calls read no header through the transport.
+  #requestHeader: NodeHeader | undefined;
   #replyHeader: NodeHeader | undefined;
   /** The success status of the reply; handlers may set 201, 202, 204... (default 200). */
   status = 200;
@@ -19,8 +19,13 @@ export class HttpTransporter implements Transporter {
     /** The route's path template as written: `/helloworld/{name}`. */
     readonly pathTemplate: string,
     readonly request: IncomingMessage,
-  ) {
-    this.requestHeader = new NodeHeader(request.headers);
+    /** The node response: what plain handlers write to; protobuf routes reply through the server. */
+    readonly response: ServerResponse,
+  ) {}
+
+  /** Headers of the request. */
+  get requestHeader(): NodeHeader {
+    return (this.#requestHeader ??= new NodeHeader(this.request.headers));
   }
 
   /** Headers of the reply. */
