@@ -26,12 +26,16 @@ export interface ContextValues {
 }
 
 class Values implements ContextValues {
-  // Most calls carry one or two values (the transport, maybe metadata): two inline slots
-  // avoid allocating a Map per request; more values spill into one.
+  // A call carries a few values (the transport, the request schema, the transport's call state,
+  // maybe metadata): inline slots avoid allocating a Map per request; more values spill into one.
   #k0: symbol | undefined;
   #v0: unknown;
   #k1: symbol | undefined;
   #v1: unknown;
+  #k2: symbol | undefined;
+  #v2: unknown;
+  #k3: symbol | undefined;
+  #v3: unknown;
   #more: Map<symbol, unknown> | undefined;
 
   constructor(readonly parent: ContextValues | undefined) {}
@@ -40,21 +44,32 @@ class Values implements ContextValues {
     const id = key.id;
     if (this.#k0 === id) return this.#v0 as T;
     if (this.#k1 === id) return this.#v1 as T;
+    if (this.#k2 === id) return this.#v2 as T;
+    if (this.#k3 === id) return this.#v3 as T;
     if (this.#more?.has(id) === true) return this.#more.get(id) as T;
     return this.parent === undefined ? key.defaultValue : this.parent.get(key);
   }
 
   set<T>(key: ContextKey<T>, value: T): this {
     const id = key.id;
-    if (this.#k0 === id || this.#k0 === undefined) {
+    if (this.#k0 === id) this.#v0 = value;
+    else if (this.#k1 === id) this.#v1 = value;
+    else if (this.#k2 === id) this.#v2 = value;
+    else if (this.#k3 === id) this.#v3 = value;
+    else if (this.#more?.has(id) === true) this.#more.set(id, value);
+    else if (this.#k0 === undefined) {
       this.#k0 = id;
       this.#v0 = value;
-    } else if (this.#k1 === id || this.#k1 === undefined) {
+    } else if (this.#k1 === undefined) {
       this.#k1 = id;
       this.#v1 = value;
-    } else {
-      (this.#more ??= new Map()).set(id, value);
-    }
+    } else if (this.#k2 === undefined) {
+      this.#k2 = id;
+      this.#v2 = value;
+    } else if (this.#k3 === undefined) {
+      this.#k3 = id;
+      this.#v3 = value;
+    } else (this.#more ??= new Map()).set(id, value);
     return this;
   }
 
@@ -63,6 +78,8 @@ class Values implements ContextValues {
     return (
       this.#k0 === id ||
       this.#k1 === id ||
+      this.#k2 === id ||
+      this.#k3 === id ||
       this.#more?.has(id) === true ||
       this.parent?.has(key) === true
     );
@@ -76,9 +93,13 @@ class Values implements ContextValues {
     } else if (this.#k1 === id) {
       this.#k1 = undefined;
       this.#v1 = undefined;
-    } else {
-      this.#more?.delete(id);
-    }
+    } else if (this.#k2 === id) {
+      this.#k2 = undefined;
+      this.#v2 = undefined;
+    } else if (this.#k3 === id) {
+      this.#k3 = undefined;
+      this.#v3 = undefined;
+    } else this.#more?.delete(id);
     return this;
   }
 }

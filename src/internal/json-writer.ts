@@ -148,7 +148,7 @@ function fieldWriter(field: DescField, emit: boolean): WriteField {
         let out = key + "{";
         for (let i = 0; i < keys.length; i++) {
           const k = keys[i] as string;
-          out += (i === 0 ? "" : ",") + JSON.stringify(k) + ":" + entry(map[k]);
+          out += (i === 0 ? "" : ",") + quote(k) + ":" + entry(map[k]);
         }
         return out + "}";
       };
@@ -248,6 +248,16 @@ function enumWriter(desc: DescEnum): WriteValue {
   };
 }
 
+// Characters JSON.stringify escapes: controls, quote, backslash, and (for lone surrogates) any
+// surrogate; a string without them is quoted as it is.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
+const needsEscape = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+/** JSON.stringify of a string, without its setup cost for the usual string that needs no escape. */
+function quote(value: string): string {
+  return needsEscape.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
 /** JSON.stringify of a number: NaN and the infinities become null. */
 function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : "null";
@@ -258,7 +268,7 @@ function scalarWriter(type: ScalarType): WriteValue {
     case ScalarType.STRING:
       return (value) => {
         if (typeof value !== "string") throw unsupported;
-        return JSON.stringify(value);
+        return quote(value);
       };
     case ScalarType.BOOL:
       return (value) => {

@@ -33,7 +33,17 @@ function prng(seed: number): () => number {
   };
 }
 
-const strings = ["", "a", "héllo", 'quote " and \\', "line\nbreak\u2028", "\ud800", "😀", "<&>"];
+const strings = [
+  "",
+  "a",
+  "héllo",
+  'quote " and \\',
+  "line\nbreak\u2028",
+  "tab\t\u0000\u001f\u007f",
+  "\ud800",
+  "😀",
+  "<&>",
+];
 const doubles = [0, -0, 1.5, -2.25, NaN, Infinity, -Infinity, 1e21, 5e-324, 3.4028234663852886e38];
 const int32s = [0, 1, -1, 2147483647, -2147483648, 123];
 const uint32s = [0, 1, 4294967295];
@@ -86,7 +96,7 @@ class Gen {
   mapKey(type: ScalarType): string {
     switch (type) {
       case ScalarType.STRING:
-        return this.pick(["", "k", "two words", "ключ", "10", "2"]);
+        return this.pick(["", "k", "two words", "ключ", "10", "2", 'q"\\', "\ud83d"]);
       case ScalarType.BOOL:
         return this.pick(["true", "false"]);
       default:

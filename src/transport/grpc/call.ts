@@ -51,6 +51,8 @@ export interface CallEnvironment {
 // The request could not be read: the innermost handler rethrows it, so the middleware chain
 // (logging, metrics, tracing) sees a decode error like any other.
 const decodeErrorKey = createContextKey<KratosError | undefined>(undefined, "rpc decode error");
+// Stateless between calls (no streaming decode), so one serves them all.
+const utf8 = new TextDecoder();
 // Per-call state the inner handlers need, kept off the Handler signature.
 const callKey = createContextKey<CallState | undefined>(undefined, "rpc call");
 
@@ -221,7 +223,7 @@ function deserialize(schema: DescMessage, data: Uint8Array, format: "proto" | "j
   try {
     return format === "proto"
       ? fromBinary(schema, data)
-      : fromJsonString(schema, new TextDecoder().decode(data), { ignoreUnknownFields: true });
+      : fromJsonString(schema, utf8.decode(data), { ignoreUnknownFields: true });
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     throw new KratosError(400, reasons.codec, `cannot decode ${format} message: ${detail}`, {

@@ -13,6 +13,9 @@ export interface Negotiated {
   contentType: string;
 }
 
+// Stateless between calls (no streaming decode), so one serves them all.
+const utf8 = new TextDecoder();
+
 const json: Negotiated = { name: "json", contentType: "application/json" };
 
 /** The media type without parameters, lower-cased: `application/json; charset=utf-8` -> `application/json`. */
@@ -90,7 +93,7 @@ export function decodeBody<I extends DescMessage>(
 ): MessageShape<I> {
   try {
     if (codec === "proto") return fromBinary(schema, body);
-    const text = new TextDecoder().decode(body);
+    const text = utf8.decode(body);
     // An empty body is an empty message, not a syntax error.
     if (text.trim() === "") return create(schema);
     return fromJsonString(schema, text, { ignoreUnknownFields: true });

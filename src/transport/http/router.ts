@@ -8,6 +8,8 @@ type Piece = { literal: string } | { param: string };
 interface CompiledVariable {
   fieldPath: string;
   pieces: Piece[];
+  /** The router param when the variable is exactly one (the usual `{id}`): no join needed. */
+  param: string | undefined;
 }
 
 interface Entry<T> {
@@ -75,28 +77,31 @@ export class Router<T> {
 
   /** Finds the route for a method and a path (without the query string). */
   find(method: string, path: string): RouteMatch<T> {
-    let match: Entry<T> | undefined;
-    let params: Record<string, string | undefined> = {};
+    let found: Found<T> | undefined;
     try {
-      const found = this.#lookup(method, path);
-      if (found !== undefined) [match, params] = found;
+      found = this.#lookup(method, path);
     } catch {
       return { kind: "bad-path" };
     }
-    if (match === undefined) {
+    if (found === undefined) {
       const allowed = [...this.#methods].filter(
         (m) => m !== method && this.#lookupSafe(m, path) !== undefined,
       );
       return allowed.length > 0 ? { kind: "method-not-allowed", allowed } : { kind: "not-found" };
     }
-    const vars: [string, string][] = match.variables.map((v) => [
-      v.fieldPath,
-      v.pieces.map((p) => ("literal" in p ? p.literal : (params[p.param] ?? ""))).join("/"),
-    ]);
-    return { kind: "found", store: match.store, template: match.template, vars };
+    const { store: entry, params } = found;
+    const vars: [string, string][] = [];
+    for (const v of entry.variables) {
+      const value =
+        v.param !== undefined
+          ? (params[v.param] ?? "")
+          : v.pieces.map((p) => ("literal" in p ? p.literal : (params[p.param] ?? ""))).join("/");
+      vars.push([v.fieldPath, value]);
+    }
+    return { kind: "found", store: entry.store, template: entry.template, vars };
   }
 
-  #lookupSafe(method: string, path: string) {
+  #lookupSafe(method: string, path: string): Found<T> | undefined {
     try {
       return this.#lookup(method, path);
     } catch {
@@ -104,20 +109,22 @@ export class Router<T> {
     }
   }
 
-  #lookup(
-    method: string,
-    path: string,
-  ): [Entry<T>, Record<string, string | undefined>] | undefined {
+  #lookup(method: string, path: string): Found<T> | undefined {
     const slash = path.lastIndexOf("/");
     const colon = path.indexOf(":", slash + 1);
     if (colon >= 0) {
       const verb = path.slice(colon + 1);
       const withVerb = this.#tree.find(method as HTTPMethod, path.slice(0, colon), { verb });
-      if (withVerb !== null) return [withVerb.store as Entry<T>, withVerb.params];
+      if (withVerb !== null) return withVerb;
     }
-    const plain = this.#tree.find(method as HTTPMethod, path);
-    return plain === null ? undefined : [plain.store as Entry<T>, plain.params];
+    return this.#tree.find(method as HTTPMethod, path) ?? undefined;
   }
+}
+
+/** What find-my-way returns for a match: our entry is its store. */
+interface Found<T> {
+  store: Entry<T>;
+  params: Record<string, string | undefined>;
 }
 
 /** The find-my-way path of a template and how to rebuild each variable from the params. */
@@ -142,7 +149,13 @@ function compile(template: PathTemplate): { path: string; variables: CompiledVar
     if (part.kind === "variable") {
       const compiled = part.segments.map(segment);
       routeSegments.push(...compiled.map((c) => c.route));
-      variables.push({ fieldPath: part.fieldPath.join("."), pieces: compiled.map((c) => c.piece) });
+      const pieces = compiled.map((c) => c.piece);
+      const only = pieces.length === 1 ? pieces[0] : undefined;
+      variables.push({
+        fieldPath: part.fieldPath.join("."),
+        pieces,
+        param: only !== undefined && "param" in only ? only.param : undefined,
+      });
     } else {
       routeSegments.push(segment(part).route);
     }
