@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-let cached: string | undefined;
+let cached: { root: string; version: string } | undefined;
 
-/** The version of the installed kratos-ts package, read from its package.json. */
-export function packageVersion(): string {
+/** The installed kratos-ts package: its folder and version, from its package.json. */
+function installedPackage(): { root: string; version: string } {
   if (cached !== undefined) return cached;
   // Compiled files sit at different depths (dist/src/..., dist/cmd/...): walk up to the package.
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -15,12 +15,24 @@ export function packageVersion(): string {
         name?: string;
         version?: string;
       };
-      if (json.name === "kratos-ts" && json.version !== undefined) return (cached = json.version);
+      if (json.name === "kratos-ts" && json.version !== undefined) {
+        return (cached = { root: dir, version: json.version });
+      }
     } catch {
       // no readable package.json here: keep walking up
     }
     const parent = dirname(dir);
-    if (parent === dir) return (cached = "0.0.0");
+    if (parent === dir) return (cached = { root: "", version: "0.0.0" });
     dir = parent;
   }
+}
+
+/** The version of the installed kratos-ts package, read from its package.json. */
+export function packageVersion(): string {
+  return installedPackage().version;
+}
+
+/** The folder of the installed kratos-ts package ("" when it cannot be found). */
+export function packageRoot(): string {
+  return installedPackage().root;
 }
