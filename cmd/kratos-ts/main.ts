@@ -1,30 +1,83 @@
 #!/usr/bin/env node
-// The kratos-ts CLI. This release knows only --version and --help; `new`, `proto` and `run`
-// arrive with the CLI issue. Unknown input fails with one line and a non-zero exit.
+// The kratos-ts CLI: new, proto add|client|server, run, upgrade. Bad input is one line on stderr
+// and a non-zero exit (2 for usage errors); a bug prints its stack.
 import { packageVersion } from "../../src/internal/package-version.js";
+import { CliError, usageError } from "./cli-error.js";
+import { newHelp, runNew } from "./commands/new.js";
+import { protoHelp, runProto } from "./commands/proto.js";
+import { runHelp, runRun } from "./commands/run.js";
+import { runUpgrade, upgradeHelp } from "./commands/upgrade.js";
+import { processOutput } from "./output.js";
+import type { Output } from "./output.js";
 
-const usage = `Usage: kratos-ts [options]
+const usage = `Usage: kratos-ts <command> [options]
+
+Commands:
+  new <name|path>         create a service project from the layout
+  proto add <file>        write a CRUD proto template
+  proto client <path>     generate code from protos (buf generate)
+  proto server <file>     write service stubs for a proto (-t <dir>)
+  run [service]           build and run a service of the project
+  upgrade                 update kratos-ts and the generators in the project
 
 Options:
   -v, --version  print the kratos-ts version
   -h, --help     print this help
 
-The project commands (new, proto, run, upgrade) are not part of this release yet.
+kratos-ts <command> --help describes a command.
 `;
 
-function main(args: readonly string[]): number {
-  const [first] = args;
-  if (first === undefined || first === "-h" || first === "--help" || first === "help") {
-    process.stdout.write(usage);
-    return 0;
+const helps: Record<string, string> = {
+  new: newHelp,
+  proto: protoHelp,
+  run: runHelp,
+  upgrade: upgradeHelp,
+};
+
+/** Runs the CLI with `args`; resolves with the exit code. */
+export async function main(args: readonly string[], out: Output = processOutput): Promise<number> {
+  const [first, ...rest] = args;
+  try {
+    switch (first) {
+      case undefined:
+        out.stdout(usage);
+        return 2;
+      case "-h":
+      case "--help":
+        out.stdout(usage);
+        return 0;
+      case "help": {
+        const topic = rest[0];
+        out.stdout(topic === undefined ? usage : (helps[topic] ?? usage));
+        return 0;
+      }
+      case "-v":
+      case "--version":
+        out.stdout(`${packageVersion()}\n`);
+        return 0;
+      case "new":
+        return runNew(rest, out);
+      case "proto":
+        return runProto(rest, out);
+      case "run":
+        return await runRun(rest, out);
+      case "upgrade":
+        return runUpgrade(rest, out);
+      default:
+        throw first.startsWith("-")
+          ? usageError(`unknown option "${first}"`, "")
+          : usageError(`unknown command "${first}"`, "");
+    }
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    out.stderr(err.message);
+    return err.exitCode;
   }
-  if (first === "-v" || first === "--version") {
-    process.stdout.write(`${packageVersion()}\n`);
-    return 0;
-  }
-  const what = first.startsWith("-") ? "option" : "command";
-  process.stderr.write(`kratos-ts: unknown ${what} "${first}" (see kratos-ts --help)\n`);
-  return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (
+  import.meta.url === `file://${process.argv[1] ?? ""}` ||
+  process.argv[1]?.endsWith("/kratos-ts")
+) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,163 @@
+// `kratos-ts new <name|path>`: a new service project from the layout.
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { packageRoot, packageVersion } from "../../../src/internal/package-version.js";
+import { parseCommand } from "../args.js";
+import { CliError } from "../cli-error.js";
+import { copyTree } from "../fs-copy.js";
+import {
+  checkServiceName,
+  envPrefix,
+  layoutExtras,
+  layoutParts,
+  projectBufGen,
+  projectManifest,
+  renameText,
+  skipped,
+  targetPath,
+} from "../layout.js";
+import type { KitManifest } from "../layout.js";
+import { layoutSource } from "../layout-source.js";
+import type { Output } from "../output.js";
+
+export const newHelp = `Usage: kratos-ts new <name|path> [options]
+
+Creates a service project from the kratos-ts layout: api/, cmd/<name>/, internal/, configs/,
+third_party/, buf files, tests and a package.json that depends on kratos-ts. The last segment of
+the path is the service name (lower-case letters, digits, dashes).
+
+Options:
+  -r, --repo <url|path>  take the layout from a git repository (cached under ~/.kratos-ts) or a
+                         local folder, instead of the layout bundled with kratos-ts
+  -b, --branch <name>    the branch of --repo
+      --kit <spec>       the kratos-ts dependency to write: a version range, or a local path or
+                         tarball (default: ^<this CLI's version>)
+  -f, --force            write into a non-empty folder, overwriting layout files
+  -h, --help             print this help
+`;
+
+const spec = {
+  name: "new",
+  options: {
+    repo: { type: "string", short: "r" },
+    branch: { type: "string", short: "b" },
+    kit: { type: "string" },
+    force: { type: "boolean", short: "f" },
+  },
+  positionals: [1, 1],
+} as const;
+
+/** Runs `kratos-ts new`. */
+export function runNew(args: readonly string[], out: Output): number {
+  const { values, positionals, help } = parseCommand(spec, args);
+  if (help) {
+    out.stdout(newHelp);
+    return 0;
+  }
+  const target = resolve(positionals[0] ?? "");
+  const name = basename(target);
+  const invalid = checkServiceName(name);
+  if (invalid !== undefined) throw new CliError(invalid);
+  const parent = dirname(target);
+  if (!existsSync(parent)) throw new CliError(`folder ${parent} does not exist`);
+  const exists = existsSync(target);
+  if (exists) {
+    if (!statSync(target).isDirectory()) throw new CliError(`${target} exists and is not a folder`);
+    if (readdirSync(target).length > 0 && values.force !== true) {
+      throw new CliError(`${target} exists and is not empty (use --force to write into it)`);
+    }
+  }
+  const source = layoutSource({ repo: values.repo, branch: values.branch, warn: out.stderr });
+  if (!existsSync(join(source, "cmd", "server", "main.ts"))) {
+    throw new CliError(`${source} is not a kratos-ts layout: it has no cmd/server/main.ts`);
+  }
+  const kit = kitSpec(values.kit);
+  // Everything is written to a staging folder beside the target, then moved in one step: a
+  // failure half-way leaves nothing behind.
+  const staging = mkdtempSync(join(parent, `.${name}-new-`));
+  try {
+    const files = stamp(source, staging, name, kit);
+    if (!exists) renameSync(staging, target);
+    else if (readdirSync(target).length === 0) {
+      rmdirSync(target);
+      renameSync(staging, target);
+    } else {
+      cpSync(staging, target, { recursive: true, force: true });
+    }
+    const shown = relative(process.cwd(), target) || ".";
+    out.stdout(
+      `created ${name} in ${target} (${String(files)} files)\n\n` +
+        `  cd ${shown}\n  npm install\n  npm start\n`,
+    );
+    return 0;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Writes the project into `dir`; returns the number of files. */
+function stamp(source: string, dir: string, name: string, kit: string): number {
+  let files = 0;
+  const rewrite = (path: string, text: string) => {
+    const renamed = renameText(path, text, name);
+    return path === "buf.gen.yaml" || path === "buf.gen.conf.yaml"
+      ? projectBufGen(renamed)
+      : renamed;
+  };
+  for (const part of layoutParts) {
+    if (!existsSync(join(source, part))) continue;
+    files += copyTree(source, dir, part, {
+      skip: skipped,
+      target: (path) => targetPath(path, name),
+      rewrite,
+    });
+  }
+  // layout/ holds the project's own root files; npm drops files named .gitignore from
+  // packages, so it is kept as `gitignore` and renamed here.
+  if (existsSync(join(source, layoutExtras))) {
+    for (const entry of readdirSync(join(source, layoutExtras))) {
+      files += copyTree(join(source, layoutExtras), dir, entry, {
+        skip: skipped,
+        target: (path) => (path === "gitignore" ? ".gitignore" : path),
+        rewrite: (path, text) =>
+          text
+            .replaceAll("{{name}}", name)
+            .replaceAll("{{NAME}}_", envPrefix(name)),
+      });
+    }
+  }
+  writeFileSync(join(dir, "package.json"), projectManifest(name, kit, kitManifest()));
+  return files + 1;
+}
+
+/** The kratos-ts dependency: a local path or tarball becomes `file:<absolute path>`. */
+function kitSpec(kit: string | undefined): string {
+  if (kit === undefined) return `^${packageVersion()}`;
+  if (existsSync(kit)) return `file:${resolve(kit)}`;
+  return kit;
+}
+
+/** The running kit's package.json: the versions the layout builds with. */
+function kitManifest(): KitManifest {
+  const json = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
+    version?: string;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  return {
+    version: json.version ?? packageVersion(),
+    dependencies: json.dependencies ?? {},
+    devDependencies: json.devDependencies ?? {},
+  };
+}

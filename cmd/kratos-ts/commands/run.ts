@@ -1,0 +1,128 @@
+// `kratos-ts run [dir] [-- args]`: build the project and run one of its cmd/* services.
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { parseCommand } from "../args.js";
+import { CliError } from "../cli-error.js";
+import type { Output } from "../output.js";
+import { projectRoot } from "../project.js";
+
+export const runHelp = `Usage: kratos-ts run [service] [options] [-- service args]
+
+Builds the project and runs cmd/<service> with -conf ./configs (unless the service args give
+-conf). With one service under cmd/ it needs no name; with several it asks, or takes the name.
+
+Options:
+  -w, --watch  rebuild and restart when sources change
+  -h, --help   print this help
+`;
+
+const spec = {
+  name: "run",
+  options: { watch: { type: "boolean", short: "w" } },
+  positionals: [0, 1],
+} as const;
+
+/** The services of a project: the folders of cmd/ with a main.ts. */
+export function services(root: string): string[] {
+  const cmd = join(root, "cmd");
+  if (!existsSync(cmd)) return [];
+  return readdirSync(cmd, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(cmd, e.name, "main.ts")))
+    .map((e) => e.name)
+    .sort();
+}
+
+/** Runs `kratos-ts run`; resolves with the service's exit code. */
+export async function runRun(args: readonly string[], out: Output): Promise<number> {
+  const { values, positionals, rest, help } = parseCommand(spec, args);
+  if (help) {
+    out.stdout(runHelp);
+    return 0;
+  }
+  const root = projectRoot();
+  const found = services(root);
+  if (found.length === 0) throw new CliError(`no service in ${join(root, "cmd")}`);
+  const service = await pick(found, positionals[0]);
+  const serviceArgs = rest.some((a) => /^--?conf(=|$)/.test(a))
+    ? rest
+    : ["-conf", "./configs", ...rest];
+  const main = join("dist", "cmd", service, "main.js");
+  const env = {
+    ...process.env,
+    PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+  };
+  const tsc = join(root, "node_modules", "typescript-7", "bin", "tsc");
+  if (values.watch !== true) {
+    const built = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json"], {
+      cwd: root,
+      stdio: "inherit",
+      env,
+    });
+    if (built.status !== 0) throw new CliError("the build failed (see above)");
+    return wait(
+      spawn(process.execPath, [main, ...serviceArgs], { cwd: root, stdio: "inherit", env }),
+    );
+  }
+  // Watch: the compiler rebuilds dist/ on change, node restarts the service on a new dist/.
+  const compiler = spawn(
+    process.execPath,
+    [tsc, "-p", "tsconfig.json", "--watch", "--preserveWatchOutput"],
+    { cwd: root, stdio: "inherit", env },
+  );
+  const first = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json"], {
+    cwd: root,
+    stdio: "ignore",
+    env,
+  });
+  if (first.status !== 0) out.stderr("the first build failed; waiting for a fix");
+  const node = spawn(process.execPath, ["--watch-path=dist", main, ...serviceArgs], {
+    cwd: root,
+    stdio: "inherit",
+    env,
+  });
+  try {
+    return await wait(node);
+  } finally {
+    compiler.kill();
+  }
+}
+
+async function pick(found: string[], wanted: string | undefined): Promise<string> {
+  if (wanted !== undefined) {
+    const name = wanted.replace(/^cmd\//, "").replace(/\/$/, "");
+    if (!found.includes(name)) {
+      throw new CliError(`no service "${wanted}" in cmd/ (services: ${found.join(", ")})`);
+    }
+    return name;
+  }
+  const [only] = found;
+  if (found.length === 1 && only !== undefined) return only;
+  if (!process.stdin.isTTY) {
+    throw new CliError(`several services (${found.join(", ")}): name one, kratos-ts run <service>`);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = (await rl.question(`which service? (${found.join(", ")}) `)).trim();
+    if (!found.includes(answer)) throw new CliError(`no service "${answer}"`);
+    return answer;
+  } finally {
+    rl.close();
+  }
+}
+
+function wait(child: ChildProcess): Promise<number> {
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onInt = forward("SIGINT");
+  const onTerm = forward("SIGTERM");
+  process.on("SIGINT", onInt).on("SIGTERM", onTerm);
+  return new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      process.off("SIGINT", onInt).off("SIGTERM", onTerm);
+      resolve(code ?? (signal === null ? 1 : 128 + 2));
+    });
+  });
+}
