@@ -19,7 +19,7 @@ export const layoutParts = [
 
 /**
  * Files of `layout/` at the source root, copied to the project root: the project's README,
- * tsconfig, .gitignore. A layout source without them still works (defaults are written).
+ * tsconfig, .gitignore. A layout source without the folder gets the one bundled with kratos-ts.
  */
 export const layoutExtras = "layout";
 

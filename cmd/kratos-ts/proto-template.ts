@@ -28,7 +28,7 @@ export function protoNames(path: string): ProtoNames | { error: string } {
   const service = file
     .split("_")
     .filter((w) => w !== "")
-    .map((w) => w[0]?.toUpperCase() + w.slice(1))
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join("");
   return {
     pkg: dirs.join("."),

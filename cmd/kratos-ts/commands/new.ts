@@ -78,7 +78,13 @@ export function runNew(args: readonly string[], out: Output): number {
       throw new CliError(`${target} exists and is not empty (use --force to write into it)`);
     }
   }
-  const source = layoutSource({ repo: values.repo, branch: values.branch, warn: out.stderr });
+  const source = layoutSource({
+    repo: values.repo,
+    branch: values.branch,
+    warn: (line) => {
+      out.stderr(line);
+    },
+  });
   if (!existsSync(join(source, "cmd", "server", "main.ts"))) {
     throw new CliError(`${source} is not a kratos-ts layout: it has no cmd/server/main.ts`);
   }
@@ -125,15 +131,17 @@ function stamp(source: string, dir: string, name: string, kit: string): number {
   }
   // layout/ holds the project's own root files; npm drops files named .gitignore from
   // packages, so it is kept as `gitignore` and renamed here.
-  if (existsSync(join(source, layoutExtras))) {
-    for (const entry of readdirSync(join(source, layoutExtras))) {
-      files += copyTree(join(source, layoutExtras), dir, entry, {
+  // A layout source without layout/ gets the bundled one.
+  const extras = existsSync(join(source, layoutExtras))
+    ? join(source, layoutExtras)
+    : join(packageRoot(), layoutExtras);
+  if (existsSync(extras)) {
+    for (const entry of readdirSync(extras)) {
+      files += copyTree(extras, dir, entry, {
         skip: skipped,
         target: (path) => (path === "gitignore" ? ".gitignore" : path),
         rewrite: (path, text) =>
-          text
-            .replaceAll("{{name}}", name)
-            .replaceAll("{{NAME}}_", envPrefix(name)),
+          text.replaceAll("{{name}}", name).replaceAll("{{NAME}}_", envPrefix(name)),
       });
     }
   }
