@@ -24,13 +24,17 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** Spawns the service with `args` in `cwd` (relative paths in the config resolve there). */
+/**
+ * Spawns the service with `args` in `cwd` (relative paths in the config resolve there); `main`
+ * runs another entry point (a project made by `kratos-ts new`).
+ */
 export function spawnService(
   args: readonly string[],
   cwd: string,
   env: Record<string, string> = {},
+  main = serviceMain,
 ): ServiceProcess {
-  const child = spawn(process.execPath, [serviceMain, ...args], {
+  const child = spawn(process.execPath, [main, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -79,9 +83,10 @@ export async function startService(
   args: readonly string[],
   cwd: string,
   env?: Record<string, string>,
+  entry: { main: string; name: string } = { main: serviceMain, name: "helloworld" },
 ): Promise<ServiceProcess & { http: URL; grpc: URL }> {
-  const service = spawnService(args, cwd, env);
-  const started = await service.waitForLine((l) => l["msg"] === "helloworld started");
+  const service = spawnService(args, cwd, env, entry.main);
+  const started = await service.waitForLine((l) => l["msg"] === `${entry.name} started`);
   const endpoints = started["endpoints"] as string[];
   const http = endpoints.find((e) => e.startsWith("http://"));
   const grpc = endpoints.find((e) => e.startsWith("grpc://"));
