@@ -40,8 +40,6 @@ export async function main(args: readonly string[], out: Output = processOutput)
   try {
     switch (first) {
       case undefined:
-        out.stdout(usage);
-        return 2;
       case "-h":
       case "--help":
         out.stdout(usage);
