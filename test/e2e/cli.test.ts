@@ -84,6 +84,11 @@ describe("kratos-ts new, end to end", { timeout: 600_000 }, () => {
     assert.match(r.stdout, /# fail 0|ℹ fail 0/);
   });
 
+  it("runs its service with kratos-ts run, passing the arguments after --", () => {
+    const r = kratos("run", "--", "-version");
+    assert.match(r.stdout, /^demo 0\.1\.0$/m);
+  });
+
   it("starts and answers GET /helloworld/kratos and gRPC SayHello", async () => {
     writeLayoutConfig(project);
     const service = await startService(
