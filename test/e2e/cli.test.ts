@@ -54,6 +54,13 @@ describe("kratos-ts new, end to end", { timeout: 600_000 }, () => {
   const dir = tempDir("kratos-ts-e2e-cli-");
   const project = join(dir.path, "demo");
   const running: ServiceProcess[] = [];
+  /** Starts the project's built cmd/<name>; stopped after the suite at the latest. */
+  const start = async (name: string, args: string[]) => {
+    const main = join(project, "dist", "cmd", name, "main.js");
+    const service = await startService(args, project, {}, { main, name });
+    running.push(service);
+    return service;
+  };
   const kratos = (...args: string[]) =>
     ok(run(process.execPath, [cli, ...args], project), `kratos-ts ${args.join(" ")}`);
 
@@ -91,16 +98,7 @@ describe("kratos-ts new, end to end", { timeout: 600_000 }, () => {
 
   it("starts and answers GET /helloworld/kratos and gRPC SayHello", async () => {
     writeLayoutConfig(project);
-    const service = await startService(
-      ["-conf", "./configs"],
-      project,
-      {},
-      {
-        main: join(project, "dist", "cmd", "demo", "main.js"),
-        name: "demo",
-      },
-    );
-    running.push(service);
+    const service = await start("demo", ["-conf", "./configs"]);
     const res = await fetch(new URL("/helloworld/kratos", service.http));
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { message: string }).message, "Hello kratos");
@@ -141,16 +139,7 @@ describe("kratos-ts new, end to end", { timeout: 600_000 }, () => {
       ].join("\n"),
     );
     ok(run("npm", ["run", "build"], project), "npm run build");
-    const check = await startService(
-      [],
-      project,
-      {},
-      {
-        main: join(project, "dist", "cmd", "check", "main.js"),
-        name: "check",
-      },
-    );
-    running.push(check);
+    const check = await start("check", []);
     const res = await fetch(new URL("/shop/v1/books/7", check.http));
     assert.equal(res.status, 501);
     assert.deepEqual(await res.json(), {
