@@ -28,7 +28,7 @@ export const generationRuns: readonly GenerationRun[] = [
 ];
 
 /** File names that generators write (protos and hand-written code share the api/ folders). */
-export const generatedFile = /_(pb|errors|http)\.ts$/;
+export const generatedFile = /(_(pb|errors|http)\.ts|^openapi\.yaml)$/;
 
 /** Every generated file under `dir`, as paths relative to `dir`. */
 export function listGenerated(dir: string): string[] {

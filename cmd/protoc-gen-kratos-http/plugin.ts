@@ -1,14 +1,9 @@
-import { getOption, hasOption } from "@bufbuild/protobuf";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { MethodDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { createEcmaScriptPlugin } from "@bufbuild/protoplugin";
 import type { GeneratedFile, Schema } from "@bufbuild/protoplugin";
-import { METHODS } from "node:http";
-import { http as httpOption } from "../../src/gen/google/api/annotations_pb.js";
-import type { HttpRule } from "../../src/gen/google/api/http_pb.js";
 import { packageVersion } from "../../src/internal/package-version.js";
-import { compileRoute, RouteError } from "../../src/transport/http/route.js";
-import { GeneratorError } from "../internal/source-location.js";
+import { annotatedMethods, operationOf } from "../internal/http-bindings.js";
+import type { Annotated, Binding } from "../internal/http-bindings.js";
 
 /**
  * protoc-gen-kratos-http: for every service with `google.api.http` rules, writes
@@ -27,19 +22,6 @@ const kit = {
   http: "kratos-ts/transport/http",
 };
 
-/** One binding of a method: the primary rule or one of its additional bindings. */
-export interface Binding {
-  method: string;
-  path: string;
-  body: string;
-  responseBody: string;
-}
-
-interface Annotated {
-  method: DescMethod;
-  bindings: Binding[];
-}
-
 function generateTs(schema: Schema): void {
   for (const file of schema.files) {
     const services = file.services
@@ -50,83 +32,6 @@ function generateTs(schema: Schema): void {
     f.preamble(file);
     for (const { service, methods } of services) printService(f, service, methods);
   }
-}
-
-/** The methods of a service that have HTTP rules, with their checked bindings. */
-function annotatedMethods(service: DescService): Annotated[] {
-  const result: Annotated[] = [];
-  for (const method of service.methods) {
-    if (!hasOption(method, httpOption)) continue;
-    if (method.methodKind !== "unary") {
-      throw new GeneratorError(
-        method,
-        `rpc ${method.parent.typeName}.${method.name}: google.api.http bindings need a unary method`,
-        httpOptionPath(),
-      );
-    }
-    const rule = getOption(method, httpOption);
-    const bindings = [rule, ...rule.additionalBindings].map((r, i) =>
-      bindingOf(method, r, i === 0 ? undefined : i - 1),
-    );
-    result.push({ method, bindings });
-  }
-  return result;
-}
-
-function httpOptionPath(): number[] {
-  return [MethodDescriptorProtoSchema.field.options.number, httpOption.number];
-}
-
-const nodeMethods = new Set(METHODS);
-
-/** Reads one HttpRule and checks it exactly as the server will (compileRoute). */
-function bindingOf(method: DescMethod, rule: HttpRule, additional: number | undefined): Binding {
-  const where = `rpc ${method.parent.typeName}.${method.name}${additional === undefined ? "" : ` (additional_bindings[${additional}])`}`;
-  const fail = (message: string): never => {
-    throw new GeneratorError(method, `${where}: ${message}`, httpOptionPath());
-  };
-  if (additional !== undefined && rule.additionalBindings.length > 0) {
-    fail("additional_bindings must not nest");
-  }
-  let verb: string;
-  let path: string;
-  switch (rule.pattern.case) {
-    case "get":
-    case "put":
-    case "post":
-    case "delete":
-    case "patch":
-      verb = rule.pattern.case.toUpperCase();
-      path = rule.pattern.value;
-      break;
-    case "custom":
-      verb = rule.pattern.value.kind.toUpperCase();
-      path = rule.pattern.value.path;
-      if (!nodeMethods.has(verb))
-        fail(`custom method "${rule.pattern.value.kind}" is not an HTTP method node:http serves`);
-      break;
-    case undefined:
-      return fail("the rule has no pattern (get, post, ...)");
-  }
-  const binding: Binding = { method: verb, path, body: rule.body, responseBody: rule.responseBody };
-  try {
-    compileRoute({
-      ...binding,
-      operation: operationOf(method),
-      input: method.input,
-      output: method.output,
-      handler: () => Promise.reject(new Error("not callable")),
-    });
-  } catch (err) {
-    if (err instanceof RouteError) fail(err.message);
-    throw err;
-  }
-  return binding;
-}
-
-/** `/pkg.Service/Method`. */
-export function operationOf(method: DescMethod): string {
-  return `/${method.parent.typeName}/${method.name}`;
 }
 
 function operationConst(service: DescService, method: DescMethod): string {

@@ -18,11 +18,13 @@ describe("protoc-gen-kratos-http golden output", () => {
         "bookstore_http.ts",
         "bookstore_pb.ts",
       ]);
-      const file = `${dir}/bookstore_http.ts`;
-      assert.equal(
-        readFileSync(join(out.path, file), "utf8"),
-        readFileSync(join(fixtureDir, file), "utf8"),
-      );
+      for (const file of [`${dir}/bookstore_http.ts`, "gen/openapi.yaml"]) {
+        assert.equal(
+          readFileSync(join(out.path, file), "utf8"),
+          readFileSync(join(fixtureDir, file), "utf8"),
+          file,
+        );
+      }
     } finally {
       out.remove();
     }
@@ -35,7 +37,7 @@ describe("protoc-gen-kratos-http golden output", () => {
   });
 });
 
-describe("protoc-gen-kratos-http bad input", () => {
+describe("protoc-gen-kratos-http and protoc-gen-kratos-openapi bad input", () => {
   const cases: [string, RegExp][] = [
     [
       "missing_field.proto",
@@ -55,11 +57,14 @@ describe("protoc-gen-kratos-http bad input", () => {
     ],
     ["bad_template.proto", /bad_template\.proto:\d+:\d+: .*\*\* must be the last segment/],
   ];
-  for (const [file, message] of cases) {
-    it(`fails on ${file}, naming the element`, () => {
-      const r = generateWithPlugin("protoc-gen-kratos-http", "test/fixtures/http-bad", file);
-      assert.notEqual(r.status, 0);
-      assert.match(r.stderr, message);
-    });
+  // protoc-gen-kratos-openapi reads bindings through the same code: the same failures.
+  for (const plugin of ["protoc-gen-kratos-http", "protoc-gen-kratos-openapi"]) {
+    for (const [file, message] of cases) {
+      it(`${plugin} fails on ${file}, naming the element`, () => {
+        const r = generateWithPlugin(plugin, "test/fixtures/http-bad", file);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, message);
+      });
+    }
   }
 });

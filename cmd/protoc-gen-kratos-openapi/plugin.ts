@@ -1,0 +1,372 @@
+import { hasOption, ScalarType } from "@bufbuild/protobuf";
+import type { DescEnum, DescField, DescFile, DescMessage, DescMethod } from "@bufbuild/protobuf";
+import { createEcmaScriptPlugin, getComments } from "@bufbuild/protoplugin";
+import type { Schema } from "@bufbuild/protoplugin";
+import { stringify } from "yaml";
+import { default_code as errorDefaultCode } from "../../src/gen/errors/errors_pb.js";
+import { packageVersion } from "../../src/internal/package-version.js";
+import { parsePathTemplate } from "../../src/transport/http/path-template.js";
+import { annotatedMethods, compileBinding } from "../internal/http-bindings.js";
+import type { Binding } from "../internal/http-bindings.js";
+
+/**
+ * protoc-gen-kratos-openapi: one OpenAPI 3.1 document (`openapi.yaml`) for every service with
+ * `google.api.http` rules in the files of a buf generate run. Bindings are read and checked by
+ * the same code as protoc-gen-kratos-http, so the document describes exactly the routes the
+ * server serves; schemas follow the proto3 JSON mapping.
+ */
+export const protocGenKratosOpenapi = createEcmaScriptPlugin({
+  name: "protoc-gen-kratos-openapi",
+  version: `v${packageVersion()}`,
+  generateTs,
+});
+
+type JsonSchema = Record<string, unknown>;
+
+/** The Kratos error body: what every error response carries. */
+const errorSchemaName = "kratos.Error";
+
+function generateTs(schema: Schema): void {
+  const doc = new OpenApiDocument();
+  for (const file of schema.files) doc.addFile(file);
+  if (doc.empty) return;
+  const f = schema.generateFile("openapi.yaml");
+  f.print(doc.toYaml().trimEnd());
+}
+
+class OpenApiDocument {
+  readonly #paths = new Map<string, Record<string, unknown>>();
+  readonly #schemas = new Map<string, JsonSchema>();
+  readonly #tags: { name: string; description?: string }[] = [];
+  readonly #reasons = new Set<string>();
+  readonly #titles: string[] = [];
+
+  get empty(): boolean {
+    return this.#paths.size === 0;
+  }
+
+  addFile(file: DescFile): void {
+    for (const e of file.enums) {
+      if (hasOption(e, errorDefaultCode)) for (const v of e.values) this.#reasons.add(v.name);
+    }
+    for (const service of file.services) {
+      const methods = annotatedMethods(service);
+      if (methods.length === 0) continue;
+      this.#titles.push(service.typeName);
+      this.#tags.push({ name: service.typeName, ...describe(getComments(service).leading) });
+      for (const { method, bindings } of methods) {
+        bindings.forEach((binding, i) => {
+          this.#addOperation(method, binding, i);
+        });
+      }
+    }
+  }
+
+  #addOperation(method: DescMethod, binding: Binding, index: number): void {
+    const compiled = compileBinding(method, binding);
+    const template = parsePathTemplate(binding.path);
+    let path = "";
+    const parameters: JsonSchema[] = [];
+    for (const part of template.parts) {
+      if (part.kind === "variable") {
+        const name = part.fieldPath.join(".");
+        path += `/{${name}}`;
+        const chain = compiled.pathFields.get(name) ?? [];
+        const leaf = chain[chain.length - 1];
+        const multi = part.segments.length > 1 || part.segments.some((s) => s.kind === "rest");
+        parameters.push({
+          name,
+          in: "path",
+          required: true,
+          ...describe(leaf === undefined ? undefined : getComments(leaf).leading),
+          schema:
+            leaf === undefined || multi
+              ? { type: "string", ...(multi ? { pattern: segmentsPattern(part.segments) } : {}) }
+              : this.#fieldSchema(leaf, true),
+        });
+      } else {
+        path += `/${part.kind === "literal" ? part.value : part.kind === "single" ? "*" : "**"}`;
+      }
+    }
+    if (template.verb !== undefined) path += `:${template.verb}`;
+    if (!compiled.wholeBody) {
+      for (const q of this.#queryParameters(method.input, "", compiled.bound, new Set())) {
+        parameters.push(q);
+      }
+    }
+    const operation: Record<string, unknown> = {
+      tags: [method.parent.typeName],
+      operationId: `${method.parent.name}_${method.name}${index === 0 ? "" : `_${String(index)}`}`,
+      ...describe(getComments(method).leading),
+    };
+    if (parameters.length > 0) operation["parameters"] = parameters;
+    if (compiled.wholeBody || compiled.bodyField !== undefined) {
+      const bodySchema = compiled.wholeBody
+        ? this.#messageRef(method.input)
+        : this.#fieldSchema(compiled.bodyField as DescField, false);
+      operation["requestBody"] = {
+        required: true,
+        content: compiled.rawBody
+          ? { "*/*": { schema: { type: "string", format: "binary" } } }
+          : { "application/json": { schema: bodySchema } },
+      };
+    }
+    const replySchema =
+      compiled.responseField === undefined
+        ? this.#messageRef(method.output)
+        : this.#fieldSchema(compiled.responseField, false);
+    operation["responses"] = {
+      "200": {
+        description: "OK",
+        content: compiled.rawReply
+          ? { "*/*": { schema: { type: "string", format: "binary" } } }
+          : { "application/json": { schema: replySchema } },
+      },
+      default: {
+        description: "An error: the Kratos error body.",
+        content: { "application/json": { schema: { $ref: ref(errorSchemaName) } } },
+      },
+    };
+    const entry = this.#paths.get(path) ?? {};
+    entry[binding.method.toLowerCase()] = operation;
+    this.#paths.set(path, entry);
+  }
+
+  /** The fields the server binds from the query: the rest of the input, nested as `a.b`. */
+  #queryParameters(
+    message: DescMessage,
+    prefix: string,
+    bound: Set<string>,
+    seen: Set<string>,
+  ): JsonSchema[] {
+    const out: JsonSchema[] = [];
+    for (const field of message.fields) {
+      const name = prefix + field.name;
+      if (bound.has(name) || field.fieldKind === "map") continue;
+      const nested =
+        field.fieldKind === "message" && !wellKnown.has(field.message.typeName)
+          ? field.message
+          : undefined;
+      if (nested !== undefined) {
+        // Nested fields are query keys of their own; a message that contains itself stops here.
+        if (seen.has(nested.typeName)) continue;
+        out.push(
+          ...this.#queryParameters(nested, `${name}.`, bound, new Set([...seen, message.typeName])),
+        );
+        continue;
+      }
+      const schema = this.#fieldSchema(field, true);
+      out.push({
+        name,
+        in: "query",
+        ...describe(getComments(field).leading),
+        schema,
+        ...(field.fieldKind === "list" ? { style: "form", explode: true } : {}),
+      });
+    }
+    return out;
+  }
+
+  #messageRef(message: DescMessage): JsonSchema {
+    const known = wellKnown.get(message.typeName);
+    if (known !== undefined) return known;
+    if (!this.#schemas.has(message.typeName)) {
+      // Placed before the fields are read, so recursive messages end in a $ref.
+      const schema: JsonSchema = { type: "object" };
+      this.#schemas.set(message.typeName, schema);
+      Object.assign(schema, describe(getComments(message).leading));
+      const properties: Record<string, JsonSchema> = {};
+      for (const field of message.fields)
+        properties[field.jsonName] = this.#fieldSchema(field, false);
+      schema["properties"] = properties;
+    }
+    return { $ref: ref(message.typeName) };
+  }
+
+  #enumRef(e: DescEnum): JsonSchema {
+    if (e.typeName === "google.protobuf.NullValue") return { type: "null" };
+    if (!this.#schemas.has(e.typeName)) {
+      this.#schemas.set(e.typeName, {
+        type: "string",
+        ...describe(getComments(e).leading),
+        enum: e.values.map((v) => v.name),
+      });
+    }
+    return { $ref: ref(e.typeName) };
+  }
+
+  /** The JSON schema of a field's value; `bare` leaves out the description (parameters). */
+  #fieldSchema(field: DescField, bare: boolean): JsonSchema {
+    let schema: JsonSchema;
+    switch (field.fieldKind) {
+      case "scalar":
+        schema = scalarSchema(field.scalar);
+        break;
+      case "enum":
+        schema = this.#enumRef(field.enum);
+        break;
+      case "message":
+        schema = this.#messageRef(field.message);
+        break;
+      case "list":
+        schema = {
+          type: "array",
+          items:
+            field.listKind === "scalar"
+              ? scalarSchema(field.scalar)
+              : field.listKind === "enum"
+                ? this.#enumRef(field.enum)
+                : this.#messageRef(field.message),
+        };
+        break;
+      case "map":
+        schema = {
+          type: "object",
+          additionalProperties:
+            field.mapKind === "scalar"
+              ? scalarSchema(field.scalar)
+              : field.mapKind === "enum"
+                ? this.#enumRef(field.enum)
+                : this.#messageRef(field.message),
+        };
+        break;
+    }
+    if (bare) return schema;
+    const description = describe(getComments(field).leading);
+    // A $ref with siblings is valid in 3.1; keep the field's own comment beside it.
+    return { ...schema, ...description };
+  }
+
+  toYaml(): string {
+    const schemas: Record<string, JsonSchema> = {
+      [errorSchemaName]: errorSchema([...this.#reasons].sort()),
+    };
+    for (const name of [...this.#schemas.keys()].sort()) {
+      schemas[name] = this.#schemas.get(name) as JsonSchema;
+    }
+    const doc = {
+      openapi: "3.1.0",
+      info: {
+        title: this.#titles.join(", "),
+        version: "0.0.1",
+        description: "Generated by protoc-gen-kratos-openapi from the google.api.http bindings.",
+      },
+      tags: this.#tags,
+      paths: Object.fromEntries(this.#paths),
+      components: { schemas },
+    };
+    return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+  }
+}
+
+function ref(name: string): string {
+  return `#/components/schemas/${name}`;
+}
+
+/** `{ description }` from a proto comment, or nothing. */
+function describe(comment: string | undefined): { description?: string } {
+  const text = comment
+    ?.split("\n")
+    .map((l) => l.replace(/^ /, ""))
+    .join("\n")
+    .trim();
+  return text === undefined || text === "" ? {} : { description: text };
+}
+
+/** A regular expression for a multi-segment path variable: `shelves/*` -> `^shelves/[^/]+$`. */
+function segmentsPattern(
+  segments: readonly ({ kind: "literal"; value: string } | { kind: "single" } | { kind: "rest" })[],
+): string {
+  const parts = segments.map((s) =>
+    s.kind === "literal"
+      ? s.value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+      : s.kind === "single"
+        ? "[^/]+"
+        : ".+",
+  );
+  return `^${parts.join("/")}$`;
+}
+
+/** proto3 JSON of a scalar: 64-bit integers are strings, bytes are base64. */
+function scalarSchema(type: ScalarType): JsonSchema {
+  switch (type) {
+    case ScalarType.STRING:
+      return { type: "string" };
+    case ScalarType.BOOL:
+      return { type: "boolean" };
+    case ScalarType.BYTES:
+      return { type: "string", format: "byte" };
+    case ScalarType.DOUBLE:
+      return { type: "number", format: "double" };
+    case ScalarType.FLOAT:
+      return { type: "number", format: "float" };
+    case ScalarType.INT64:
+    case ScalarType.SINT64:
+    case ScalarType.SFIXED64:
+      return { type: "string", format: "int64" };
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+      return { type: "string", format: "uint64" };
+    case ScalarType.UINT32:
+    case ScalarType.FIXED32:
+      return { type: "integer", format: "int64", minimum: 0, maximum: 4294967295 };
+    default:
+      return { type: "integer", format: "int32" };
+  }
+}
+
+const nullable = (schema: JsonSchema): JsonSchema => ({
+  ...schema,
+  type: [schema["type"] as string, "null"],
+});
+
+/** Well-known types in their JSON form. */
+const wellKnown = new Map<string, JsonSchema>([
+  ["google.protobuf.Timestamp", { type: "string", format: "date-time" }],
+  ["google.protobuf.Duration", { type: "string", pattern: "^-?[0-9]+(\\.[0-9]{1,9})?s$" }],
+  ["google.protobuf.FieldMask", { type: "string" }],
+  ["google.protobuf.Struct", { type: "object", additionalProperties: true }],
+  ["google.protobuf.Value", {}],
+  ["google.protobuf.ListValue", { type: "array", items: {} }],
+  ["google.protobuf.Empty", { type: "object" }],
+  [
+    "google.protobuf.Any",
+    {
+      type: "object",
+      properties: { "@type": { type: "string" } },
+      required: ["@type"],
+      additionalProperties: true,
+    },
+  ],
+  ["google.protobuf.DoubleValue", nullable(scalarSchema(ScalarType.DOUBLE))],
+  ["google.protobuf.FloatValue", nullable(scalarSchema(ScalarType.FLOAT))],
+  ["google.protobuf.Int64Value", nullable(scalarSchema(ScalarType.INT64))],
+  ["google.protobuf.UInt64Value", nullable(scalarSchema(ScalarType.UINT64))],
+  ["google.protobuf.Int32Value", nullable(scalarSchema(ScalarType.INT32))],
+  ["google.protobuf.UInt32Value", nullable(scalarSchema(ScalarType.UINT32))],
+  ["google.protobuf.BoolValue", nullable(scalarSchema(ScalarType.BOOL))],
+  ["google.protobuf.StringValue", nullable(scalarSchema(ScalarType.STRING))],
+  ["google.protobuf.BytesValue", nullable(scalarSchema(ScalarType.BYTES))],
+]);
+
+/** The Kratos error body, with the reasons of the services' error enums. */
+function errorSchema(reasons: string[]): JsonSchema {
+  const reason: JsonSchema = {
+    type: "string",
+    description:
+      reasons.length === 0
+        ? "The error reason."
+        : `The error reason: one of the service's (${reasons.join(", ")}) or a framework reason.`,
+  };
+  if (reasons.length > 0) reason["examples"] = reasons;
+  return {
+    type: "object",
+    description: "The Kratos error body (code, reason, message, metadata).",
+    properties: {
+      code: { type: "integer", format: "int32", description: "The HTTP status code." },
+      reason,
+      message: { type: "string" },
+      metadata: { type: "object", additionalProperties: { type: "string" } },
+    },
+  };
+}

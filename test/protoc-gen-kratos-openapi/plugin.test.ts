@@ -1,0 +1,107 @@
+// protoc-gen-kratos-openapi on the bookstore fixture (its output is committed and regenerated
+// byte for byte by the protoc-gen-kratos-http golden test): the mappings the document promises.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { repoRoot } from "../helpers/repo.js";
+
+type Json = Record<string, unknown>;
+
+const doc = parse(
+  readFileSync(join(repoRoot, "test/fixtures/http/gen/openapi.yaml"), "utf8"),
+) as Json;
+
+function at(value: unknown, ...path: (string | number)[]): unknown {
+  let cur = value;
+  for (const key of path) cur = (cur as Record<string | number, unknown> | undefined)?.[key];
+  return cur;
+}
+
+function parameter(path: string, method: string, name: string): Json | undefined {
+  const params = at(doc, "paths", path, method, "parameters") as Json[] | undefined;
+  return params?.find((p) => p["name"] === name);
+}
+
+const schemas = at(doc, "components", "schemas") as Json;
+
+describe("protoc-gen-kratos-openapi", () => {
+  it("writes an OpenAPI 3.1 document with one operation per binding", () => {
+    assert.equal(doc["openapi"], "3.1.0");
+    assert.equal(at(doc, "paths", "/v1/books/{name}", "get", "operationId"), "Bookstore_GetBook_1");
+    assert.equal(at(doc, "paths", "/v1/{name}", "get", "operationId"), "Bookstore_GetBook");
+    assert.ok(at(doc, "paths", "/v1/books/{id}:cancel", "post"), "custom verb");
+    assert.equal(
+      at(doc, "paths", "/v1/books/{name}", "get", "description"),
+      "A multi-segment variable, and an additional binding with `**`.",
+    );
+  });
+
+  it("describes path variables as the server binds them", () => {
+    assert.deepEqual(parameter("/v1/{name}", "get", "name")?.["schema"], {
+      type: "string",
+      pattern: "^shelves/[^/]+/books/[^/]+$",
+    });
+    assert.deepEqual(parameter("/v1/shelves/{shelf_id}", "get", "shelf_id")?.["schema"], {
+      type: "string",
+      format: "int64",
+    });
+    assert.equal(parameter("/v1/books/{book.id}", "patch", "book.id")?.["in"], "path");
+  });
+
+  it("binds the remaining fields to the query: nested keys, repeated, enums, well-known types", () => {
+    const q = (name: string) => parameter("/v1/echo", "get", name);
+    assert.deepEqual(q("i64")?.["schema"], { type: "string", format: "int64" });
+    assert.deepEqual(q("by")?.["schema"], { type: "string", format: "byte" });
+    assert.deepEqual(q("genre")?.["schema"], { $ref: "#/components/schemas/bookstore.v1.Genre" });
+    assert.equal(q("tags")?.["explode"], true);
+    assert.equal(q("nested.a")?.["in"], "query");
+    assert.equal(q("nested.deep.x")?.["in"], "query");
+    assert.deepEqual(q("ts")?.["schema"], { type: "string", format: "date-time" });
+    assert.deepEqual(q("wi")?.["schema"], { type: ["integer", "null"], format: "int32" });
+    assert.equal(q("nested"), undefined, "a message is its fields, not a parameter");
+    // Path fields are never repeated in the query; a body "*" takes no query at all.
+    assert.equal(parameter("/v1/shelves/{shelf_id}", "get", "shelf_id")?.["in"], "path");
+    const create = at(doc, "paths", "/v1/shelves/{shelf_id}/books", "post", "parameters") as Json[];
+    assert.ok(create.every((p) => p["in"] === "path" || p["name"] === "request_id"));
+  });
+
+  it("maps bodies: the whole request, a field, a response field, raw HttpBody", () => {
+    assert.deepEqual(
+      at(doc, "paths", "/v1/shelves/{shelf_id}/books", "post", "requestBody", "content"),
+      { "application/json": { schema: { $ref: "#/components/schemas/bookstore.v1.Book" } } },
+    );
+    assert.deepEqual(at(doc, "paths", "/v1/files/{path}", "post", "requestBody", "content"), {
+      "*/*": { schema: { type: "string", format: "binary" } },
+    });
+  });
+
+  it("follows the proto3 JSON mapping in schemas", () => {
+    assert.deepEqual(at(schemas, "bookstore.v1.Genre", "enum"), [
+      "GENRE_UNSPECIFIED",
+      "GENRE_FICTION",
+      "GENRE_HISTORY",
+    ]);
+    const book = at(schemas, "bookstore.v1.Book", "properties") as Json;
+    assert.deepEqual(book["createTime"], { type: "string", format: "date-time" });
+    assert.deepEqual(book["authors"], { type: "array", items: { type: "string" } });
+    assert.deepEqual(at(schemas, "bookstore.v1.Shelf", "properties", "id"), {
+      type: "string",
+      format: "int64",
+    });
+  });
+
+  it("answers errors with the Kratos error body", () => {
+    assert.deepEqual(
+      at(doc, "paths", "/v1/echo", "get", "responses", "default", "content", "application/json"),
+      { schema: { $ref: "#/components/schemas/kratos.Error" } },
+    );
+    assert.deepEqual(Object.keys(at(schemas, "kratos.Error", "properties") as Json), [
+      "code",
+      "reason",
+      "message",
+      "metadata",
+    ]);
+  });
+});
