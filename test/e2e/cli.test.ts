@@ -3,7 +3,7 @@
 // `proto client` and `proto server` give a second service that compiles and, registered on both
 // servers, answers UNIMPLEMENTED. No git and no layout download: the layout ships in the package.
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -114,6 +114,10 @@ describe("kratos-ts new, end to end", { timeout: 600_000 }, () => {
   it("grows a second service with proto add, client and server that answers UNIMPLEMENTED", async () => {
     kratos("proto", "add", "api/shop/v1/book.proto");
     kratos("proto", "client", "api/shop/v1/book.proto");
+    // The OpenAPI document still covers every API, not just the one generated.
+    const openapi = readFileSync(join(project, "api", "openapi.yaml"), "utf8");
+    assert.match(openapi, /\/helloworld\/\{name\}:/);
+    assert.match(openapi, /\/shop\/v1\/books\/\{id\}:/);
     kratos("proto", "server", "api/shop/v1/book.proto", "-t", "internal/service");
     // Registered on both servers, as internal/server would register it.
     mkdirSync(join(project, "cmd", "check"));

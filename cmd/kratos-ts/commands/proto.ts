@@ -6,6 +6,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import type { DescService } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { parse } from "yaml";
 import { parseCommand } from "../args.js";
 import { CliError, usageError } from "../cli-error.js";
 import type { Output } from "../output.js";
@@ -99,6 +100,10 @@ function protoClient(args: readonly string[], out: Output): number {
   const path = relative(root, target);
   const template = path.startsWith("internal/") ? "buf.gen.conf.yaml" : "buf.gen.yaml";
   buf(root, ["generate", "--template", template, "--path", path]);
+  // The OpenAPI document covers every API of a run: regenerate it from all of them, or the
+  // limited run above would leave a document of the given path alone.
+  const whole = wholeRunTemplate(readFileSync(join(root, template), "utf8"));
+  if (whole !== undefined) buf(root, ["generate", "--template", whole]);
   out.stdout(`generated ${path}\n`);
   return 0;
 }
@@ -134,6 +139,18 @@ function protoServer(args: readonly string[], out: Output): number {
     out.stdout(`wrote ${shown}\n`);
   }
   return 0;
+}
+
+/**
+ * The template (as JSON) of the plugins that must see every file of a run (the OpenAPI
+ * document), or undefined when the template has none.
+ */
+export function wholeRunTemplate(templateText: string): string | undefined {
+  const template = parse(templateText) as { plugins?: { local?: unknown }[] } | null;
+  const plugins = (template?.plugins ?? []).filter((p) =>
+    JSON.stringify(p.local ?? "").includes("protoc-gen-kratos-openapi"),
+  );
+  return plugins.length === 0 ? undefined : JSON.stringify({ ...template, plugins });
 }
 
 /** The services of a proto, compiled by buf (so a proto that does not compile is one error). */
