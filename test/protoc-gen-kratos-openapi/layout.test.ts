@@ -1,0 +1,117 @@
+// The layout's committed api/openapi.yaml: a valid OpenAPI 3.1 document (checked by a validator
+// nobody here wrote), and a true one: every operation it describes, sent to the running layout
+// service, answers with a body that matches the response schema it promises.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { parse } from "yaml";
+import { repoRoot, tempDir } from "../helpers/repo.js";
+import { startService, writeLayoutConfig } from "../helpers/service.js";
+
+type Json = Record<string, unknown>;
+
+interface Parameter {
+  name: string;
+  in: string;
+  schema: Json;
+}
+
+interface Operation {
+  operationId: string;
+  parameters?: Parameter[];
+  requestBody?: { content: Record<string, { schema: Json }> };
+  responses: Record<string, { content?: Record<string, { schema: Json }> }>;
+}
+
+const text = readFileSync(join(repoRoot, "api", "openapi.yaml"), "utf8");
+const doc = parse(text) as { paths: Record<string, Record<string, Operation>>; components: Json };
+
+/** A value of a parameter's schema, as the URL carries it. */
+function sample(schema: Json): string {
+  if (schema["type"] === "integer" || schema["format"] === "int64") return "1";
+  if (schema["type"] === "boolean") return "true";
+  return "kratos";
+}
+
+/** Response schemas resolve against the document's components. */
+function responseValidator() {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  for (const format of ["int32", "int64", "uint64", "float", "double", "byte"]) {
+    ajv.addFormat(format, true);
+  }
+  ajv.addSchema({ $id: "openapi", components: doc.components });
+  return (schema: Json, body: unknown) => {
+    const rooted = JSON.parse(
+      JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/'),
+    ) as Json;
+    const validate = ajv.compile(rooted);
+    const ok = validate(body);
+    return ok ? undefined : ajv.errorsText(validate.errors);
+  };
+}
+
+describe("the layout's openapi.yaml", () => {
+  const dir = tempDir("kratos-ts-openapi-");
+  let service: Awaited<ReturnType<typeof startService>>;
+
+  before(async () => {
+    writeLayoutConfig(dir.path);
+    service = await startService(["-conf", join(dir.path, "configs")], dir.path);
+  });
+
+  after(async () => {
+    service.child.kill("SIGTERM");
+    await service.exited;
+    dir.remove();
+  });
+
+  it("is a valid OpenAPI 3.1 document", async () => {
+    const result = await new Validator().validate(parse(text) as Record<string, object>);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+  });
+
+  it("describes what the server answers, operation by operation", async () => {
+    const check = responseValidator();
+    let calls = 0;
+    for (const [template, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        let path = template;
+        for (const p of op.parameters ?? []) {
+          if (p.in === "path")
+            path = path.replace(`{${p.name}}`, encodeURIComponent(sample(p.schema)));
+        }
+        const body = op.requestBody === undefined ? undefined : "{}";
+        const res = await fetch(new URL(path, service.http), {
+          method: method.toUpperCase(),
+          ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } }),
+        });
+        const response = op.responses[String(res.status)] ?? op.responses["default"];
+        const schema = response?.content?.["application/json"]?.schema;
+        assert.ok(schema !== undefined, `${op.operationId}: no response for status ${res.status}`);
+        const error = check(schema, await res.json());
+        assert.equal(error, undefined, `${op.operationId} (${res.status}): ${error ?? ""}`);
+        calls++;
+      }
+    }
+    assert.ok(calls >= 2, `${calls} operations`);
+  });
+
+  it("describes errors too: an unknown greeting is the Kratos error body", async () => {
+    const check = responseValidator();
+    const res = await fetch(new URL("/v1/greetings/999999", service.http));
+    assert.equal(res.status, 404);
+    const op = doc.paths["/v1/greetings/{id}"]?.["get"];
+    const schema = op?.responses["default"]?.content?.["application/json"]?.schema;
+    assert.ok(schema !== undefined);
+    const body = (await res.json()) as Json;
+    assert.equal(check(schema, body), undefined);
+    assert.equal(body["reason"], "GREETING_NOT_FOUND");
+    // The schema is strict enough to fail a body that is not the error shape.
+    assert.notEqual(check(schema, { code: "404" }), undefined);
+  });
+});
