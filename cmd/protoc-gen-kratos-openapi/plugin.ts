@@ -7,6 +7,7 @@ import { default_code as errorDefaultCode } from "../../src/gen/errors/errors_pb
 import { packageVersion } from "../../src/internal/package-version.js";
 import { parsePathTemplate } from "../../src/transport/http/path-template.js";
 import { annotatedMethods, compileBinding } from "../internal/http-bindings.js";
+import { fieldConstraints } from "./constraints.js";
 import type { Binding } from "../internal/http-bindings.js";
 
 /**
@@ -82,7 +83,7 @@ class OpenApiDocument {
           schema:
             leaf === undefined || multi
               ? { type: "string", ...(multi ? { pattern: segmentsPattern(part.segments) } : {}) }
-              : this.#fieldSchema(leaf, true),
+              : { ...this.#fieldSchema(leaf, true), ...fieldConstraints(leaf).keywords },
         });
       } else {
         path += `/${part.kind === "literal" ? part.value : part.kind === "single" ? "*" : "**"}`;
@@ -128,7 +129,10 @@ class OpenApiDocument {
       },
     };
     const entry = this.#paths.get(path) ?? {};
-    entry[binding.method.toLowerCase()] = operation;
+    // OpenAPI 3.1 names the standard methods only; a custom one (`custom: {kind: "SEARCH"}`)
+    // goes in an extension field of the path item, so the document stays valid.
+    const key = binding.method.toLowerCase();
+    entry[openapiMethods.has(key) ? key : `x-http-method-${key}`] = operation;
     this.#paths.set(path, entry);
   }
 
@@ -155,10 +159,12 @@ class OpenApiDocument {
         );
         continue;
       }
-      const schema = this.#fieldSchema(field, true);
+      const c = fieldConstraints(field);
+      const schema = { ...this.#fieldSchema(field, true), ...c.keywords };
       out.push({
         name,
         in: "query",
+        ...(c.required ? { required: true } : {}),
         ...describe(getComments(field).leading),
         schema,
         ...(field.fieldKind === "list" ? { style: "form", explode: true } : {}),
@@ -176,9 +182,18 @@ class OpenApiDocument {
       this.#schemas.set(message.typeName, schema);
       Object.assign(schema, describe(getComments(message).leading));
       const properties: Record<string, JsonSchema> = {};
-      for (const field of message.fields)
-        properties[field.jsonName] = this.#fieldSchema(field, false);
+      const required: string[] = [];
+      for (const field of message.fields) {
+        const c = fieldConstraints(field);
+        properties[field.jsonName] = {
+          ...this.#fieldSchema(field, false),
+          ...c.keywords,
+          ...c.property,
+        };
+        if (c.required) required.push(field.jsonName);
+      }
       schema["properties"] = properties;
+      if (required.length > 0) schema["required"] = required;
     }
     return { $ref: ref(message.typeName) };
   }
@@ -258,6 +273,17 @@ class OpenApiDocument {
     return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
   }
 }
+
+const openapiMethods = new Set([
+  "get",
+  "put",
+  "post",
+  "delete",
+  "options",
+  "head",
+  "patch",
+  "trace",
+]);
 
 function ref(name: string): string {
   return `#/components/schemas/${name}`;

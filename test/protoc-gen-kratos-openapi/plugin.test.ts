@@ -4,14 +4,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { parse } from "yaml";
 import { repoRoot } from "../helpers/repo.js";
 
 type Json = Record<string, unknown>;
 
-const doc = parse(
-  readFileSync(join(repoRoot, "test/fixtures/http/gen/openapi.yaml"), "utf8"),
-) as Json;
+const text = readFileSync(join(repoRoot, "test/fixtures/http/gen/openapi.yaml"), "utf8");
+const doc = parse(text) as Json;
 
 function at(value: unknown, ...path: (string | number)[]): unknown {
   let cur = value;
@@ -102,6 +102,73 @@ describe("protoc-gen-kratos-openapi", () => {
       "reason",
       "message",
       "metadata",
+    ]);
+  });
+
+  it("is a valid OpenAPI 3.1 document", async () => {
+    const result = await new Validator().validate(parse(text) as Record<string, object>);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+  });
+
+  it("turns buf.validate rules into JSON-schema keywords", () => {
+    const q = (name: string) => parameter("/v1/items", "get", name);
+    assert.deepEqual(q("page_size")?.["schema"], {
+      type: "integer",
+      format: "int32",
+      minimum: 1,
+      maximum: 100,
+    });
+    assert.equal(at(q("query"), "schema", "maxLength"), 64);
+    assert.equal(at(q("kinds"), "schema", "maxItems"), 3);
+    assert.deepEqual(at(q("kind"), "schema", "enum"), ["KIND_BOOK", "KIND_TOOL"]);
+    assert.equal(at(parameter("/v1/items/{id}/labels", "get", "id"), "schema", "format"), "uuid");
+    const item = at(schemas, "catalog.v1.Item", "properties") as Json;
+    assert.deepEqual(item["name"], { type: "string", minLength: 1, pattern: "^[a-z]+$" });
+    assert.equal(at(item, "labels", "maxProperties"), 10);
+    assert.equal(at(item, "score", "exclusiveMinimum"), 0);
+  });
+
+  it("maps field_behavior: REQUIRED to required, OUTPUT_ONLY to readOnly", () => {
+    const tenant = parameter("/v1/items", "get", "tenant");
+    assert.equal(tenant?.["required"], true);
+    assert.equal(at(schemas, "catalog.v1.Item", "properties", "id", "readOnly"), true);
+    assert.deepEqual(at(schemas, "catalog.v1.Item", "required"), ["name"]);
+  });
+
+  it("maps oneofs, maps and the remaining well-known types", () => {
+    const item = at(schemas, "catalog.v1.Item", "properties") as Json;
+    assert.deepEqual(item["cents"], { type: "string", format: "int64" });
+    assert.deepEqual(item["freeText"], { type: "string" });
+    assert.deepEqual(item["attributes"], { type: "object", additionalProperties: true });
+    assert.deepEqual(at(item, "extension", "required"), ["@type"]);
+    assert.equal(at(item, "ttl", "type"), "string");
+    assert.deepEqual(item["mask"], { type: "string" });
+    assert.deepEqual(at(item, "children", "additionalProperties"), {
+      $ref: "#/components/schemas/catalog.v1.Item",
+    });
+    assert.deepEqual(
+      at(doc, "paths", "/v1/ping", "get", "responses", "200", "content", "application/json"),
+      { schema: { type: "object" } },
+    );
+    // response_body: the labels map is the whole response.
+    assert.deepEqual(
+      at(doc, "paths", "/v1/items/{id}/labels", "get", "responses", "200", "content"),
+      {
+        "application/json": {
+          schema: { type: "object", additionalProperties: { type: "string" } },
+        },
+      },
+    );
+    // body: "item" is the request body.
+    assert.deepEqual(at(doc, "paths", "/v1/items", "post", "requestBody", "content"), {
+      "application/json": { schema: { $ref: "#/components/schemas/catalog.v1.Item" } },
+    });
+  });
+
+  it("lists the reasons of the services' error enums", () => {
+    assert.deepEqual(at(schemas, "kratos.Error", "properties", "reason", "examples"), [
+      "ITEM_EXISTS",
+      "ITEM_NOT_FOUND",
     ]);
   });
 });
