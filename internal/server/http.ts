@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createHttpServer } from "kratos-ts/transport/http";
 import type { HttpServer } from "kratos-ts/transport/http";
 import type { Logger } from "kratos-ts/log";
@@ -7,6 +9,9 @@ import type { Server_HTTP } from "../conf/conf_pb.js";
 import type { GreeterService } from "../service/greeter.js";
 import { durationMs, listenAddr } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
+
+/** api/openapi.yaml, from the compiled dist/internal/server/ and from the sources alike. */
+const openapiPath = fileURLToPath(new URL("../../../api/openapi.yaml", import.meta.url));
 
 /**
  * The HTTP/JSON server of `server.http`, serving the API's `google.api.http` routes and the
@@ -24,6 +29,14 @@ export function newHttpServer(
     middleware: layoutMiddleware(log),
   });
   registerGreeterHTTPServer(server, greeter);
+  if (conf?.openapi === true) {
+    // Read once at start: the document is generated with the code (buf.gen.yaml).
+    const document = readFileSync(openapiPath);
+    server.handle("GET", "/openapi.yaml", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/yaml", "content-length": document.length });
+      res.end(document);
+    });
+  }
   const metrics = telemetry.metricsHandler;
   if (metrics !== undefined) {
     server.handle("GET", "/metrics", (req, res) => {

@@ -61,7 +61,10 @@ describe("the layout's openapi.yaml", () => {
 
   before(async () => {
     writeLayoutConfig(dir.path);
-    service = await startService(["-conf", join(dir.path, "configs")], dir.path);
+    // The dev config turns the document on; here, the env override of the same key does.
+    service = await startService(["-conf", join(dir.path, "configs")], dir.path, {
+      HELLOWORLD_SERVER__HTTP__OPENAPI: "true",
+    });
   });
 
   after(async () => {
@@ -113,5 +116,21 @@ describe("the layout's openapi.yaml", () => {
     assert.equal(body["reason"], "GREETING_NOT_FOUND");
     // The schema is strict enough to fail a body that is not the error shape.
     assert.notEqual(check(schema, { code: "404" }), undefined);
+  });
+
+  it("is served at GET /openapi.yaml when server.http.openapi is on, and not otherwise", async () => {
+    const res = await fetch(new URL("/openapi.yaml", service.http));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "application/yaml");
+    assert.equal(await res.text(), text);
+    const plain = await startService(["-conf", join(dir.path, "configs")], dir.path);
+    try {
+      const off = await fetch(new URL("/openapi.yaml", plain.http));
+      assert.equal(off.status, 404);
+      assert.equal(((await off.json()) as Json)["reason"], "NOT_FOUND");
+    } finally {
+      plain.child.kill("SIGTERM");
+      await plain.exited;
+    }
   });
 });
