@@ -132,7 +132,8 @@ describe("protoc-gen-kratos-openapi", () => {
     const tenant = parameter("/v1/items", "get", "tenant");
     assert.equal(tenant?.["required"], true);
     assert.equal(at(schemas, "catalog.v1.Item", "properties", "id", "readOnly"), true);
-    assert.deepEqual(at(schemas, "catalog.v1.Item", "required"), ["name"]);
+    // field_behavior REQUIRED and buf.validate required alike.
+    assert.deepEqual(at(schemas, "catalog.v1.Item", "required"), ["name", "kind"]);
   });
 
   it("maps oneofs, maps and the remaining well-known types", () => {
@@ -143,6 +144,14 @@ describe("protoc-gen-kratos-openapi", () => {
     assert.deepEqual(at(item, "extension", "required"), ["@type"]);
     assert.equal(at(item, "ttl", "type"), "string");
     assert.deepEqual(item["mask"], { type: "string" });
+    assert.deepEqual(item["extra"], {});
+    assert.deepEqual(item["tags"], { type: "array", items: {} });
+    assert.deepEqual(item["aliases"], {
+      type: "array",
+      items: { type: "string" },
+      minItems: 1,
+      uniqueItems: true,
+    });
     assert.deepEqual(at(item, "children", "additionalProperties"), {
       $ref: "#/components/schemas/catalog.v1.Item",
     });
