@@ -14,7 +14,8 @@ export class CliError extends Error {
   }
 }
 
-/** A usage error (unknown command, flag or argument): exit code 2. */
+/** A usage error (unknown command, flag or argument): exit code 2. `command` "" is the CLI. */
 export function usageError(message: string, command: string): CliError {
-  return new CliError(`${message} (see kratos-ts ${command} --help)`.replace("  ", " "), 2);
+  const help = command === "" ? "kratos-ts --help" : `kratos-ts ${command} --help`;
+  return new CliError(`${message} (see ${help})`, 2);
 }

@@ -92,12 +92,6 @@ export function projectBufGen(text: string): string {
   );
 }
 
-/** The dependency spec of kratos-ts in a new project. */
-export interface KitSpec {
-  /** `^1.2.3`, a path or a tarball (`file:...`). */
-  spec: string;
-}
-
 /** The versions the layout code builds with, taken from the kit's own package.json. */
 export interface KitManifest {
   version: string;

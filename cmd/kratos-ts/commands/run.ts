@@ -66,18 +66,20 @@ export async function runRun(args: readonly string[], out: Output): Promise<numb
       spawn(process.execPath, [main, ...serviceArgs], { cwd: root, stdio: "inherit", env }),
     );
   }
-  // Watch: the compiler rebuilds dist/ on change, node restarts the service on a new dist/.
-  const compiler = spawn(
-    process.execPath,
-    [tsc, "-p", "tsconfig.json", "--watch", "--preserveWatchOutput"],
-    { cwd: root, stdio: "inherit", env },
-  );
+  // Watch: one build so dist/ exists when the service starts, then the compiler rebuilds dist/
+  // on change and node restarts the service on a new dist/ (in this order: two compilers
+  // writing dist/ at once would race).
   const first = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json"], {
     cwd: root,
     stdio: "ignore",
     env,
   });
   if (first.status !== 0) out.stderr("the first build failed; waiting for a fix");
+  const compiler = spawn(
+    process.execPath,
+    [tsc, "-p", "tsconfig.json", "--watch", "--preserveWatchOutput"],
+    { cwd: root, stdio: "inherit", env },
+  );
   const node = spawn(process.execPath, ["--watch-path=dist", main, ...serviceArgs], {
     cwd: root,
     stdio: "inherit",

@@ -25,7 +25,7 @@ import { compileRoute } from "./route.js";
 import type { CompiledRoute, HttpRoute } from "./route.js";
 import { Router } from "./router.js";
 import { writeJson } from "../../internal/json-writer.js";
-import { HttpTransporter } from "./transporter.js";
+import { HttpTransporter, httpTransport } from "./transporter.js";
 
 /** A plain node handler wrapper that runs before routing (Kratos `http.Filter`). */
 export type Filter = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -343,8 +343,9 @@ class KratosHttpServer implements HttpServer {
             return entry.route.route.handler(req as Message, ctx);
           }
         : async (ctx) => {
-            const t = ctx.values.get(rawKey);
-            if (t !== undefined) await entry.raw(t.req, t.res, ctx);
+            // The call's node request and response travel on its transport.
+            const t = httpTransport(ctx);
+            if (t !== undefined) await entry.raw(t.request, t.response, ctx);
             return undefined;
           };
     entry.handler = chain(...this.#matcher.match(entry.operation))(inner);
@@ -378,7 +379,6 @@ class KratosHttpServer implements HttpServer {
       return;
     }
     if (entry.kind === "raw") {
-      ctx.values.set(rawKey, { req, res });
       invoke(handler, ctx, undefined).then(
         () => {
           ctx.dispose();
@@ -559,11 +559,6 @@ function invoke(handler: Handler, ctx: Context, input: unknown): Promise<unknown
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 }
-
-const rawKey = createContextKey<{ req: IncomingMessage; res: ServerResponse } | undefined>(
-  undefined,
-  "raw http handler",
-);
 
 /**
  * Aborts a call's context when its connection closes before the reply is written (the client
