@@ -1,13 +1,22 @@
-// `npm run bench`: throughput of kratos-ts against its Node peers on this machine.
+// `npm run bench`: throughput and memory of kratos-ts against its Node peers on this machine.
 //
-// Each server runs alone, pinned to core 0 (taskset); the load tool (wrk for HTTP/1.1, h2load
-// for gRPC) runs pinned to core 1. Scenarios are interleaved round by round so that drift in
-// the machine hits every server alike, and the median of the rounds is reported. Ratios are
-// computed within one run; absolute numbers only mean something on the same machine.
+// Throughput is measured in pairs: a kratos-ts server and one peer run at the same time, both
+// pinned to core 0 (taskset), each loaded by its own load tool pinned to core 1 (wrk for
+// HTTP/1.1, h2load for gRPC). Both sides of a pair live through the same moments of the
+// machine, so steal time and drift (this VM's throughput moves by 20% within a minute) hit them
+// alike, and their ratio is the ratio of what each server does with the same CPU. Rounds repeat
+// every pair; the median of the per-round ratios is reported.
+//
+// Memory is measured alone: each server runs by itself on core 0, loaded from core 1 for
+// `duration` seconds, then its RSS is read from /proc. That solo run's rate is printed
+// too, for reference (one round, so noisier than the pairs).
+//
+// Every server runs as it ships: the peers with Node's defaults, the kratos-ts servers with the
+// flags the layout starts its service with (src/internal/node-flags.ts).
 //
 // Options: --duration=<seconds> (default 10), --rounds=<n> (default 3), --only=<http|grpc|connect>,
-// --node-options="<flags>" (extra Node/V8 flags for every server, peers included, e.g.
-// --node-options=--max-semi-space-size=8 to bound V8's young generation)
+// --node-options="<flags>" (extra Node/V8 flags for every server, peers included, e.g. the
+// kratos-ts flags to compare everyone with them), --solo=false (skip the memory runs).
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { HelloReplySchema, HelloRequestSchema } from "../api/helloworld/v1/greeter_pb.js";
+import { serviceNodeFlags } from "../src/internal/node-flags.js";
 import { helloJson } from "./servers/common.js";
 
 const { values: args } = parseArgs({
@@ -26,6 +36,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     only: { type: "string" },
     "node-options": { type: "string", default: "" },
+    solo: { type: "string", default: "true" },
   },
 });
 const duration = Number(args.duration);
@@ -43,30 +54,54 @@ interface Scenario {
   args?: string[];
 }
 
-const scenarios: Scenario[] = (
+const scenario = {
+  rawHttp: { name: "node:http (raw)", server: "raw-http", group: "http" },
+  fastify: { name: "fastify", server: "fastify", group: "http" },
+  kratosHttp: { name: "kratos-ts HTTP", server: "kratos-http", group: "http" },
+  kratosHttpLayout: {
+    name: "kratos-ts HTTP, layout chain",
+    server: "kratos-http",
+    group: "http",
+    args: ["--chain=layout"],
+  },
+  rawGrpc: { name: "node:http2 gRPC (raw)", server: "raw-http2-grpc", group: "grpc" },
+  grpcJs: { name: "@grpc/grpc-js", server: "grpc-js", group: "grpc" },
+  kratosGrpc: { name: "kratos-ts gRPC", server: "kratos-grpc", group: "grpc" },
+  kratosGrpcLayout: {
+    name: "kratos-ts gRPC, layout chain",
+    server: "kratos-grpc",
+    group: "grpc",
+    args: ["--chain=layout"],
+  },
+  connectNode: { name: "connect-node (Connect JSON)", server: "connect-node", group: "connect" },
+  kratosConnect: { name: "kratos-ts (Connect JSON)", server: "kratos-grpc", group: "connect" },
+} satisfies Record<string, Scenario>;
+
+/** A measured pair: `subject` against `peer`, with the target of subject / peer. */
+interface Pair {
+  subject: Scenario;
+  peer: Scenario;
+  target: number;
+  /** "target" pairs carry an issue's target; "cost" pairs only show what the chain costs. */
+  kind: "target" | "cost";
+}
+
+const pairs: Pair[] = (
   [
-    { name: "node:http (raw)", server: "raw-http", group: "http" },
-    { name: "fastify", server: "fastify", group: "http" },
-    { name: "kratos-ts HTTP", server: "kratos-http", group: "http" },
-    {
-      name: "kratos-ts HTTP, layout chain",
-      server: "kratos-http",
-      group: "http",
-      args: ["--chain=layout"],
-    },
-    { name: "node:http2 gRPC (raw)", server: "raw-http2-grpc", group: "grpc" },
-    { name: "@grpc/grpc-js", server: "grpc-js", group: "grpc" },
-    { name: "kratos-ts gRPC", server: "kratos-grpc", group: "grpc" },
-    {
-      name: "kratos-ts gRPC, layout chain",
-      server: "kratos-grpc",
-      group: "grpc",
-      args: ["--chain=layout"],
-    },
-    { name: "connect-node (Connect JSON)", server: "connect-node", group: "connect" },
-    { name: "kratos-ts (Connect JSON)", server: "kratos-grpc", group: "connect" },
-  ] satisfies Scenario[]
-).filter((s) => args.only === undefined || s.group === args.only);
+    { subject: scenario.kratosHttp, peer: scenario.rawHttp, target: 0.85, kind: "target" },
+    { subject: scenario.kratosHttp, peer: scenario.fastify, target: 1.0, kind: "target" },
+    { subject: scenario.kratosHttpLayout, peer: scenario.rawHttp, target: 0.85, kind: "target" },
+    { subject: scenario.kratosHttpLayout, peer: scenario.kratosHttp, target: 0, kind: "cost" },
+    { subject: scenario.kratosGrpc, peer: scenario.rawGrpc, target: 0.85, kind: "target" },
+    { subject: scenario.kratosGrpc, peer: scenario.grpcJs, target: 1.0, kind: "target" },
+    { subject: scenario.kratosGrpcLayout, peer: scenario.rawGrpc, target: 0.85, kind: "target" },
+    { subject: scenario.kratosGrpcLayout, peer: scenario.kratosGrpc, target: 0, kind: "cost" },
+    { subject: scenario.kratosConnect, peer: scenario.connectNode, target: 4.0, kind: "target" },
+  ] satisfies Pair[]
+).filter((p) => args.only === undefined || p.subject.group === args.only);
+const soloScenarios = Object.values(scenario).filter(
+  (s: Scenario) => args.only === undefined || s.group === args.only,
+);
 
 /** Installs wrk and h2load from Debian when they are missing (the machine's root user can). */
 function ensureTools(): void {
@@ -86,13 +121,23 @@ function ensureTools(): void {
   });
 }
 
-function startServer(
-  file: string,
-  args: string[] = [],
-): Promise<{ child: ChildProcess; port: number }> {
+interface Running {
+  child: ChildProcess;
+  port: number;
+}
+
+function startServer(s: Scenario): Promise<Running> {
   const child = spawn(
     "taskset",
-    ["-c", "0", process.execPath, ...nodeOptions, join(serversDir, `${file}.js`), ...args],
+    [
+      "-c",
+      "0",
+      process.execPath,
+      ...(s.name.startsWith("kratos-ts") ? serviceNodeFlags : []),
+      ...nodeOptions,
+      join(serversDir, `${s.server}.js`),
+      ...(s.args ?? []),
+    ],
     {
       env: { ...process.env, PORT: "0", NODE_ENV: "production" },
       stdio: ["ignore", "pipe", "inherit"],
@@ -106,13 +151,13 @@ function startServer(
       if (m !== null) resolve({ child, port: Number(m[1]) });
     });
     child.once("exit", (code) => {
-      reject(new Error(`server ${file} exited with ${code ?? "signal"} before it was ready`));
+      reject(new Error(`server ${s.server} exited with ${code ?? "signal"} before it was ready`));
     });
   });
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) =>
     child.once("exit", () => {
       resolve();
@@ -141,33 +186,43 @@ frame.writeUInt32BE(request.length, 1);
 frame.set(request, 5);
 writeFileSync(grpcBody, frame);
 
-/** Runs the load tool for `seconds` and returns requests per second. */
-function load(group: Group, port: number, seconds: number): number {
+/** Runs a command to its end and returns its standard output. */
+function run(command: string, argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${command} exited with ${code ?? "a signal"}:\n${out}`));
+    });
+  });
+}
+
+/** Runs the load tool on core 1 for `seconds` and returns requests per second. */
+async function load(group: Group, port: number, seconds: number): Promise<number> {
   if (group === "grpc") {
-    const out = execFileSync(
-      "taskset",
-      [
-        "-c",
-        "1",
-        "h2load",
-        "-D",
-        String(seconds),
-        "-c",
-        "8",
-        "-m",
-        "32",
-        "-t",
-        "1",
-        "-d",
-        grpcBody,
-        "-H",
-        "content-type: application/grpc",
-        "-H",
-        "te: trailers",
-        `http://127.0.0.1:${port}/helloworld.v1.Greeter/SayHello`,
-      ],
-      { encoding: "utf8" },
-    );
+    const out = await run("taskset", [
+      "-c",
+      "1",
+      "h2load",
+      "-D",
+      String(seconds),
+      "-c",
+      "8",
+      "-m",
+      "32",
+      "-t",
+      "1",
+      "-d",
+      grpcBody,
+      "-H",
+      "content-type: application/grpc",
+      "-H",
+      "te: trailers",
+      `http://127.0.0.1:${port}/helloworld.v1.Greeter/SayHello`,
+    ]);
     const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0);
     if (failed > 0) throw new Error(`h2load saw ${failed} failed requests:\n${out}`);
     return Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
@@ -176,13 +231,18 @@ function load(group: Group, port: number, seconds: number): number {
     group === "http"
       ? [`http://127.0.0.1:${port}/helloworld/kratos`]
       : ["-s", connectLua, `http://127.0.0.1:${port}/helloworld.v1.Greeter/SayHello`];
-  const out = execFileSync(
-    "taskset",
-    ["-c", "1", "wrk", "-t", "1", "-c", "64", "-d", `${seconds}s`, ...target],
-    {
-      encoding: "utf8",
-    },
-  );
+  const out = await run("taskset", [
+    "-c",
+    "1",
+    "wrk",
+    "-t",
+    "1",
+    "-c",
+    "64",
+    "-d",
+    `${seconds}s`,
+    ...target,
+  ]);
   if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`wrk saw error responses:\n${out}`);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
 }
@@ -234,109 +294,100 @@ function median(values: number[]): number {
     : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
+/** Starts servers, checks them, warms them up together, runs `measure`, and stops them. */
+async function withServers<T>(
+  list: Scenario[],
+  measure: (running: Running[]) => Promise<T>,
+): Promise<T> {
+  const running: Running[] = [];
+  try {
+    for (const s of list) running.push(await startServer(s));
+    await Promise.all(list.map((s, i) => check(s.group, running[i]?.port ?? 0)));
+    // Warm-up: JIT and connection pools.
+    await Promise.all(list.map((s, i) => load(s.group, running[i]?.port ?? 0, 2)));
+    return await measure(running);
+  } finally {
+    for (const r of running) await stopServer(r.child);
+  }
+}
+
+/**
+ * One round of a pair: both servers loaded at once; returns [subject, peer] req/s. Odd rounds
+ * start the subject (and its load) first, even rounds the peer: the first one gets a head start.
+ */
+async function measurePair(pair: Pair, round: number): Promise<[number, number]> {
+  const list = round % 2 === 1 ? [pair.subject, pair.peer] : [pair.peer, pair.subject];
+  const rates = await withServers(list, (running) =>
+    Promise.all(list.map((s, i) => load(s.group, running[i]?.port ?? 0, duration))),
+  );
+  const [first = 0, second = 0] = rates;
+  return round % 2 === 1 ? [first, second] : [second, first];
+}
+
+/** A server alone: its req/s and its RSS right after the load. */
+function measureSolo(s: Scenario): Promise<{ rate: number; rss: number }> {
+  return withServers([s], async ([server]) => {
+    const rate = await load(s.group, server?.port ?? 0, duration);
+    const pid = server?.child.pid;
+    return { rate, rss: pid === undefined ? 0 : rssMiB(pid) };
+  });
+}
+
 async function main(): Promise<void> {
   ensureTools();
-  const results = new Map<string, number[]>();
-  const rss = new Map<string, number>();
   process.stdout.write(
-    `${scenarios.length} scenarios x ${rounds} rounds x ${duration} s (server on core 0, load on core 1)` +
-      (nodeOptions.length > 0 ? `, servers run with ${nodeOptions.join(" ")}` : "") +
+    `${pairs.length} pairs x ${rounds} rounds x ${duration} s (both servers of a pair on core 0 ` +
+      `at once, each loaded by its own load tool on core 1); kratos-ts servers run with ` +
+      serviceNodeFlags.join(" ") +
+      (nodeOptions.length > 0 ? `, every server with ${nodeOptions.join(" ")}` : "") +
       "\n",
   );
+  const ratios = new Map<Pair, { ratio: number; subject: number; peer: number }[]>();
   for (let round = 1; round <= rounds; round++) {
-    // Rotate the order within each group every round, so no server always runs first or last.
-    const order = (["http", "grpc", "connect"] as const).flatMap((group) => {
-      const members = scenarios.filter((x) => x.group === group);
-      const shift = (round - 1) % Math.max(1, members.length);
-      return [...members.slice(shift), ...members.slice(0, shift)];
-    });
-    for (const s of order) {
-      const { child, port } = await startServer(s.server, s.args);
-      try {
-        await check(s.group, port);
-        load(s.group, port, 2); // warm-up: JIT and connection pools
-        const rate = load(s.group, port, duration);
-        const list = results.get(s.name) ?? [];
-        list.push(rate);
-        results.set(s.name, list);
-        if (child.pid !== undefined) {
-          rss.set(s.name, Math.max(rss.get(s.name) ?? 0, rssMiB(child.pid)));
-        }
-        process.stdout.write(
-          `round ${round}: ${s.name.padEnd(30)} ${rate.toFixed(0).padStart(8)} req/s\n`,
-        );
-      } finally {
-        await stopServer(child);
-      }
-    }
-  }
-  const med = (name: string) => median(results.get(name) ?? [0]);
-  const lines = ["", "| scenario | median req/s | rounds |", "| --- | ---: | --- |"];
-  for (const s of scenarios) {
-    lines.push(
-      `| ${s.name} | ${med(s.name).toFixed(0)} | ${(results.get(s.name) ?? []).map((r) => r.toFixed(0)).join(", ")} |`,
-    );
-  }
-  // Ratios pair the runs of one round (measured minutes apart at most), then take the median:
-  // steal time on a shared machine moves both sides of a pair together.
-  const ratio = (a: string, b: string) => {
-    const x = results.get(a);
-    const y = results.get(b);
-    if (x === undefined || y === undefined) return NaN;
-    return median(x.map((v, i) => v / (y[i] ?? NaN)));
-  };
-  const targets: [string, number, number][] = [
-    ["kratos-ts HTTP / node:http", ratio("kratos-ts HTTP", "node:http (raw)"), 0.85],
-    ["kratos-ts HTTP / fastify", ratio("kratos-ts HTTP", "fastify"), 1.0],
-    ["kratos-ts gRPC / node:http2", ratio("kratos-ts gRPC", "node:http2 gRPC (raw)"), 0.85],
-    ["kratos-ts gRPC / grpc-js", ratio("kratos-ts gRPC", "@grpc/grpc-js"), 1.0],
-    [
-      "kratos-ts HTTP, layout chain / node:http",
-      ratio("kratos-ts HTTP, layout chain", "node:http (raw)"),
-      0.85,
-    ],
-    [
-      "kratos-ts HTTP, layout chain / fastify",
-      ratio("kratos-ts HTTP, layout chain", "fastify"),
-      1.0,
-    ],
-    [
-      "kratos-ts gRPC, layout chain / node:http2",
-      ratio("kratos-ts gRPC, layout chain", "node:http2 gRPC (raw)"),
-      0.85,
-    ],
-    [
-      "kratos-ts gRPC, layout chain / grpc-js",
-      ratio("kratos-ts gRPC, layout chain", "@grpc/grpc-js"),
-      1.0,
-    ],
-    [
-      "kratos-ts Connect / connect-node",
-      ratio("kratos-ts (Connect JSON)", "connect-node (Connect JSON)"),
-      4.0,
-    ],
-  ];
-  lines.push("", "| ratio | measured | target | |", "| --- | ---: | ---: | --- |");
-  for (const [name, value, target] of targets) {
-    if (Number.isNaN(value)) continue;
-    lines.push(
-      `| ${name} | ${value.toFixed(2)}x | >= ${target.toFixed(2)}x | ${value >= target ? "met" : "NOT met"} |`,
-    );
-  }
-  // What the layout's full chain costs against recovery alone, same transport, same round.
-  for (const kind of ["HTTP", "gRPC"]) {
-    const cost = ratio(`kratos-ts ${kind}, layout chain`, `kratos-ts ${kind}`);
-    if (!Number.isNaN(cost)) {
-      lines.push(
-        `| kratos-ts ${kind}: layout chain / recovery only | ${cost.toFixed(2)}x | | cost |`,
+    // Rotate the order every round, so no pair always runs first or last.
+    const shift = (round - 1) % pairs.length;
+    for (const pair of [...pairs.slice(shift), ...pairs.slice(0, shift)]) {
+      const [subject, peer] = await measurePair(pair, round);
+      const list = ratios.get(pair) ?? [];
+      list.push({ ratio: subject / peer, subject, peer });
+      ratios.set(pair, list);
+      process.stdout.write(
+        `round ${round}: ${pair.subject.name} ${subject.toFixed(0)} req/s, ` +
+          `${pair.peer.name} ${peer.toFixed(0)} req/s: ${(subject / peer).toFixed(2)}x\n`,
       );
     }
   }
-  for (const [name, mib] of rss) {
-    const verdict = name.startsWith("kratos-ts") ? (mib < 150 ? "met" : "NOT met") : "peer";
+  const lines = [
+    "",
+    "| pair (subject / peer, at once on one core) | per-round req/s (subject, peer) | median ratio | target | |",
+    "| --- | --- | ---: | ---: | --- |",
+  ];
+  for (const pair of pairs) {
+    const list = ratios.get(pair) ?? [];
+    const ratio = median(list.map((r) => r.ratio));
+    const rates = list.map((r) => `${r.subject.toFixed(0)}/${r.peer.toFixed(0)}`).join(", ");
+    const verdict =
+      pair.kind === "cost" ? "cost of the chain" : ratio >= pair.target ? "met" : "NOT met";
+    const target = pair.kind === "cost" ? "" : `>= ${pair.target.toFixed(2)}x`;
     lines.push(
-      `| RSS of ${name} after ${duration} s of load | ${mib.toFixed(0)} MiB | < 150 MiB | ${verdict} |`,
+      `| ${pair.subject.name} / ${pair.peer.name} | ${rates} | ${ratio.toFixed(2)}x | ${target} | ${verdict} |`,
     );
+  }
+  if (args.solo !== "false") {
+    lines.push(
+      "",
+      `| server alone, ${duration} s of load | req/s | RSS after | target | |`,
+      "| --- | ---: | ---: | ---: | --- |",
+    );
+    for (const s of soloScenarios) {
+      const { rate, rss } = await measureSolo(s);
+      const subject = s.name.startsWith("kratos-ts");
+      const verdict = subject ? (rss < 150 ? "met" : "NOT met") : "peer";
+      lines.push(
+        `| ${s.name} | ${rate.toFixed(0)} | ${rss.toFixed(0)} MiB | ${subject ? "< 150 MiB" : ""} | ${verdict} |`,
+      );
+      process.stdout.write(`alone: ${s.name} ${rate.toFixed(0)} req/s, ${rss.toFixed(0)} MiB\n`);
+    }
   }
   process.stdout.write(lines.join("\n") + "\n");
 }

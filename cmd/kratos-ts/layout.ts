@@ -1,5 +1,6 @@
 // The layout project `kratos-ts new` stamps out: which parts of a layout source it copies, and
 // how a copy is renamed for the new service. Pure functions over paths and text, unit-tested.
+import { serviceNodeFlags } from "../../src/internal/node-flags.js";
 
 /**
  * The parts of a layout source (the kratos-ts package itself, or a layout repo with the same
@@ -126,7 +127,7 @@ export function projectManifest(name: string, kit: string, manifest: KitManifest
       build: "node node_modules/typescript-7/bin/tsc -p tsconfig.json",
       generate: "buf generate && buf generate --template buf.gen.conf.yaml",
       test: 'npm run build && node --test "dist/test/**/*.test.js"',
-      start: `npm run build && node dist/cmd/${name}/main.js -conf ./configs`,
+      start: `npm run build && node ${serviceNodeFlags.join(" ")} dist/cmd/${name}/main.js -conf ./configs`,
     },
     dependencies: {
       "kratos-ts": kit,

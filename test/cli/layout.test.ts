@@ -16,6 +16,7 @@ import { cacheName } from "../../cmd/kratos-ts/layout-source.js";
 import { protoNames, protoTemplate } from "../../cmd/kratos-ts/proto-template.js";
 import { serviceStub, stubFileName } from "../../cmd/kratos-ts/service-stub.js";
 import { file_helloworld_v1_greeter } from "../../api/helloworld/v1/greeter_pb.js";
+import { serviceNodeFlags } from "../../src/internal/node-flags.js";
 import { repoRoot } from "../helpers/repo.js";
 import { file_bookstore_v1_bookstore } from "../fixtures/http/gen/bookstore/v1/bookstore_pb.js";
 
@@ -134,7 +135,10 @@ describe("layout renaming", () => {
       "@bufbuild/protoc-gen-es": "^2.0.0",
       node: "24.21.0",
     });
-    assert.match(json.scripts.start ?? "", /dist\/cmd\/demo\/main\.js -conf \.\/configs/);
+    assert.equal(
+      json.scripts.start,
+      `npm run build && node ${serviceNodeFlags.join(" ")} dist/cmd/demo/main.js -conf ./configs`,
+    );
     assert.equal(envPrefix("a-b"), "A_B_");
   });
 

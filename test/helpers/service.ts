@@ -5,6 +5,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { serviceNodeFlags } from "../../src/internal/node-flags.js";
 import { repoRoot } from "./repo.js";
 
 /** The service's entry point, compiled. */
@@ -34,7 +35,7 @@ export function spawnService(
   env: Record<string, string> = {},
   main = serviceMain,
 ): ServiceProcess {
-  const child = spawn(process.execPath, [main, ...args], {
+  const child = spawn(process.execPath, [...serviceNodeFlags, main, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

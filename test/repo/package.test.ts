@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { accessSync, constants, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { serviceNodeFlags } from "../../src/internal/node-flags.js";
 import { repoRoot, run } from "../helpers/repo.js";
 
 interface PackageJson {
@@ -11,6 +12,7 @@ interface PackageJson {
   engines: { node: string };
   exports: Record<string, string | Record<string, string>>;
   bin: Record<string, string>;
+  scripts: Record<string, string>;
 }
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as PackageJson;
@@ -57,6 +59,13 @@ describe("package.json", () => {
       "--version",
     ]);
     assert.equal(plugin.stdout.trim(), `protoc-gen-kratos-errors v${pkg.version}`);
+  });
+
+  it("starts the layout service with the service's Node flags", () => {
+    assert.equal(
+      pkg.scripts.start,
+      `npm run build && node ${serviceNodeFlags.join(" ")} dist/cmd/server/main.js -conf ./configs`,
+    );
   });
 
   it("runs its scripts on Node 24", () => {

@@ -4,6 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
+import { serviceNodeFlags } from "../../../src/internal/node-flags.js";
 import { parseCommand } from "../args.js";
 import { CliError } from "../cli-error.js";
 import type { Output } from "../output.js";
@@ -12,7 +13,8 @@ import { projectRoot } from "../project.js";
 export const runHelp = `Usage: kratos-ts run [service] [options] [-- service args]
 
 Builds the project and runs cmd/<service> with -conf ./configs (unless the service args give
--conf). With one service under cmd/ it needs no name; with several it asks, or takes the name.
+-conf) and the Node flags npm start uses (${serviceNodeFlags.join(" ")}). With one service
+under cmd/ it needs no name; with several it asks, or takes the name.
 
 Options:
   -w, --watch  rebuild and restart when sources change
@@ -63,7 +65,11 @@ export async function runRun(args: readonly string[], out: Output): Promise<numb
     });
     if (built.status !== 0) throw new CliError("the build failed (see above)");
     return wait(
-      spawn(process.execPath, [main, ...serviceArgs], { cwd: root, stdio: "inherit", env }),
+      spawn(process.execPath, [...serviceNodeFlags, main, ...serviceArgs], {
+        cwd: root,
+        stdio: "inherit",
+        env,
+      }),
     );
   }
   // Watch: one build so dist/ exists when the service starts, then the compiler rebuilds dist/
@@ -80,11 +86,15 @@ export async function runRun(args: readonly string[], out: Output): Promise<numb
     [tsc, "-p", "tsconfig.json", "--watch", "--preserveWatchOutput"],
     { cwd: root, stdio: "inherit", env },
   );
-  const node = spawn(process.execPath, ["--watch-path=dist", main, ...serviceArgs], {
-    cwd: root,
-    stdio: "inherit",
-    env,
-  });
+  const node = spawn(
+    process.execPath,
+    [...serviceNodeFlags, "--watch-path=dist", main, ...serviceArgs],
+    {
+      cwd: root,
+      stdio: "inherit",
+      env,
+    },
+  );
   try {
     return await wait(node);
   } finally {

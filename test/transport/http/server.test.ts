@@ -360,6 +360,35 @@ describe("HTTP server", () => {
     });
   });
 
+  it("reads repeated Accept headers as one list", async () => {
+    const { status, type, body } = await new Promise<{
+      status: number;
+      type: string;
+      body: Buffer;
+    }>((resolve, reject) => {
+      // Two Accept lines: the second names protobuf, with the higher weight.
+      const req = httpRequest(`${url}/v1/shelves/12`, {
+        headers: { accept: ["application/json;q=0.5", "application/x-protobuf"] },
+      });
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            type: res.headers["content-type"] ?? "",
+            body: Buffer.concat(chunks),
+          });
+        });
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(status, 200);
+    assert.equal(type, "application/x-protobuf");
+    assert.equal(fromBinary(ShelfSchema, body).id, 12n);
+  });
+
   it("answers errors in binary errors.Status to protobuf clients", async () => {
     const res = await fetch(`${url}/v1/shelves/404`, {
       headers: { accept: "application/x-protobuf" },
