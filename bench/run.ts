@@ -1,22 +1,24 @@
 // `npm run bench`: throughput and memory of kratos-ts against its Node peers on this machine.
 //
-// Throughput is measured in pairs: a kratos-ts server and one peer run at the same time, both
-// pinned to core 0 (taskset), each loaded by its own load tool pinned to core 1 (wrk for
-// HTTP/1.1, h2load for gRPC). Both sides of a pair live through the same moments of the
-// machine, so steal time and drift (this VM's throughput moves by 20% within a minute) hit them
-// alike, and their ratio is the ratio of what each server does with the same CPU. Rounds repeat
-// every pair; the median of the per-round ratios is reported.
+// Throughput is measured in interleaved pairs: a kratos-ts server and one peer are started
+// together, both pinned to core 0 (taskset), and loaded one at a time from core 1 (wrk for
+// HTTP/1.1, h2load for gRPC), in short slices that alternate subject-peer, peer-subject, ...
+// Each round's ratio compares two slices a few seconds apart, so this VM's drift (its throughput
+// moves by 20% within a minute) hits both sides of a ratio nearly alike; the median of the
+// per-round ratios is reported. A server is never loaded while the other one is: loading both
+// at once on one core made the scheduler pick a winner (the same pair read 0.91x and 1.16x in
+// consecutive rounds). Two control pairs, the same server against itself, show the noise floor.
 //
 // Memory is measured alone: each server runs by itself on core 0, loaded from core 1 for
-// `duration` seconds, then its RSS is read from /proc. That solo run's rate is printed
-// too, for reference (one round, so noisier than the pairs).
+// `--solo-duration` seconds, then its RSS is read from /proc.
 //
 // Every server runs as it ships: the peers with Node's defaults, the kratos-ts servers with the
 // flags the layout starts its service with (src/internal/node-flags.ts).
 //
-// Options: --duration=<seconds> (default 10), --rounds=<n> (default 3), --only=<http|grpc|connect>,
-// --node-options="<flags>" (extra Node/V8 flags for every server, peers included, e.g. the
-// kratos-ts flags to compare everyone with them), --no-solo (skip the memory runs).
+// Options: --duration=<seconds per slice> (default 3), --rounds=<n> (default 6),
+// --solo-duration=<seconds> (default 10), --only=<http|grpc|connect>, --node-options="<flags>"
+// (extra Node/V8 flags for every server, peers included, e.g. the kratos-ts flags to compare
+// everyone with them), --no-solo (skip the memory runs).
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -32,8 +34,9 @@ import { helloJson } from "./servers/common.js";
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: "string", default: "10" },
-    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "3" },
+    rounds: { type: "string", default: "6" },
+    "solo-duration": { type: "string", default: "10" },
     only: { type: "string" },
     "node-options": { type: "string", default: "" },
     solo: { type: "boolean", default: true },
@@ -42,6 +45,7 @@ const { values: args } = parseArgs({
 });
 const duration = Number(args.duration);
 const rounds = Number(args.rounds);
+const soloDuration = Number(args["solo-duration"]);
 const nodeOptions = args["node-options"].split(/\s+/).filter((flag) => flag !== "");
 const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "kratos-bench-"));
@@ -81,8 +85,8 @@ const scenario = {
 } satisfies Record<string, Scenario>;
 
 /**
- * A measured pair: `subject` against `peer`, with the issue's target for subject / peer; a pair
- * without one shows what the layout's chain costs.
+ * A measured pair: `subject` against `peer`, with the issue's target for subject / peer. A pair
+ * without one shows what the layout's chain costs, or, a server against itself, the noise floor.
  */
 interface Pair {
   subject: Scenario;
@@ -101,6 +105,8 @@ const pairs: Pair[] = (
     { subject: scenario.kratosGrpcLayout, peer: scenario.rawGrpc, target: 0.85 },
     { subject: scenario.kratosGrpcLayout, peer: scenario.kratosGrpc },
     { subject: scenario.kratosConnect, peer: scenario.connectNode, target: 4.0 },
+    { subject: scenario.kratosHttp, peer: scenario.kratosHttp },
+    { subject: scenario.kratosGrpc, peer: scenario.kratosGrpc },
   ] satisfies Pair[]
 ).filter((p) => args.only === undefined || p.subject.group === args.only);
 const soloScenarios = Object.values(scenario).filter(
@@ -307,31 +313,50 @@ async function withServers<T>(
   try {
     for (const s of list) running.push(await startServer(s));
     await Promise.all(list.map((s, i) => check(s.group, running[i]?.port ?? 0)));
-    // Warm-up: JIT and connection pools.
-    await Promise.all(list.map((s, i) => load(s.group, running[i]?.port ?? 0, 2)));
+    // Warm-up, one server at a time: JIT and connection pools.
+    for (const [i, s] of list.entries()) await load(s.group, running[i]?.port ?? 0, 2);
     return await measure(running);
   } finally {
     for (const r of running) await stopServer(r.child);
   }
 }
 
+interface RoundResult {
+  ratio: number;
+  subject: number;
+  peer: number;
+}
+
 /**
- * One round of a pair: both servers loaded at once; returns [subject, peer] req/s. Odd rounds
- * start the subject (and its load) first, even rounds the peer: the first one gets a head start.
+ * Measures a pair: both servers up, warmed up one after the other, then `rounds` rounds of one
+ * slice each, loaded one at a time; odd rounds load the subject first, even rounds the peer.
  */
-async function measurePair(pair: Pair, round: number): Promise<[number, number]> {
-  const list = round % 2 === 1 ? [pair.subject, pair.peer] : [pair.peer, pair.subject];
-  const rates = await withServers(list, (running) =>
-    Promise.all(list.map((s, i) => load(s.group, running[i]?.port ?? 0, duration))),
-  );
-  const [first = 0, second = 0] = rates;
-  return round % 2 === 1 ? [first, second] : [second, first];
+async function measurePair(pair: Pair, report: (round: RoundResult, n: number) => void) {
+  return withServers([pair.subject, pair.peer], async ([subject, peer]) => {
+    const out: RoundResult[] = [];
+    const slice = (s: Scenario, r: Running | undefined) => load(s.group, r?.port ?? 0, duration);
+    for (let round = 1; round <= rounds; round++) {
+      let a: number;
+      let b: number;
+      if (round % 2 === 1) {
+        a = await slice(pair.subject, subject);
+        b = await slice(pair.peer, peer);
+      } else {
+        b = await slice(pair.peer, peer);
+        a = await slice(pair.subject, subject);
+      }
+      const result = { ratio: a / b, subject: a, peer: b };
+      out.push(result);
+      report(result, round);
+    }
+    return out;
+  });
 }
 
 /** A server alone: its req/s and its RSS right after the load. */
 function measureSolo(s: Scenario): Promise<{ rate: number; rss: number }> {
   return withServers([s], async ([server]) => {
-    const rate = await load(s.group, server?.port ?? 0, duration);
+    const rate = await load(s.group, server?.port ?? 0, soloDuration);
     const pid = server?.child.pid;
     return { rate, rss: pid === undefined ? 0 : rssMiB(pid) };
   });
@@ -340,30 +365,26 @@ function measureSolo(s: Scenario): Promise<{ rate: number; rss: number }> {
 async function main(): Promise<void> {
   ensureTools();
   process.stdout.write(
-    `${pairs.length} pairs x ${rounds} rounds x ${duration} s (both servers of a pair on core 0 ` +
-      `at once, each loaded by its own load tool on core 1); kratos-ts servers run with ` +
+    `${pairs.length} pairs x ${rounds} rounds x 2 slices of ${duration} s (both servers of a pair ` +
+      `up on core 0, loaded one at a time from core 1); kratos-ts servers run with ` +
       serviceNodeFlags.join(" ") +
       (nodeOptions.length > 0 ? `, every server with ${nodeOptions.join(" ")}` : "") +
       "\n",
   );
-  const ratios = new Map<Pair, { ratio: number; subject: number; peer: number }[]>();
-  for (let round = 1; round <= rounds; round++) {
-    // Rotate the order every round, so no pair always runs first or last.
-    const shift = (round - 1) % pairs.length;
-    for (const pair of [...pairs.slice(shift), ...pairs.slice(0, shift)]) {
-      const [subject, peer] = await measurePair(pair, round);
-      const list = ratios.get(pair) ?? [];
-      list.push({ ratio: subject / peer, subject, peer });
-      ratios.set(pair, list);
+  const ratios = new Map<Pair, RoundResult[]>();
+  for (const pair of pairs) {
+    const name = `${pair.subject.name} / ${pair.peer.name}`;
+    const list = await measurePair(pair, (r, round) => {
       process.stdout.write(
-        `round ${round}: ${pair.subject.name} ${subject.toFixed(0)} req/s, ` +
-          `${pair.peer.name} ${peer.toFixed(0)} req/s: ${(subject / peer).toFixed(2)}x\n`,
+        `${name}, round ${round}: ${r.subject.toFixed(0)} / ${r.peer.toFixed(0)} req/s = ` +
+          `${r.ratio.toFixed(2)}x\n`,
       );
-    }
+    });
+    ratios.set(pair, list);
   }
   const lines = [
     "",
-    "| pair (subject / peer, at once on one core) | per-round req/s (subject, peer) | median ratio | target | |",
+    "| pair (subject / peer, interleaved on one core) | per-round req/s (subject/peer) | median ratio | target | |",
     "| --- | --- | ---: | ---: | --- |",
   ];
   for (const pair of pairs) {
@@ -371,16 +392,23 @@ async function main(): Promise<void> {
     const ratio = median(list.map((r) => r.ratio));
     const rates = list.map((r) => `${r.subject.toFixed(0)}/${r.peer.toFixed(0)}`).join(", ");
     const verdict =
-      pair.target === undefined ? "cost of the chain" : ratio >= pair.target ? "met" : "NOT met";
+      pair.target !== undefined
+        ? ratio >= pair.target
+          ? "met"
+          : "NOT met"
+        : pair.subject === pair.peer
+          ? "noise floor"
+          : "cost of the chain";
     const target = pair.target === undefined ? "" : `>= ${pair.target.toFixed(2)}x`;
+    const spread = `${Math.min(...list.map((r) => r.ratio)).toFixed(2)}-${Math.max(...list.map((r) => r.ratio)).toFixed(2)}`;
     lines.push(
-      `| ${pair.subject.name} / ${pair.peer.name} | ${rates} | ${ratio.toFixed(2)}x | ${target} | ${verdict} |`,
+      `| ${pair.subject.name} / ${pair.peer.name} | ${rates} | ${ratio.toFixed(2)}x (${spread}) | ${target} | ${verdict} |`,
     );
   }
   if (args.solo) {
     lines.push(
       "",
-      `| server alone, ${duration} s of load | req/s | RSS after | target | |`,
+      `| server alone, ${soloDuration} s of load | req/s | RSS after | target | |`,
       "| --- | ---: | ---: | ---: | --- |",
     );
     for (const s of soloScenarios) {

@@ -33,8 +33,8 @@ export interface Exchange {
   ): void;
   /** Writes body bytes; resolves at once, or when the peer drained a full buffer. */
   write(chunk: Uint8Array): Promise<void>;
-  /** Ends the body, with trailers on HTTP/2 when the head asked for them. */
-  end(chunk?: Uint8Array, trailers?: OutgoingHttpHeaders): void;
+  /** Ends the body (a string is written as UTF-8), with trailers on HTTP/2 when the head asked for them. */
+  end(chunk?: Uint8Array | string, trailers?: OutgoingHttpHeaders): void;
   /**
    * Calls `listener` when the peer goes away before the exchange ends; at once when that
    * already happened.
@@ -103,7 +103,7 @@ export class Http2Exchange implements Exchange {
     return drain(this.stream);
   }
 
-  end(chunk?: Uint8Array, trailers?: OutgoingHttpHeaders): void {
+  end(chunk?: Uint8Array | string, trailers?: OutgoingHttpHeaders): void {
     if (this.#finished || this.closed) return;
     this.#finished = true;
     if (this.#wantsTrailers) {
@@ -181,7 +181,7 @@ export class Http1Exchange implements Exchange {
     return drain(this.res);
   }
 
-  end(chunk?: Uint8Array): void {
+  end(chunk?: Uint8Array | string): void {
     if (this.#finished || this.closed) return;
     this.#finished = true;
     if (chunk === undefined) this.res.end();

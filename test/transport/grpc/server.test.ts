@@ -480,6 +480,19 @@ describe("gRPC server with Connect clients", () => {
     assert.deepEqual(replies, ["echo: x", "echo: y"]);
   });
 
+  it("Connect JSON unary: Content-Length counts UTF-8 bytes of a non-ASCII reply", async () => {
+    const sentence = "héllo, 世界 🌍";
+    const res = await fetch(`${baseUrl}/echo.v1.EchoService/Say`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sentence }),
+    });
+    assert.equal(res.status, 200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    assert.equal(Number(res.headers.get("content-length")), bytes.byteLength);
+    assert.equal((JSON.parse(bytes.toString("utf8")) as { sentence: string }).sentence, sentence);
+  });
+
   it("Connect GET for unary calls", async () => {
     const message = encodeURIComponent(JSON.stringify({ sentence: "by get" }));
     const res = await fetch(
