@@ -202,7 +202,7 @@ function writeSingle(state: CallState, output: DescMessage, reply: unknown): voi
     const body =
       session.format === "json"
         ? writeJson(output, reply, { emitImplicit: false })
-        : toBinary(output, toMessage(output, reply));
+        : serialize(output, reply, "proto");
     const headers = headerRecord(session.headHeaders(), transport);
     headers["content-length"] =
       typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;

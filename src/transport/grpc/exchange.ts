@@ -33,7 +33,10 @@ export interface Exchange {
   ): void;
   /** Writes body bytes; resolves at once, or when the peer drained a full buffer. */
   write(chunk: Uint8Array): Promise<void>;
-  /** Ends the body (a string is written as UTF-8), with trailers on HTTP/2 when the head asked for them. */
+  /**
+   * Ends the body (a string is written as UTF-8), with trailers on HTTP/2 when the head asked
+   * for them.
+   */
   end(chunk?: Uint8Array | string, trailers?: OutgoingHttpHeaders): void;
   /**
    * Calls `listener` when the peer goes away before the exchange ends; at once when that
