@@ -4,7 +4,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { packageRoot } from "../../src/internal/package-version.js";
+import { installedPackage } from "../../src/internal/package-version.js";
+import type { InstalledPackage } from "../../src/internal/package-version.js";
 import { CliError } from "./cli-error.js";
 
 /** Options of {@link layoutSource}. */
@@ -21,9 +22,7 @@ export interface LayoutSourceOptions {
 export function layoutSource(options: LayoutSourceOptions): string {
   const { repo, branch } = options;
   if (repo === undefined) {
-    const root = packageRoot();
-    if (root === "") throw new CliError("cannot find the installed kratos-ts package");
-    return root;
+    return kitPackage().root;
   }
   // A local folder is used as it is, unless a branch of it is asked for.
   if (branch === undefined && existsSync(repo) && statSync(repo).isDirectory()) return repo;
@@ -67,4 +66,11 @@ function git(args: string[]): { ok: true } | { ok: false; error: string } {
   if (r.status === 0) return { ok: true };
   const lines = r.stderr.trim().split("\n");
   return { ok: false, error: lines[lines.length - 1] ?? `git exited with ${String(r.status)}` };
+}
+
+/** The kratos-ts package this CLI runs from: its bundled layout and the versions it builds with. */
+export function kitPackage(): InstalledPackage {
+  const kit = installedPackage();
+  if (kit === undefined) throw new CliError("cannot find the installed kratos-ts package");
+  return kit;
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The kratos-ts CLI: new, proto add|client|server, run, upgrade. Bad input is one line on stderr
-// and a non-zero exit (2 for usage errors); a bug prints its stack.
+// and a non-zero exit (2 for usage errors), and so is a failed file operation; a bug prints its
+// stack.
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { packageVersion } from "../../src/internal/package-version.js";
 import { CliError, usageError } from "./cli-error.js";
 import { newHelp, runNew } from "./commands/new.js";
@@ -67,15 +70,33 @@ export async function main(args: readonly string[], out: Output = processOutput)
           : usageError(`unknown command "${first}"`, "");
     }
   } catch (err) {
-    if (!(err instanceof CliError)) throw err;
-    out.stderr(err.message);
-    return err.exitCode;
+    if (err instanceof CliError) {
+      out.stderr(err.message);
+      return err.exitCode;
+    }
+    // A file the command could not read or write (a path through a file, no permission, a
+    // folder that appeared meanwhile) is bad input too: node's message names the call and path.
+    if (isSystemError(err)) {
+      out.stderr(err.message);
+      return 1;
+    }
+    throw err;
   }
 }
 
-if (
-  import.meta.url === `file://${process.argv[1] ?? ""}` ||
-  process.argv[1]?.endsWith("/kratos-ts")
-) {
-  process.exitCode = await main(process.argv.slice(2));
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string";
 }
+
+/** Whether this module is the program node runs (directly, or through npm's bin symlink). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));

@@ -6,6 +6,7 @@ import { stringify } from "yaml";
 import { default_code as errorDefaultCode } from "../../src/gen/errors/errors_pb.js";
 import { packageVersion } from "../../src/internal/package-version.js";
 import { parsePathTemplate } from "../../src/transport/http/path-template.js";
+import type { TemplateSegment } from "../../src/transport/http/path-template.js";
 import { annotatedMethods, compileBinding } from "../internal/http-bindings.js";
 import { fieldConstraints } from "./constraints.js";
 import type { Binding } from "../internal/http-bindings.js";
@@ -72,23 +73,25 @@ class OpenApiDocument {
       if (part.kind === "variable") {
         const name = part.fieldPath.join(".");
         path += `/{${name}}`;
-        const chain = compiled.pathFields.get(name) ?? [];
-        const leaf = chain[chain.length - 1];
+        // compileBinding resolved every path variable to a non-empty field chain.
+        const leaf = compiled.pathFields.get(name)?.at(-1);
+        if (leaf === undefined) throw new Error(`path variable ${name} has no field`);
         const multi = part.segments.length > 1 || part.segments.some((s) => s.kind === "rest");
         parameters.push({
           name,
           in: "path",
           required: true,
-          ...describe(leaf === undefined ? undefined : getComments(leaf).leading),
-          schema:
-            leaf === undefined || multi
-              ? { type: "string", ...(multi ? { pattern: segmentsPattern(part.segments) } : {}) }
-              : { ...this.#fieldSchema(leaf, true), ...fieldConstraints(leaf).keywords },
+          ...describe(getComments(leaf).leading),
+          schema: multi
+            ? { type: "string", pattern: segmentsPattern(part.segments) }
+            : { ...this.#fieldSchema(leaf, true), ...fieldConstraints(leaf).keywords },
         });
       } else {
         path += `/${part.kind === "literal" ? part.value : part.kind === "single" ? "*" : "**"}`;
       }
     }
+    // A template of just "/" has no parts.
+    if (path === "") path = "/";
     if (template.verb !== undefined) path += `:${template.verb}`;
     if (!compiled.wholeBody) {
       for (const q of this.#queryParameters(method.input, "", compiled.bound, new Set())) {
@@ -101,27 +104,35 @@ class OpenApiDocument {
       ...describe(getComments(method).leading),
     };
     if (parameters.length > 0) operation["parameters"] = parameters;
+    // Raw google.api.HttpBody bodies are bytes: their message gets no schema of its own.
+    const binary = { "*/*": { schema: { type: "string", format: "binary" } } };
     if (compiled.wholeBody || compiled.bodyField !== undefined) {
-      const bodySchema = compiled.wholeBody
-        ? this.#messageRef(method.input)
-        : this.#fieldSchema(compiled.bodyField as DescField, false);
       operation["requestBody"] = {
         required: true,
         content: compiled.rawBody
-          ? { "*/*": { schema: { type: "string", format: "binary" } } }
-          : { "application/json": { schema: bodySchema } },
+          ? binary
+          : {
+              "application/json": {
+                schema: compiled.wholeBody
+                  ? this.#messageRef(method.input)
+                  : this.#fieldSchema(compiled.bodyField as DescField, false),
+              },
+            },
       };
     }
-    const replySchema =
-      compiled.responseField === undefined
-        ? this.#messageRef(method.output)
-        : this.#fieldSchema(compiled.responseField, false);
     operation["responses"] = {
       "200": {
         description: "OK",
         content: compiled.rawReply
-          ? { "*/*": { schema: { type: "string", format: "binary" } } }
-          : { "application/json": { schema: replySchema } },
+          ? binary
+          : {
+              "application/json": {
+                schema:
+                  compiled.responseField === undefined
+                    ? this.#messageRef(method.output)
+                    : this.#fieldSchema(compiled.responseField, false),
+              },
+            },
       },
       default: {
         description: "An error: the Kratos error body.",
@@ -300,9 +311,7 @@ function describe(comment: string | undefined): { description?: string } {
 }
 
 /** A regular expression for a multi-segment path variable: `shelves/*` -> `^shelves/[^/]+$`. */
-function segmentsPattern(
-  segments: readonly ({ kind: "literal"; value: string } | { kind: "single" } | { kind: "rest" })[],
-): string {
+function segmentsPattern(segments: readonly TemplateSegment[]): string {
   const parts = segments.map((s) =>
     s.kind === "literal"
       ? s.value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")

@@ -10,7 +10,7 @@ import type { GreeterService } from "../service/greeter.js";
 import { durationMs, listenAddr } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
-/** api/openapi.yaml, from the compiled dist/internal/server/ and from the sources alike. */
+/** api/openapi.yaml, seen from the compiled dist/internal/server/ (services run from dist/). */
 const openapiPath = fileURLToPath(new URL("../../../api/openapi.yaml", import.meta.url));
 
 /**
@@ -31,7 +31,7 @@ export function newHttpServer(
   registerGreeterHTTPServer(server, greeter);
   if (conf?.openapi === true) {
     // Read once at start: the document is generated with the code (buf.gen.yaml).
-    const document = readFileSync(openapiPath);
+    const document = readOpenapi();
     server.handle("GET", "/openapi.yaml", (_req, res) => {
       res.writeHead(200, { "content-type": "application/yaml", "content-length": document.length });
       res.end(document);
@@ -44,4 +44,16 @@ export function newHttpServer(
     });
   }
   return server;
+}
+
+/** The generated document; a missing one fails the start with one line naming the setting. */
+function readOpenapi(): Buffer {
+  try {
+    return readFileSync(openapiPath);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new Error(`server.http.openapi: cannot serve ${openapiPath} (${detail})`, {
+      cause: err,
+    });
+  }
 }

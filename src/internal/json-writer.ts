@@ -116,12 +116,7 @@ function fieldWriter(field: DescField, emit: boolean): WriteField {
   const local = field.localName;
   switch (field.fieldKind) {
     case "list": {
-      const item =
-        field.listKind === "scalar"
-          ? scalarWriter(field.scalar)
-          : field.listKind === "enum"
-            ? enumWriter(field.enum)
-            : messageValueWriter(field, field.message, emit);
+      const item = valueWriter(field, emit);
       return (message) => {
         const list = message[local];
         if (list === undefined) return emit ? key + "[]" : undefined;
@@ -133,12 +128,7 @@ function fieldWriter(field: DescField, emit: boolean): WriteField {
       };
     }
     case "map": {
-      const entry =
-        field.mapKind === "scalar"
-          ? scalarWriter(field.scalar)
-          : field.mapKind === "enum"
-            ? enumWriter(field.enum)
-            : messageValueWriter(field, field.message, emit);
+      const entry = valueWriter(field, emit);
       return (message) => {
         const map = message[local];
         if (map === undefined) return emit ? key + "{}" : undefined;
@@ -164,12 +154,7 @@ function singularWriter(
   emit: boolean,
 ): WriteField {
   const local = field.localName;
-  const value =
-    field.fieldKind === "scalar"
-      ? scalarWriter(field.scalar)
-      : field.fieldKind === "enum"
-        ? enumWriter(field.enum)
-        : messageValueWriter(field, field.message, emit);
+  const value = valueWriter(field, emit);
   if (field.oneof !== undefined) {
     const oneof = field.oneof.localName;
     return (message) => {
@@ -209,6 +194,13 @@ function singularWriter(
     const v = message[local];
     return v === undefined || isZero(v) ? undefined : key + value(v);
   };
+}
+
+/** Writes one value of a field: the field's own value, a list item or a map value. */
+function valueWriter(field: DescField, emit: boolean): WriteValue {
+  if (field.scalar !== undefined) return scalarWriter(field.scalar);
+  if (field.enum !== undefined) return enumWriter(field.enum);
+  return messageValueWriter(field, field.message, emit);
 }
 
 /** A message-typed value, as protobuf-es stores it in a field of this kind. */

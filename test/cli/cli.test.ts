@@ -2,7 +2,14 @@
 // line and a non-zero exit, leaving nothing half-written behind.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { packageVersion } from "../../src/internal/package-version.js";
@@ -87,6 +94,25 @@ describe("kratos-ts CLI", () => {
     assertFails(kratos(work, home, "proto", "frob"), 2, /unknown proto command "frob"/);
     assertFails(kratos(work, home, "upgrade", "x"), 2, /unexpected argument "x"/);
     assert.deepEqual(readdirSync(work), []);
+  });
+
+  it("runs through a symlink to its script and a path with a space, as npm's bin link does", () => {
+    const linkDir = join(dir.path, "bin dir");
+    mkdirSync(linkDir);
+    // npm's name for the link, and any other name a user or tool gives the script.
+    for (const name of ["kratos-ts", "main.js"]) {
+      const link = join(linkDir, name);
+      symlinkSync(cli, link);
+      const r = spawnSync(process.execPath, [link, "-v"], { cwd: work, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `${packageVersion()}\n`, name);
+    }
+  });
+
+  it("reports a file it cannot write as one line, without a stack", () => {
+    const file = join(dir.path, "a-file");
+    writeFileSync(file, "");
+    assertFails(kratos(work, home, "new", join(file, "demo")), 1, /ENOTDIR|not a directory/);
   });
 
   it("rejects service names with invalid characters", () => {

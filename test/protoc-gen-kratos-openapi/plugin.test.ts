@@ -75,6 +75,8 @@ describe("protoc-gen-kratos-openapi", () => {
     assert.deepEqual(at(doc, "paths", "/v1/files/{path}", "post", "requestBody", "content"), {
       "*/*": { schema: { type: "string", format: "binary" } },
     });
+    // Raw bodies are bytes: nothing refers to an HttpBody schema, so none is written.
+    assert.equal(schemas["google.api.HttpBody"], undefined);
   });
 
   it("follows the proto3 JSON mapping in schemas", () => {

@@ -4,7 +4,6 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -12,7 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { packageRoot, packageVersion } from "../../../src/internal/package-version.js";
+import { packageVersion } from "../../../src/internal/package-version.js";
 import { parseCommand } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { copyTree } from "../fs-copy.js";
@@ -27,8 +26,7 @@ import {
   skipped,
   targetPath,
 } from "../layout.js";
-import type { KitManifest } from "../layout.js";
-import { layoutSource } from "../layout-source.js";
+import { kitPackage, layoutSource } from "../layout-source.js";
 import type { Output } from "../output.js";
 
 export const newHelp = `Usage: kratos-ts new <name|path> [options]
@@ -134,7 +132,7 @@ function stamp(source: string, dir: string, name: string, kit: string): number {
   // A layout source without layout/ gets the bundled one.
   const extras = existsSync(join(source, layoutExtras))
     ? join(source, layoutExtras)
-    : join(packageRoot(), layoutExtras);
+    : join(kitPackage().root, layoutExtras);
   if (existsSync(extras)) {
     for (const entry of readdirSync(extras)) {
       files += copyTree(extras, dir, entry, {
@@ -145,7 +143,7 @@ function stamp(source: string, dir: string, name: string, kit: string): number {
       });
     }
   }
-  writeFileSync(join(dir, "package.json"), projectManifest(name, kit, kitManifest()));
+  writeFileSync(join(dir, "package.json"), projectManifest(name, kit, kitPackage()));
   return files + 1;
 }
 
@@ -154,18 +152,4 @@ function kitSpec(kit: string | undefined): string {
   if (kit === undefined) return `^${packageVersion()}`;
   if (existsSync(kit)) return `file:${resolve(kit)}`;
   return kit;
-}
-
-/** The running kit's package.json: the versions the layout builds with. */
-function kitManifest(): KitManifest {
-  const json = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
-    version?: string;
-    dependencies?: Record<string, string>;
-    devDependencies?: Record<string, string>;
-  };
-  return {
-    version: json.version ?? packageVersion(),
-    dependencies: json.dependencies ?? {},
-    devDependencies: json.devDependencies ?? {},
-  };
 }

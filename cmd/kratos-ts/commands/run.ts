@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { constants } from "node:os";
 import { createInterface } from "node:readline/promises";
 import { serviceNodeFlags } from "../../../src/internal/node-flags.js";
 import { parseCommand } from "../args.js";
@@ -134,7 +135,8 @@ function wait(child: ChildProcess): Promise<number> {
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       process.off("SIGINT", onInt).off("SIGTERM", onTerm);
-      resolve(code ?? (signal === null ? 1 : 128 + 2));
+      // A child killed by a signal exits as a shell reports it: 128 + the signal's number.
+      resolve(code ?? (signal === null ? 1 : 128 + constants.signals[signal]));
     });
   });
 }
