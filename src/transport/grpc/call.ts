@@ -23,7 +23,7 @@ import {
   truncated,
 } from "./envelope.js";
 import type { Compression, Envelope } from "./envelope.js";
-import type { Exchange } from "./exchange.js";
+import type { Exchange, HeadOptions } from "./exchange.js";
 import { connectUnaryTrailers } from "./protocols.js";
 import type { ProtocolSession } from "./protocols.js";
 import { GrpcTransporter } from "./transporter.js";
@@ -112,7 +112,18 @@ export async function runCall(
     let req: Message | undefined;
     if (kind === "unary" || kind === "server_streaming") {
       try {
-        req = await readSingle(exchange, session, method.desc.input, env.maxMessageBytes);
+        const limit = env.maxMessageBytes;
+        const input = method.desc.input;
+        req =
+          !session.enveloped && exchange.method === "GET"
+            ? readQuery(exchange, session, input, limit)
+            : decodeSingle(
+                // An envelope adds 5 bytes to the message it carries.
+                await readBody(exchange.input, session.enveloped ? limit + 5 : limit, limit),
+                session,
+                input,
+                limit,
+              );
       } catch (err) {
         ctx.values.set(decodeErrorKey, fromError(err));
       }
@@ -187,10 +198,16 @@ function headerRecord(out: OutgoingHttpHeaders, transport: GrpcTransporter): Out
   return out;
 }
 
+// gRPC heads leave trailers to come and carry no date (see HeadOptions.date).
+const grpcHead: HeadOptions = { trailers: true, date: false };
+const plainHead: HeadOptions = {};
+
 function sendHead(state: CallState): void {
-  state.exchange.head(200, headerRecord(state.session.headHeaders(), state.transport), {
-    trailers: state.session.protocol === "grpc",
-  });
+  state.exchange.head(
+    200,
+    headerRecord(state.session.headHeaders(), state.transport),
+    state.session.protocol === "grpc" ? grpcHead : plainHead,
+  );
 }
 
 /** Writes the one reply of a unary or client-streaming call and ends it. */
@@ -251,24 +268,36 @@ function envelopeData(envelope: Envelope, compression: Compression, limit: numbe
   return decompress(compression, envelope.data, limit);
 }
 
-/** Reads the single request message of a unary or server-streaming call. */
-async function readSingle(
+/** The request message of a Connect GET, from the query string. */
+function readQuery(
   exchange: Exchange,
   session: ProtocolSession,
   schema: DescMessage,
   limit: number,
-): Promise<Message> {
-  if (!session.enveloped && exchange.method === "GET") {
-    const params = new URLSearchParams(exchange.search);
-    const raw = params.get("message") ?? "";
-    const data = params.get("base64") === "1" ? base64Decode(raw) : new TextEncoder().encode(raw);
-    if (data.byteLength > limit) throw tooLarge(limit);
-    return deserialize(schema, decompress(session.compression, data, limit), session.format);
-  }
-  // An envelope adds 5 bytes to the message it carries.
-  const body = await readBody(exchange.input, session.enveloped ? limit + 5 : limit, limit);
+): Message {
+  const params = new URLSearchParams(exchange.search);
+  const raw = params.get("message") ?? "";
+  const data = params.get("base64") === "1" ? base64Decode(raw) : new TextEncoder().encode(raw);
+  if (data.byteLength > limit) throw tooLarge(limit);
+  return deserialize(schema, decompress(session.compression, data, limit), session.format);
+}
+
+/** Decodes the single request message of a unary or server-streaming call from its body. */
+function decodeSingle(
+  body: Buffer,
+  session: ProtocolSession,
+  schema: DescMessage,
+  limit: number,
+): Message {
   if (!session.enveloped) {
     return deserialize(schema, decompress(session.compression, body, limit), session.format);
+  }
+  // The usual body is exactly one envelope: read it in place. Anything else goes through the
+  // parser, for its errors.
+  const length = body.length >= 5 ? body.readUInt32BE(1) : -1;
+  if (length >= 0 && length <= limit && body.length === 5 + length) {
+    const envelope = { flags: body[0] ?? 0, data: body.subarray(5) };
+    return deserialize(schema, envelopeData(envelope, session.compression, limit), session.format);
   }
   const parser = new EnvelopeParser(limit);
   const envelopes = parser.push(body);
@@ -337,11 +366,12 @@ function readBody(input: Readable, cap: number, limit: number): Promise<Buffer> 
       chunks.push(chunk);
     };
     input.on("data", onData);
-    input.once("end", () => {
+    // `on`, not `once`: both fire at most once, and `once` costs a wrapper per call.
+    input.on("end", () => {
       resolve(
         chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size),
       );
     });
-    input.once("error", reject);
+    input.on("error", reject);
   });
 }

@@ -236,7 +236,7 @@ class GrpcSession extends EnvelopedSession implements ProtocolSession {
       { ...headers, ...this.headHeaders(), "grpc-accept-encoding": acceptedEncodings },
       trailers,
     );
-    exchange.head(200, grpcStatusHeaders(error, all), { end: true });
+    exchange.head(200, grpcStatusHeaders(error, all), { end: true, date: false });
   }
 }
 

@@ -3,7 +3,7 @@ import http2 from "node:http2";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -18,7 +18,11 @@ import { serverTransport } from "kratos-ts/transport";
 import { createGrpcServer } from "kratos-ts/transport/grpc";
 import type { GrpcServer } from "kratos-ts/transport/grpc";
 import { encodeEnvelope } from "../../../src/transport/grpc/envelope.js";
-import { EchoService, SayRequestSchema } from "../../fixtures/http/gen/echo/v1/echo_pb.js";
+import {
+  EchoService,
+  SayRequestSchema,
+  SayResponseSchema,
+} from "../../fixtures/http/gen/echo/v1/echo_pb.js";
 import { bin, repoRoot, runAsync } from "../../helpers/repo.js";
 
 /** What the middleware saw, per call. */
@@ -669,6 +673,62 @@ describe("gRPC server bad input", () => {
       encodeEnvelope(1, gzipSync(good)),
     );
     assert.equal(statusOf(r).code, 0);
+  });
+});
+
+describe("gRPC server response heads", () => {
+  let server: GrpcServer;
+  let url: string;
+
+  before(async () => {
+    server = startEcho();
+    await server.start();
+    url = `http://${server.endpoint().host}`;
+  });
+
+  after(async () => {
+    await server.stop();
+  });
+
+  const request = toBinary(SayRequestSchema, create(SayRequestSchema, { sentence: "head" }));
+
+  it("sends gRPC heads with reply metadata and without a date, as grpc-go does", async () => {
+    const r = await rawH2(
+      url,
+      {
+        ":path": "/echo.v1.EchoService/Say",
+        "content-type": "application/grpc",
+        te: "trailers",
+      },
+      encodeEnvelope(0, request),
+    );
+    assert.equal(r.headers[":status"], 200);
+    assert.equal(r.headers["content-type"], "application/grpc+proto");
+    assert.equal(r.headers["x-reply"], "r1");
+    assert.equal(r.headers.date, undefined);
+    assert.equal(r.trailers["grpc-status"], "0");
+    const reply = fromBinary(SayResponseSchema, r.body.subarray(5));
+    assert.equal(reply.sentence, "head");
+    // A trailers-only answer carries no date either.
+    const missing = await rawH2(
+      url,
+      { ":path": "/echo.v1.EchoService/Nope", "content-type": "application/grpc", te: "trailers" },
+      encodeEnvelope(0, request),
+    );
+    assert.equal(missing.headers["grpc-status"], "12");
+    assert.equal(missing.headers.date, undefined);
+  });
+
+  it("keeps the date on Connect over h2c, an HTTP response like any other", async () => {
+    const r = await rawH2(
+      url,
+      { ":path": "/echo.v1.EchoService/Say", "content-type": "application/proto" },
+      request,
+    );
+    assert.equal(r.headers[":status"], 200);
+    assert.equal(r.headers["content-type"], "application/proto");
+    assert.ok(typeof r.headers.date === "string" && r.headers.date.endsWith(" GMT"));
+    assert.equal(fromBinary(SayResponseSchema, r.body).sentence, "head");
   });
 });
 
