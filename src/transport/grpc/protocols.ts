@@ -75,25 +75,31 @@ const connectUnaryType = /^application\/(proto|json)\s*(?:;|$)/i;
 /** Detects the protocol of a request; throws UnsupportedRequest when none fits. */
 export function detectProtocol(exchange: Exchange): ProtocolSession {
   const contentType = exchange.headers["content-type"] ?? "";
-  // The common case first, without a regular expression.
+  // The common cases first, without a regular expression: gRPC, and Connect unary.
+  if (
+    (contentType === "application/json" || contentType === "application/proto") &&
+    exchange.method === "POST"
+  ) {
+    return connectUnary(exchange, contentType === "application/json" ? "json" : "proto");
+  }
   const plainGrpc = contentType === "application/grpc" || contentType === "application/grpc+proto";
   let m = plainGrpc ? null : grpcType.exec(contentType);
   if (plainGrpc || m !== null) {
     if (!exchange.http2) throw new UnsupportedRequest(505, "gRPC needs HTTP/2");
-    return new GrpcSession(m?.[1] === "json" ? "json" : "proto", exchange);
+    return new GrpcSession(formatOf(m?.[1]), exchange);
   }
   m = grpcWebType.exec(contentType);
   if (m !== null) {
     if (m[1] !== undefined) {
       throw new UnsupportedRequest(415, "grpc-web-text is not supported; use binary gRPC-Web");
     }
-    return new GrpcWebSession(m[2] === "json" ? "json" : "proto", exchange);
+    return new GrpcWebSession(formatOf(m[2]), exchange);
   }
   m = connectStreamType.exec(contentType);
   if (m !== null) {
     return new ConnectSession(
       true,
-      m[1] === "json" ? "json" : "proto",
+      formatOf(m[1]),
       compressionFrom(header(exchange, "connect-content-encoding")),
       connectTimeout(exchange),
     );
@@ -118,14 +124,23 @@ export function detectProtocol(exchange: Exchange): ProtocolSession {
   }
   m = connectUnaryType.exec(contentType);
   if (m !== null && exchange.method === "POST") {
-    return new ConnectSession(
-      false,
-      m[1] === "json" ? "json" : "proto",
-      compressionFrom(header(exchange, "content-encoding")),
-      connectTimeout(exchange),
-    );
+    return connectUnary(exchange, formatOf(m[1]));
   }
   throw new UnsupportedRequest(415, `unsupported content type "${contentType}"`);
+}
+
+/** The message format a content type's subtype names; media types ignore case. */
+function formatOf(subtype: string | undefined): "proto" | "json" {
+  return subtype?.toLowerCase() === "json" ? "json" : "proto";
+}
+
+function connectUnary(exchange: Exchange, format: "proto" | "json"): ConnectSession {
+  return new ConnectSession(
+    false,
+    format,
+    compressionFrom(header(exchange, "content-encoding")),
+    connectTimeout(exchange),
+  );
 }
 
 function header(exchange: Exchange, name: string): string | undefined {

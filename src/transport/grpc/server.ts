@@ -117,7 +117,8 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
       (req: IncomingMessage, res: ServerResponse) => {
         const socket = req.socket;
         this.#h1Active.set(socket, (this.#h1Active.get(socket) ?? 0) + 1);
-        res.once("close", () => {
+        // `on`, not `once`: a response closes once, and `once` costs a wrapper per request.
+        res.on("close", () => {
           const left = (this.#h1Active.get(socket) ?? 1) - 1;
           this.#h1Active.set(socket, left);
           if (left === 0 && this.#stopping) socket.end();

@@ -497,6 +497,16 @@ describe("gRPC server with Connect clients", () => {
     assert.equal((JSON.parse(bytes.toString("utf8")) as { sentence: string }).sentence, sentence);
   });
 
+  it("Connect unary: a content type in capitals still means JSON (media types ignore case)", async () => {
+    const res = await fetch(`${baseUrl}/echo.v1.EchoService/Say`, {
+      method: "POST",
+      headers: { "content-type": "Application/JSON; charset=utf-8" },
+      body: JSON.stringify({ sentence: "loud" }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { sentence: string }).sentence, "loud");
+  });
+
   it("Connect GET for unary calls", async () => {
     const message = encodeURIComponent(JSON.stringify({ sentence: "by get" }));
     const res = await fetch(
