@@ -1,7 +1,9 @@
 // startTelemetry as the layout uses it: spans with real ids without any exporter, metrics served
-// in the Prometheus format, and a clean shutdown.
+// in the Prometheus format, spans sent to an OTLP/HTTP collector when one is configured, and a
+// clean shutdown that lets a later start register again.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { context, isSpanContextValid, metrics, propagation, trace } from "@opentelemetry/api";
@@ -42,6 +44,59 @@ describe("startTelemetry", () => {
       }
     } finally {
       await telemetry.shutdown();
+    }
+  });
+
+  it("sends spans to the OTLP endpoint when one is set, flushed by shutdown", async () => {
+    const bodies: { path: string; type: string; body: string }[] = [];
+    const collector = createServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        bodies.push({
+          path: req.url ?? "",
+          type: req.headers["content-type"] ?? "",
+          body: Buffer.concat(chunks).toString("utf8"),
+        });
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = collector.address() as AddressInfo;
+      const telemetry = startTelemetry({
+        serviceName: "exporting",
+        otlpEndpoint: `http://127.0.0.1:${port}/v1/traces`,
+        prometheus: false,
+      });
+      assert.equal(telemetry.metricsHandler, undefined);
+      const span = trace.getTracer("t").startSpan("exported-op");
+      const traceId = span.spanContext().traceId;
+      span.end();
+      await telemetry.shutdown();
+      const sent = bodies.find((b) => b.path === "/v1/traces");
+      assert.ok(sent, `the collector got the spans (got ${bodies.length} requests)`);
+      assert.ok(sent.body.includes("exported-op"), "the span's name travels");
+      assert.ok(sent.body.includes("exporting"), "the resource's service.name travels");
+      assert.ok(
+        sent.body.includes(traceId) || sent.type.includes("protobuf"),
+        "the span's trace id travels",
+      );
+    } finally {
+      await new Promise((resolve) => collector.close(resolve));
+    }
+  });
+
+  it("starts again after a shutdown (the globals are released)", async () => {
+    const first = startTelemetry({ serviceName: "first", prometheus: false });
+    await first.shutdown();
+    const second = startTelemetry({ serviceName: "second", prometheus: false });
+    try {
+      const span = trace.getTracer("t2").startSpan("again");
+      assert.ok(isSpanContextValid(span.spanContext()), "the second start records spans");
+      span.end();
+    } finally {
+      await second.shutdown();
     }
   });
 });
