@@ -8,6 +8,9 @@
 // per-round ratios is reported. A server is never loaded while the other one is: loading both
 // at once on one core made the scheduler pick a winner (the same pair read 0.91x and 1.16x in
 // consecutive rounds). Two control pairs, the same server against itself, show the noise floor.
+// Each pair is started afresh `--starts` times, the two servers in alternating order: a process
+// keeps its own speed for its whole life (JIT decisions, memory layout), so one start of a
+// control pair read a steady 0.92x, and fastify runs ~20% apart from one process to the next.
 //
 // Memory is measured alone: each server runs by itself on core 0, loaded from core 1 for
 // `--solo-duration` seconds, then its RSS is read from /proc.
@@ -15,7 +18,8 @@
 // Every server runs as it ships: the peers with Node's defaults, the kratos-ts servers with the
 // flags the layout starts its service with (src/internal/node-flags.ts).
 //
-// Options: --duration=<seconds per slice> (default 3), --rounds=<n> (default 6),
+// Options: --duration=<seconds per slice> (default 3), --starts=<n> (fresh processes per pair,
+// default 3), --rounds=<n> (rounds per start, default 2),
 // --solo-duration=<seconds> (default 10), --only=<http|grpc|connect>, --node-options="<flags>"
 // (extra Node/V8 flags for every server, peers included, e.g. the kratos-ts flags to compare
 // everyone with them), --no-solo (skip the memory runs).
@@ -35,7 +39,8 @@ import { helloJson } from "./servers/common.js";
 const { values: args } = parseArgs({
   options: {
     duration: { type: "string", default: "3" },
-    rounds: { type: "string", default: "6" },
+    starts: { type: "string", default: "3" },
+    rounds: { type: "string", default: "2" },
     "solo-duration": { type: "string", default: "10" },
     only: { type: "string" },
     "node-options": { type: "string", default: "" },
@@ -44,6 +49,7 @@ const { values: args } = parseArgs({
   allowNegative: true,
 });
 const duration = Number(args.duration);
+const starts = Number(args.starts);
 const rounds = Number(args.rounds);
 const soloDuration = Number(args["solo-duration"]);
 const nodeOptions = args["node-options"].split(/\s+/).filter((flag) => flag !== "");
@@ -328,29 +334,39 @@ interface RoundResult {
 }
 
 /**
- * Measures a pair: both servers up, warmed up one after the other, then `rounds` rounds of one
- * slice each, loaded one at a time; odd rounds load the subject first, even rounds the peer.
+ * Measures a pair: `starts` times, both servers started (odd starts the subject first, even ones
+ * the peer first) and warmed up one after the other, then `rounds` rounds of one slice each,
+ * loaded one at a time; the first round of a start loads the server started first.
  */
-async function measurePair(pair: Pair, report: (round: RoundResult, n: number) => void) {
-  return withServers([pair.subject, pair.peer], async ([subject, peer]) => {
-    const out: RoundResult[] = [];
-    const slice = (s: Scenario, r: Running | undefined) => load(s.group, r?.port ?? 0, duration);
-    for (let round = 1; round <= rounds; round++) {
-      let a: number;
-      let b: number;
-      if (round % 2 === 1) {
-        a = await slice(pair.subject, subject);
-        b = await slice(pair.peer, peer);
-      } else {
-        b = await slice(pair.peer, peer);
-        a = await slice(pair.subject, subject);
+async function measurePair(
+  pair: Pair,
+  report: (round: RoundResult, start: number, n: number) => void,
+): Promise<RoundResult[]> {
+  const out: RoundResult[] = [];
+  const slice = (s: Scenario, r: Running | undefined) => load(s.group, r?.port ?? 0, duration);
+  for (let start = 1; start <= starts; start++) {
+    const subjectFirst = start % 2 === 1;
+    const order = subjectFirst ? [pair.subject, pair.peer] : [pair.peer, pair.subject];
+    await withServers(order, async (running) => {
+      const subject = running[subjectFirst ? 0 : 1];
+      const peer = running[subjectFirst ? 1 : 0];
+      for (let round = 1; round <= rounds; round++) {
+        let a: number;
+        let b: number;
+        if ((round % 2 === 1) === subjectFirst) {
+          a = await slice(pair.subject, subject);
+          b = await slice(pair.peer, peer);
+        } else {
+          b = await slice(pair.peer, peer);
+          a = await slice(pair.subject, subject);
+        }
+        const result = { ratio: a / b, subject: a, peer: b };
+        out.push(result);
+        report(result, start, round);
       }
-      const result = { ratio: a / b, subject: a, peer: b };
-      out.push(result);
-      report(result, round);
-    }
-    return out;
-  });
+    });
+  }
+  return out;
 }
 
 /** A server alone: its req/s and its RSS right after the load. */
@@ -365,8 +381,9 @@ function measureSolo(s: Scenario): Promise<{ rate: number; rss: number }> {
 async function main(): Promise<void> {
   ensureTools();
   process.stdout.write(
-    `${pairs.length} pairs x ${rounds} rounds x 2 slices of ${duration} s (both servers of a pair ` +
-      `up on core 0, loaded one at a time from core 1); kratos-ts servers run with ` +
+    `${pairs.length} pairs x ${starts} starts x ${rounds} rounds x 2 slices of ${duration} s ` +
+      `(both servers of a pair up on core 0, loaded one at a time from core 1); kratos-ts ` +
+      `servers run with ` +
       serviceNodeFlags.join(" ") +
       (nodeOptions.length > 0 ? `, every server with ${nodeOptions.join(" ")}` : "") +
       "\n",
@@ -374,9 +391,10 @@ async function main(): Promise<void> {
   const ratios = new Map<Pair, RoundResult[]>();
   for (const pair of pairs) {
     const name = `${pair.subject.name} / ${pair.peer.name}`;
-    const list = await measurePair(pair, (r, round) => {
+    const list = await measurePair(pair, (r, start, round) => {
       process.stdout.write(
-        `${name}, round ${round}: ${r.subject.toFixed(0)} / ${r.peer.toFixed(0)} req/s = ` +
+        `${name}, start ${start} round ${round}: ` +
+          `${r.subject.toFixed(0)} / ${r.peer.toFixed(0)} req/s = ` +
           `${r.ratio.toFixed(2)}x\n`,
       );
     });
