@@ -49,7 +49,7 @@ export interface Telemetry {
  * anywhere unless `otlpEndpoint` is set.
  *
  * The parts are set up directly rather than through `@opentelemetry/sdk-node`, whose module graph
- * loads every OTLP exporter (gRPC, HTTP, protobuf, for traces, metrics and logs) and costs ~24 MiB
+ * loads every OTLP exporter (gRPC, HTTP, protobuf, for traces, metrics and logs) and costs ~23 MiB
  * more RSS in every service; the OTLP trace exporter is loaded only when an endpoint is set.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
