@@ -48,10 +48,17 @@ const { values: args } = parseArgs({
   },
   allowNegative: true,
 });
-const duration = Number(args.duration);
-const starts = Number(args.starts);
-const rounds = Number(args.rounds);
-const soloDuration = Number(args["solo-duration"]);
+/** A whole number >= 1 from an option, or one line naming the option and an exit. */
+function count(name: "duration" | "starts" | "rounds" | "solo-duration"): number {
+  const value = Number(args[name]);
+  if (Number.isInteger(value) && value >= 1) return value;
+  process.stderr.write(`bench: --${name} must be a whole number >= 1, got "${args[name]}"\n`);
+  process.exit(2);
+}
+const duration = count("duration");
+const starts = count("starts");
+const rounds = count("rounds");
+const soloDuration = count("solo-duration");
 const nodeOptions = args["node-options"].split(/\s+/).filter((flag) => flag !== "");
 const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "kratos-bench-"));

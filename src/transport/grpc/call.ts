@@ -23,7 +23,7 @@ import {
   truncated,
 } from "./envelope.js";
 import type { Compression, Envelope } from "./envelope.js";
-import type { Exchange, HeadOptions } from "./exchange.js";
+import type { Exchange } from "./exchange.js";
 import { connectUnaryTrailers } from "./protocols.js";
 import type { ProtocolSession } from "./protocols.js";
 import { GrpcTransporter } from "./transporter.js";
@@ -196,16 +196,9 @@ function headerRecord(out: OutgoingHttpHeaders, transport: GrpcTransporter): Out
   return out;
 }
 
-// gRPC heads leave trailers to come and carry no date (see HeadOptions.date).
-const grpcHead: HeadOptions = { trailers: true, date: false };
-const plainHead: HeadOptions = {};
-
 function sendHead(state: CallState): void {
-  state.exchange.head(
-    200,
-    headerRecord(state.session.headHeaders(), state.transport),
-    state.session.protocol === "grpc" ? grpcHead : plainHead,
-  );
+  const { exchange, session, transport } = state;
+  exchange.head(200, headerRecord(session.headHeaders(), transport), session.headOptions);
 }
 
 /** Writes the one reply of a unary or client-streaming call and ends it. */

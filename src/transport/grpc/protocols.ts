@@ -17,7 +17,7 @@ import {
   flagTrailers,
 } from "./envelope.js";
 import type { Compression } from "./envelope.js";
-import type { Exchange } from "./exchange.js";
+import type { Exchange, HeadOptions } from "./exchange.js";
 import { parseGrpcTimeout } from "./timeout.js";
 import type { RpcProtocol } from "./transporter.js";
 
@@ -36,6 +36,8 @@ export interface ProtocolSession {
   readonly timeoutMs: number | undefined;
   /** Whether the protocol can carry this method kind. */
   readonly streaming: boolean;
+  /** How a successful head is sent (gRPC: trailers to come, no date). */
+  readonly headOptions: HeadOptions;
   /** Content type and protocol headers of a successful response head. */
   headHeaders(): OutgoingHttpHeaders;
   /**
@@ -222,8 +224,13 @@ abstract class EnvelopedSession {
   }
 }
 
+// gRPC heads leave room for trailers and carry no date (see HeadOptions.date).
+const grpcHead: HeadOptions = { trailers: true, date: false };
+const plainHead: HeadOptions = {};
+
 class GrpcSession extends EnvelopedSession implements ProtocolSession {
   readonly protocol = "grpc" as const;
+  readonly headOptions = grpcHead;
 
   headHeaders(): OutgoingHttpHeaders {
     return {
@@ -257,6 +264,7 @@ class GrpcSession extends EnvelopedSession implements ProtocolSession {
 
 class GrpcWebSession extends EnvelopedSession implements ProtocolSession {
   readonly protocol = "grpc-web" as const;
+  readonly headOptions = plainHead;
 
   headHeaders(): OutgoingHttpHeaders {
     return {
@@ -292,6 +300,7 @@ class GrpcWebSession extends EnvelopedSession implements ProtocolSession {
 
 class ConnectSession implements ProtocolSession {
   readonly protocol = "connect" as const;
+  readonly headOptions = plainHead;
   readonly compression: Compression;
   readonly unsupportedEncoding: string | undefined;
   constructor(
