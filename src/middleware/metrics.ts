@@ -36,15 +36,16 @@ function build(
   transportOf: (ctx: Context) => Transporter | undefined,
   options: MetricsOptions,
 ): Middleware {
-  // Instruments are created on first use, so a MeterProvider registered after the middleware
-  // was built (the SDK started in main) is the one that records.
+  // Instruments are made from the provider in use, again whenever it changes: a middleware built
+  // before the SDK started (main starts it later), or kept across a telemetry restart, records
+  // into the current provider, not the no-op one or a shut-down one.
+  let provider: MeterProvider | undefined;
   let instruments: { requests: Counter; seconds: Histogram } | undefined;
   const get = () => {
-    if (instruments !== undefined) return instruments;
-    const meter = (options.meterProvider ?? otelMetrics.getMeterProvider()).getMeter(
-      "kratos-ts",
-      packageVersion(),
-    );
+    const current = options.meterProvider ?? otelMetrics.getMeterProvider();
+    if (current === provider && instruments !== undefined) return instruments;
+    const meter = current.getMeter("kratos-ts", packageVersion());
+    provider = current;
     instruments = {
       requests: meter.createCounter(`${side}_requests_code_total`, {
         description: `The total number of processed ${side} requests`,

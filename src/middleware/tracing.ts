@@ -87,13 +87,22 @@ export const tracing = {
 
 // The tracer is looked up on first use, so an SDK started after the middleware was built
 // (the usual order in main) is still the one that records.
+/**
+ * The tracer of the provider in use, fetched again when the provider changes: a middleware built
+ * before the SDK started, or kept across a telemetry shutdown and restart (which installs a new
+ * global provider), records into the current one rather than a no-op or a shut-down one.
+ */
 function lazyTracer(options: TracingOptions): () => Tracer {
+  let provider: TracerProvider | undefined;
   let tracer: Tracer | undefined;
-  return () =>
-    (tracer ??= (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
-      "kratos-ts",
-      packageVersion(),
-    ));
+  return () => {
+    const current = options.tracerProvider ?? trace.getTracerProvider();
+    if (current !== provider || tracer === undefined) {
+      provider = current;
+      tracer = current.getTracer("kratos-ts", packageVersion());
+    }
+    return tracer;
+  };
 }
 
 function extract(options: TracingOptions, header: Header): OtelContext {

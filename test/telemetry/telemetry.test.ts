@@ -7,7 +7,28 @@ import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { context, isSpanContextValid, metrics, propagation, trace } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import { createContext } from "kratos-ts/context";
+import { metrics as metricsMiddleware, tracing } from "kratos-ts/middleware";
 import { startTelemetry } from "kratos-ts/telemetry";
+import type { Telemetry } from "kratos-ts/telemetry";
+import { NodeHeader, setServerTransport } from "kratos-ts/transport";
+
+/** The Prometheus text a telemetry's metrics handler serves. */
+async function scrape(telemetry: Telemetry): Promise<string> {
+  const handler = telemetry.metricsHandler;
+  assert.ok(handler !== undefined);
+  const server = createServer((req, res) => {
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
 describe("startTelemetry", () => {
   it("records spans without an exporter, propagates W3C context and serves Prometheus metrics", async () => {
@@ -28,20 +49,9 @@ describe("startTelemetry", () => {
       assert.match(carrier["traceparent"] ?? "", new RegExp(`^00-${span.spanContext().traceId}-`));
 
       metrics.getMeter("t").createCounter("things_total").add(3, { kind: "x" });
-      const handler = telemetry.metricsHandler;
-      assert.ok(handler !== undefined);
-      const server = createServer((req, res) => {
-        handler(req, res);
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      try {
-        const { port } = server.address() as AddressInfo;
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        assert.match(text, /^things_total\{.*kind="x".*\} 3/m);
-        assert.match(text, /service_name="svc"/);
-      } finally {
-        await new Promise((resolve) => server.close(resolve));
-      }
+      const text = await scrape(telemetry);
+      assert.match(text, /^things_total\{.*kind="x".*\} 3/m);
+      assert.match(text, /service_name="svc"/);
     } finally {
       await telemetry.shutdown();
     }
@@ -98,5 +108,42 @@ describe("startTelemetry", () => {
     } finally {
       await second.shutdown();
     }
+  });
+
+  it("feeds middleware built before a start, and again after a restart, to the current SDK", async () => {
+    // Built once, before any SDK: the layout builds its servers before main starts telemetry.
+    const services: string[] = [];
+    const handler = tracing.server()(
+      metricsMiddleware.server()(() => {
+        const span = trace.getSpan(context.active()) as ReadableSpan | undefined;
+        const service = span?.resource.attributes["service.name"];
+        services.push(typeof service === "string" ? service : "no span");
+        return Promise.resolve("ok");
+      }),
+    );
+    const call = async () => {
+      const ctx = createContext();
+      setServerTransport(ctx, {
+        kind: "grpc",
+        endpoint: "grpc://127.0.0.1:1",
+        operation: "/helloworld.v1.Greeter/SayHello",
+        requestHeader: new NodeHeader({}),
+        replyHeader: new NodeHeader({}),
+      });
+      await handler(ctx, undefined);
+    };
+    await call();
+    const counted =
+      /^server_requests_code_total\{.*operation="\/helloworld.v1.Greeter\/SayHello".*\} 1$/m;
+    for (const name of ["first", "second"]) {
+      const telemetry = startTelemetry({ serviceName: name });
+      try {
+        await call();
+        assert.match(await scrape(telemetry), counted, `${name}: the call is counted`);
+      } finally {
+        await telemetry.shutdown();
+      }
+    }
+    assert.deepEqual(services, ["no span", "first", "second"], "each call's span is the SDK's");
   });
 });
