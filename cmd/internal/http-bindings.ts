@@ -7,6 +7,7 @@ import { MethodDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { METHODS } from "node:http";
 import { http as httpOption } from "../../src/gen/google/api/annotations_pb.js";
 import type { HttpRule } from "../../src/gen/google/api/http_pb.js";
+import { flatten, parsePathTemplate } from "../../src/transport/http/path-template.js";
 import { compileRoute, RouteError } from "../../src/transport/http/route.js";
 import type { CompiledRoute } from "../../src/transport/http/route.js";
 import { GeneratorError } from "./source-location.js";
@@ -24,9 +25,14 @@ export interface Annotated {
   bindings: Binding[];
 }
 
-/** The methods of a service that have HTTP rules, with their checked bindings. */
+/**
+ * The methods of a service that have HTTP rules, with their checked bindings. Two bindings the
+ * router cannot tell apart (same HTTP method and path shape, variable names aside) fail here:
+ * `register<Svc>HTTPServer` would otherwise throw on them when the service starts.
+ */
 export function annotatedMethods(service: DescService): Annotated[] {
   const result: Annotated[] = [];
+  const routes = new Map<string, string>();
   for (const method of service.methods) {
     if (!hasOption(method, httpOption)) continue;
     if (method.methodKind !== "unary") {
@@ -37,9 +43,21 @@ export function annotatedMethods(service: DescService): Annotated[] {
       );
     }
     const rule = getOption(method, httpOption);
-    const bindings = [rule, ...rule.additionalBindings].map((r, i) =>
-      bindingOf(method, r, i === 0 ? undefined : i - 1),
-    );
+    const bindings = [rule, ...rule.additionalBindings].map((r, i) => {
+      const binding = bindingOf(method, r, i === 0 ? undefined : i - 1);
+      const where = bindingName(method, i === 0 ? undefined : i - 1);
+      const shape = routeShape(binding);
+      const taken = routes.get(shape);
+      if (taken !== undefined) {
+        throw new GeneratorError(
+          method,
+          `${where}: ${binding.method} ${binding.path} is the same route as ${taken}; the server cannot tell them apart`,
+          httpOptionPath(),
+        );
+      }
+      routes.set(shape, `${where} (${binding.method} ${binding.path})`);
+      return binding;
+    });
     result.push({ method, bindings });
   }
   return result;
@@ -51,9 +69,23 @@ function httpOptionPath(): number[] {
 
 const nodeMethods = new Set(METHODS);
 
+/** `rpc pkg.Svc.Method`, and which additional binding, for messages. */
+function bindingName(method: DescMethod, additional: number | undefined): string {
+  return `rpc ${method.parent.typeName}.${method.name}${additional === undefined ? "" : ` (additional_bindings[${additional}])`}`;
+}
+
+/** What the router matches a binding by: the method and the path with variables unnamed. */
+function routeShape(binding: Binding): string {
+  const template = parsePathTemplate(binding.path);
+  const segments = flatten(template.parts).map((s) =>
+    s.kind === "literal" ? s.value : s.kind === "single" ? "*" : "**",
+  );
+  return `${binding.method} /${segments.join("/")}${template.verb === undefined ? "" : `:${template.verb}`}`;
+}
+
 /** Reads one HttpRule and checks it exactly as the server will (compileRoute). */
 function bindingOf(method: DescMethod, rule: HttpRule, additional: number | undefined): Binding {
-  const where = `rpc ${method.parent.typeName}.${method.name}${additional === undefined ? "" : ` (additional_bindings[${additional}])`}`;
+  const where = bindingName(method, additional);
   const fail = (message: string): never => {
     throw new GeneratorError(method, `${where}: ${message}`, httpOptionPath());
   };

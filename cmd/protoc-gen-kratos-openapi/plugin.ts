@@ -8,6 +8,7 @@ import { packageVersion } from "../../src/internal/package-version.js";
 import { parsePathTemplate } from "../../src/transport/http/path-template.js";
 import type { TemplateSegment } from "../../src/transport/http/path-template.js";
 import { annotatedMethods, compileBinding } from "../internal/http-bindings.js";
+import { GeneratorError } from "../internal/source-location.js";
 import { fieldConstraints } from "./constraints.js";
 import type { Binding } from "../internal/http-bindings.js";
 
@@ -38,6 +39,9 @@ function generateTs(schema: Schema): void {
 
 class OpenApiDocument {
   readonly #paths = new Map<string, Record<string, unknown>>();
+  /** The binding that holds each `method path` of the document. */
+  readonly #operations = new Map<string, string>();
+  readonly #operationIds = new Set<string>();
   readonly #schemas = new Map<string, JsonSchema>();
   readonly #tags: { name: string; description?: string }[] = [];
   readonly #reasons = new Set<string>();
@@ -69,20 +73,52 @@ class OpenApiDocument {
     const template = parsePathTemplate(binding.path);
     let path = "";
     const parameters: JsonSchema[] = [];
+    const placeholders = new Set<string>();
     for (const part of template.parts) {
       if (part.kind === "variable") {
         const name = part.fieldPath.join(".");
-        path += `/{${name}}`;
         // compileBinding resolved every path variable to a non-empty field chain.
         const leaf = compiled.pathFields.get(name)?.at(-1);
         if (leaf === undefined) throw new Error(`path variable ${name} has no field`);
-        const multi = part.segments.length > 1 || part.segments.some((s) => s.kind === "rest");
+        const rest = part.segments.some((s) => s.kind === "rest");
+        if (!rest && (part.segments.length > 1 || part.segments[0]?.kind === "literal")) {
+          // `{name=shelves/*/books/*}`: OpenAPI clients percent-encode a parameter's slashes,
+          // and the router matches the literal segments, so the document spells them out and
+          // gives each `*` a parameter of its own: /shelves/{shelves_id}/books/{books_id}.
+          const source = `{${name}=${segmentsSource(part.segments)}}`;
+          part.segments.forEach((segment, i) => {
+            if (segment.kind === "literal") {
+              path += `/${segment.value}`;
+              return;
+            }
+            const before = part.segments[i - 1];
+            let placeholder =
+              before?.kind === "literal" ? `${before.value}_id` : `${name}_${String(i + 1)}`;
+            for (let n = 2; placeholders.has(placeholder); n++) placeholder += `_${String(n)}`;
+            placeholders.add(placeholder);
+            path += `/{${placeholder}}`;
+            parameters.push({
+              name: placeholder,
+              in: "path",
+              required: true,
+              description:
+                before?.kind === "literal"
+                  ? `Part of \`${name}\` (\`${source}\`): the segment after \`${before.value}/\`.`
+                  : `Part of \`${name}\` (\`${source}\`): segment ${String(i + 1)}.`,
+              schema: { type: "string" },
+            });
+          });
+          continue;
+        }
+        placeholders.add(name);
+        path += `/{${name}}`;
         parameters.push({
           name,
           in: "path",
           required: true,
           ...describe(getComments(leaf).leading),
-          schema: multi
+          // A `**` variable spans segments: OpenAPI cannot spell that out, so a pattern says it.
+          schema: rest
             ? { type: "string", pattern: segmentsPattern(part.segments) }
             : { ...this.#fieldSchema(leaf, true), ...fieldConstraints(leaf).keywords },
         });
@@ -98,9 +134,11 @@ class OpenApiDocument {
         parameters.push(q);
       }
     }
+    const key = binding.method.toLowerCase();
+    this.#claim(method, index, path, key);
     const operation: Record<string, unknown> = {
       tags: [method.parent.typeName],
-      operationId: `${method.parent.name}_${method.name}${index === 0 ? "" : `_${String(index)}`}`,
+      operationId: this.#operationId(method, index),
       ...describe(getComments(method).leading),
     };
     if (parameters.length > 0) operation["parameters"] = parameters;
@@ -142,9 +180,39 @@ class OpenApiDocument {
     const entry = this.#paths.get(path) ?? {};
     // OpenAPI 3.1 names the standard methods only; a custom one (`custom: {kind: "SEARCH"}`)
     // goes in an extension field of the path item, so the document stays valid.
-    const key = binding.method.toLowerCase();
     entry[openapiMethods.has(key) ? key : `x-http-method-${key}`] = operation;
     this.#paths.set(path, entry);
+  }
+
+  /**
+   * Takes a path and method for a binding. Routes the server tells apart can still meet in the
+   * document: `{name=**}` and `{name=shelves/**}` are both `/v1/{name}`, and OpenAPI holds one
+   * operation per path and method. Overwriting one would silently drop an operation, so
+   * generation fails instead.
+   */
+  #claim(method: DescMethod, index: number, path: string, httpMethod: string): void {
+    const key = `${httpMethod} ${path}`;
+    const who = `rpc ${method.parent.typeName}.${method.name}${index === 0 ? "" : ` (additional_bindings[${String(index - 1)}])`}`;
+    const owner = this.#operations.get(key);
+    if (owner !== undefined) {
+      throw new GeneratorError(
+        method,
+        `${who}: its OpenAPI operation ${httpMethod.toUpperCase()} ${path} is also ${owner}'s; OpenAPI holds one operation per path and method`,
+      );
+    }
+    this.#operations.set(key, who);
+  }
+
+  /** `Service_Method` (`_1`, `_2` for additional bindings), qualified by package if taken. */
+  #operationId(method: DescMethod, index: number): string {
+    const suffix = index === 0 ? "" : `_${String(index)}`;
+    const short = `${method.parent.name}_${method.name}${suffix}`;
+    let id = this.#operationIds.has(short)
+      ? `${method.parent.typeName.replaceAll(".", "_")}_${method.name}${suffix}`
+      : short;
+    for (let n = 2; this.#operationIds.has(id); n++) id = `${short}_${String(n)}`;
+    this.#operationIds.add(id);
+    return id;
   }
 
   /** The fields the server binds from the query: the rest of the input, nested as `a.b`. */
@@ -311,6 +379,13 @@ function describe(comment: string | undefined): { description?: string } {
 }
 
 /** A regular expression for a multi-segment path variable: `shelves/*` -> `^shelves/[^/]+$`. */
+/** The segments of a variable as written in its template: `shelves/*`. */
+function segmentsSource(segments: readonly TemplateSegment[]): string {
+  return segments
+    .map((s) => (s.kind === "literal" ? s.value : s.kind === "single" ? "*" : "**"))
+    .join("/");
+}
+
 function segmentsPattern(segments: readonly TemplateSegment[]): string {
   const parts = segments.map((s) =>
     s.kind === "literal"

@@ -56,6 +56,10 @@ describe("protoc-gen-kratos-http and protoc-gen-kratos-openapi bad input", () =>
       /unknown_method\.proto:\d+:\d+: .*custom method "FROBNICATE" is not an HTTP method/,
     ],
     ["bad_template.proto", /bad_template\.proto:\d+:\d+: .*\*\* must be the last segment/],
+    [
+      "route_conflict.proto",
+      /route_conflict\.proto:\d+:\d+: rpc bad\.v1\.Things\.FindThing: GET \/v1\/things\/\{name\} is the same route as rpc bad\.v1\.Things\.GetThing \(GET \/v1\/things\/\{id\}\); the server cannot tell them apart/,
+    ],
   ];
   // protoc-gen-kratos-openapi reads bindings through the same code: the same failures.
   for (const plugin of ["protoc-gen-kratos-http", "protoc-gen-kratos-openapi"]) {
@@ -66,5 +70,25 @@ describe("protoc-gen-kratos-http and protoc-gen-kratos-openapi bad input", () =>
         assert.match(r.stderr, message);
       });
     }
+  }
+});
+
+describe("protoc-gen-kratos-openapi on routes the server tells apart but OpenAPI cannot", () => {
+  const cases: [string, RegExp][] = [
+    [
+      "openapi_same_operation.proto",
+      /openapi_same_operation\.proto:\d+:\d+: rpc bad\.v1\.Library\.GetShelved: its OpenAPI operation GET \/v1\/\{name\} is also rpc bad\.v1\.Library\.GetAny's/,
+    ],
+  ];
+  for (const [file, message] of cases) {
+    it(`protoc-gen-kratos-openapi fails on ${file}, naming both bindings`, () => {
+      const r = generateWithPlugin("protoc-gen-kratos-openapi", "test/fixtures/http-bad", file);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, message);
+    });
+    it(`protoc-gen-kratos-http serves ${file}`, () => {
+      const r = generateWithPlugin("protoc-gen-kratos-http", "test/fixtures/http-bad", file);
+      assert.equal(r.status, 0, r.stderr);
+    });
   }
 });

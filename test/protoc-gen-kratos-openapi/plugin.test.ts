@@ -30,7 +30,10 @@ describe("protoc-gen-kratos-openapi", () => {
   it("writes an OpenAPI 3.1 document with one operation per binding", () => {
     assert.equal(doc["openapi"], "3.1.0");
     assert.equal(at(doc, "paths", "/v1/books/{name}", "get", "operationId"), "Bookstore_GetBook_1");
-    assert.equal(at(doc, "paths", "/v1/{name}", "get", "operationId"), "Bookstore_GetBook");
+    assert.equal(
+      at(doc, "paths", "/v1/shelves/{shelves_id}/books/{books_id}", "get", "operationId"),
+      "Bookstore_GetBook",
+    );
     assert.ok(at(doc, "paths", "/v1/books/{id}:cancel", "post"), "custom verb");
     assert.equal(
       at(doc, "paths", "/v1/books/{name}", "get", "description"),
@@ -38,10 +41,28 @@ describe("protoc-gen-kratos-openapi", () => {
     );
   });
 
+  it("keeps operation ids unique: a service name taken in another package is qualified", () => {
+    assert.equal(
+      at(doc, "paths", "/v1/catalog/books/{id}", "get", "operationId"),
+      "catalog_v1_Bookstore_GetBook",
+    );
+  });
+
   it("describes path variables as the server binds them", () => {
-    assert.deepEqual(parameter("/v1/{name}", "get", "name")?.["schema"], {
+    // Literal segments of a variable are spelled out, each `*` gets a parameter: a client that
+    // percent-encodes parameters still builds the path the router matches.
+    const getBook = "/v1/shelves/{shelves_id}/books/{books_id}";
+    assert.deepEqual(parameter(getBook, "get", "books_id"), {
+      name: "books_id",
+      in: "path",
+      required: true,
+      description: "Part of `name` (`{name=shelves/*/books/*}`): the segment after `books/`.",
+      schema: { type: "string" },
+    });
+    // `**` spans segments: one parameter with a pattern.
+    assert.deepEqual(parameter("/v1/books/{name}", "get", "name")?.["schema"], {
       type: "string",
-      pattern: "^shelves/[^/]+/books/[^/]+$",
+      pattern: "^.+$",
     });
     assert.deepEqual(parameter("/v1/shelves/{shelf_id}", "get", "shelf_id")?.["schema"], {
       type: "string",
