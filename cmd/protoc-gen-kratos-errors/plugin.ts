@@ -1,14 +1,9 @@
-import { getOption, hasOption } from "@bufbuild/protobuf";
-import type { DescEnum, DescEnumValue } from "@bufbuild/protobuf";
-import { nestedTypes } from "@bufbuild/protobuf/reflect";
-import { EnumDescriptorProtoSchema, EnumValueDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import type { DescEnumValue } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, getComments } from "@bufbuild/protoplugin";
 import type { GeneratedFile, Schema } from "@bufbuild/protoplugin";
-import {
-  code as codeOption,
-  default_code as defaultCodeOption,
-} from "../../src/gen/errors/errors_pb.js";
 import { packageVersion } from "../../src/internal/package-version.js";
+import { fileErrorValues } from "../internal/error-values.js";
+import type { ErrorValue } from "../internal/error-values.js";
 import { GeneratorError } from "../internal/source-location.js";
 
 /**
@@ -26,17 +21,13 @@ export const protocGenKratosErrors = createEcmaScriptPlugin({
 const kitErrorsModule = "kratos-ts/errors";
 
 /** One error helper pair to emit. */
-interface ErrorValue {
-  value: DescEnumValue;
-  code: number;
+interface Helper extends ErrorValue {
   name: string;
 }
 
 function generateTs(schema: Schema): void {
   for (const file of schema.files) {
-    const values = Array.from(nestedTypes(file))
-      .filter((t): t is DescEnum => t.kind === "enum")
-      .flatMap(errorValues);
+    const values = fileErrorValues(file).map((v) => ({ ...v, name: helperName(v.value.name) }));
     if (values.length === 0) continue;
     const seen = new Map<string, DescEnumValue>();
     for (const v of values) {
@@ -55,50 +46,6 @@ function generateTs(schema: Schema): void {
   }
 }
 
-/** The values of an error enum that get helpers, with their codes; checks every code. */
-function errorValues(desc: DescEnum): ErrorValue[] {
-  let defaultCode: number | undefined;
-  if (hasOption(desc, defaultCodeOption)) {
-    defaultCode = getOption(desc, defaultCodeOption);
-    checkCode(desc, defaultCode, "(errors.default_code)", [
-      EnumDescriptorProtoSchema.field.options.number,
-      defaultCodeOption.number,
-    ]);
-  }
-  const result: ErrorValue[] = [];
-  for (const value of desc.values) {
-    let code = defaultCode;
-    if (hasOption(value, codeOption)) {
-      code = getOption(value, codeOption);
-      checkCode(value, code, "(errors.code)", [
-        EnumValueDescriptorProtoSchema.field.options.number,
-        codeOption.number,
-      ]);
-    }
-    if (code !== undefined) result.push({ value, code, name: helperName(value.name) });
-  }
-  return result;
-}
-
-function checkCode(
-  desc: DescEnum | DescEnumValue,
-  code: number,
-  option: string,
-  optionPath: number[],
-): void {
-  if (code < 100 || code > 599) {
-    const what =
-      desc.kind === "enum"
-        ? `enum ${desc.typeName}`
-        : `enum value ${desc.parent.typeName}.${desc.name}`;
-    throw new GeneratorError(
-      desc,
-      `${what}: ${option} = ${code} is not an HTTP status code (100..599)`,
-      optionPath,
-    );
-  }
-}
-
 /** `USER_NOT_FOUND` -> `UserNotFound`; words without lower-case letters are lower-cased first. */
 export function helperName(valueName: string): string {
   return valueName
@@ -109,7 +56,7 @@ export function helperName(valueName: string): string {
     .join("");
 }
 
-function printValue(f: GeneratedFile, { value, code, name }: ErrorValue): void {
+function printValue(f: GeneratedFile, { value, code, name }: Helper): void {
   const KratosError = f.import("KratosError", kitErrorsModule);
   const fromError = f.import("fromError", kitErrorsModule);
   const reason = value.name;

@@ -3,10 +3,10 @@ import type { DescEnum, DescField, DescFile, DescMessage, DescMethod } from "@bu
 import { createEcmaScriptPlugin, getComments } from "@bufbuild/protoplugin";
 import type { Schema } from "@bufbuild/protoplugin";
 import { stringify } from "yaml";
-import { default_code as errorDefaultCode } from "../../src/gen/errors/errors_pb.js";
 import { packageVersion } from "../../src/internal/package-version.js";
 import { parsePathTemplate } from "../../src/transport/http/path-template.js";
 import type { TemplateSegment } from "../../src/transport/http/path-template.js";
+import { fileErrorValues } from "../internal/error-values.js";
 import { annotatedMethods, compileBinding } from "../internal/http-bindings.js";
 import { GeneratorError } from "../internal/source-location.js";
 import { fieldConstraints } from "./constraints.js";
@@ -52,9 +52,7 @@ class OpenApiDocument {
   }
 
   addFile(file: DescFile): void {
-    for (const e of file.enums) {
-      if (hasOption(e, errorDefaultCode)) for (const v of e.values) this.#reasons.add(v.name);
-    }
+    for (const { value } of fileErrorValues(file)) this.#reasons.add(value.name);
     for (const service of file.services) {
       const methods = annotatedMethods(service);
       if (methods.length === 0) continue;

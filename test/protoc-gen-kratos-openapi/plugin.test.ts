@@ -197,9 +197,10 @@ describe("protoc-gen-kratos-openapi", () => {
     });
   });
 
-  it("lists the reasons of the services' error enums", () => {
+  it("lists the reasons of the error enums, nested ones too, as protoc-gen-kratos-errors reads them", () => {
     assert.deepEqual(at(schemas, "kratos.Error", "properties", "reason", "examples"), [
       "ITEM_EXISTS",
+      "ITEM_LOCKED",
       "ITEM_NOT_FOUND",
     ]);
   });
