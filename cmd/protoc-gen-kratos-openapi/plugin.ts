@@ -1,9 +1,11 @@
-import { hasOption, ScalarType } from "@bufbuild/protobuf";
+import { ScalarType } from "@bufbuild/protobuf";
 import type { DescEnum, DescField, DescFile, DescMessage, DescMethod } from "@bufbuild/protobuf";
+import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
 import { createEcmaScriptPlugin, getComments } from "@bufbuild/protoplugin";
 import type { Schema } from "@bufbuild/protoplugin";
 import { stringify } from "yaml";
 import { packageVersion } from "../../src/internal/package-version.js";
+import { stringFormTypes } from "../../src/transport/http/binding.js";
 import { parsePathTemplate } from "../../src/transport/http/path-template.js";
 import type { TemplateSegment } from "../../src/transport/http/path-template.js";
 import { fileErrorValues } from "../internal/error-values.js";
@@ -224,8 +226,12 @@ class OpenApiDocument {
     for (const field of message.fields) {
       const name = prefix + field.name;
       if (bound.has(name) || field.fieldKind === "map") continue;
+      // The server's rule (binding.ts): wrappers and the string-form well-known types are one
+      // value; any other message, Any and Empty included, is spread into `field.sub` keys.
       const nested =
-        field.fieldKind === "message" && !wellKnown.has(field.message.typeName)
+        field.fieldKind === "message" &&
+        !isWrapperDesc(field.message) &&
+        !stringFormTypes.has(field.message.typeName)
           ? field.message
           : undefined;
       if (nested !== undefined) {
@@ -238,12 +244,15 @@ class OpenApiDocument {
       }
       const c = fieldConstraints(field);
       const schema = { ...this.#fieldSchema(field, true), ...c.keywords };
+      // Struct, ListValue and Value travel as JSON text: `content` says so, where a `schema`
+      // would have clients spread an object into form keys.
+      const jsonText = field.fieldKind === "message" && jsonTextTypes.has(field.message.typeName);
       out.push({
         name,
         in: "query",
         ...(c.required ? { required: true } : {}),
         ...describe(getComments(field).leading),
-        schema,
+        ...(jsonText ? { content: { "application/json": { schema } } } : { schema }),
         ...(field.fieldKind === "list" ? { style: "form", explode: true } : {}),
       });
     }
@@ -429,6 +438,13 @@ const nullable = (schema: JsonSchema): JsonSchema => ({
 });
 
 /** Well-known types in their JSON form. */
+/** Well-known types a query parameter carries as JSON text (`filter={"a":1}`). */
+const jsonTextTypes: ReadonlySet<string> = new Set([
+  "google.protobuf.Struct",
+  "google.protobuf.ListValue",
+  "google.protobuf.Value",
+]);
+
 const wellKnown = new Map<string, JsonSchema>([
   ["google.protobuf.Timestamp", { type: "string", format: "date-time" }],
   ["google.protobuf.Duration", { type: "string", pattern: "^-?[0-9]+(\\.[0-9]{1,9})?s$" }],

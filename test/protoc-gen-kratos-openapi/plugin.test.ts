@@ -82,6 +82,19 @@ describe("protoc-gen-kratos-openapi", () => {
     assert.deepEqual(q("ts")?.["schema"], { type: "string", format: "date-time" });
     assert.deepEqual(q("wi")?.["schema"], { type: ["integer", "null"], format: "int32" });
     assert.equal(q("nested"), undefined, "a message is its fields, not a parameter");
+    // The well-known types as the server binds them.
+    const items = (name: string) => parameter("/v1/items", "get", name);
+    assert.deepEqual(items("filter")?.["content"], {
+      "application/json": { schema: { type: "object", additionalProperties: true } },
+    });
+    assert.equal(items("filter")?.["schema"], undefined);
+    assert.deepEqual(items("hint.type_url")?.["schema"], { type: "string" });
+    assert.deepEqual(items("hint.value")?.["schema"], { type: "string", format: "byte" });
+    assert.equal(items("hint"), undefined, "Any is its fields");
+    const listed = (at(doc, "paths", "/v1/items", "get", "parameters") as Json[]).map(
+      (p) => p["name"],
+    );
+    assert.ok(!listed.some((n) => String(n).startsWith("nothing")), "Empty binds nothing");
     // Path fields are never repeated in the query; a body "*" takes no query at all.
     assert.equal(parameter("/v1/shelves/{shelf_id}", "get", "shelf_id")?.["in"], "path");
     const create = at(doc, "paths", "/v1/shelves/{shelf_id}/books", "post", "parameters") as Json[];
