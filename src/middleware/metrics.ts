@@ -3,6 +3,11 @@ import type { Counter, Histogram, MeterProvider } from "@opentelemetry/api";
 import type { Context } from "../context.js";
 import { fromError } from "../errors/from-error.js";
 import { packageVersion } from "../internal/package-version.js";
+import {
+  latencyBuckets,
+  requestInstruments,
+  requestRecorderFor,
+} from "../internal/request-metrics.js";
 import { clientTransport, serverTransport } from "../transport/transport.js";
 import type { Transporter } from "../transport/transport.js";
 import type { Middleware } from "./middleware.js";
@@ -13,14 +18,16 @@ export interface MetricsOptions {
   meterProvider?: MeterProvider;
 }
 
-/** The histogram buckets of Kratos's `server_requests_seconds`, in seconds. */
-export const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+export { latencyBuckets } from "../internal/request-metrics.js";
 
 /**
  * Request metrics through the OpenTelemetry meter (Kratos `metrics.Server` / `metrics.Client`):
  * a counter `server_requests_code_total{kind, operation, code, reason}` and a histogram
  * `server_requests_seconds{kind, operation}`; the client side writes `client_requests_*`. `kind`
- * is the transport (`http`, `grpc`), `code` the HTTP-style code (200 on success).
+ * is the transport (`http`, `grpc`), `code` the HTTP-style code (200 on success). Under
+ * {@link startTelemetry}'s provider the calls are aggregated in place and read by its Prometheus
+ * reader, with the same exposition and a tenth of the instruments' cost; any other provider
+ * (`meterProvider`, or an SDK set up by hand) records through its instruments.
  */
 export const metrics = {
   server(options: MetricsOptions = {}): Middleware {
@@ -41,19 +48,19 @@ function build(
   // into the current provider, not the no-op one or a shut-down one.
   let provider: MeterProvider | undefined;
   let instruments: { requests: Counter; seconds: Histogram } | undefined;
-  const get = () => {
-    const current = options.meterProvider ?? otelMetrics.getMeterProvider();
+  const get = (current: MeterProvider) => {
     if (current === provider && instruments !== undefined) return instruments;
     const meter = current.getMeter("kratos-ts", packageVersion());
+    const spec = requestInstruments(side);
     provider = current;
     instruments = {
-      requests: meter.createCounter(`${side}_requests_code_total`, {
-        description: `The total number of processed ${side} requests`,
+      requests: meter.createCounter(spec.counter.name, {
+        description: spec.counter.description,
       }),
-      seconds: meter.createHistogram(`${side}_requests_seconds`, {
-        description: `${side} requests duration (sec)`,
-        unit: "s",
-        advice: { explicitBucketBoundaries: latencyBuckets },
+      seconds: meter.createHistogram(spec.histogram.name, {
+        description: spec.histogram.description,
+        unit: spec.histogram.unit,
+        advice: { explicitBucketBoundaries: [...latencyBuckets] },
       }),
     };
     return instruments;
@@ -73,11 +80,20 @@ function build(
         reason = e.reason;
         throw err;
       } finally {
-        const { requests, seconds } = get();
         const kind = transport.kind;
         const operation = transport.operation;
-        requests.add(1, { kind, operation, code, reason });
-        seconds.record((performance.now() - start) / 1000, { kind, operation });
+        const elapsed = (performance.now() - start) / 1000;
+        const current = options.meterProvider ?? otelMetrics.getMeterProvider();
+        // startTelemetry's provider has a recorder that aggregates in place (a tenth of the
+        // instruments' cost); any other provider gets the instruments.
+        const recorder = requestRecorderFor(current);
+        if (recorder !== undefined) {
+          recorder.record(side, kind, operation, code, reason, elapsed);
+        } else {
+          const { requests, seconds } = get(current);
+          requests.add(1, { kind, operation, code, reason });
+          seconds.record(elapsed, { kind, operation });
+        }
       }
     };
 }

@@ -10,7 +10,10 @@ import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { BatchSpanProcessor, NoopSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { installRequestRecorder } from "../internal/request-metrics.js";
+import { packageVersion } from "../internal/package-version.js";
 import { LazySpanExporter } from "./lazy-span-exporter.js";
+import { RequestMetricsProducer } from "./request-metrics-producer.js";
 import { samplerFromEnv } from "./sampler-from-env.js";
 
 /** Options of {@link startTelemetry}. */
@@ -53,8 +56,15 @@ export interface Telemetry {
  * more RSS in every service; the OTLP trace exporter is loaded only when an endpoint is set.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
+  // The metrics middleware's request metrics, aggregated in place and read with the SDK's.
+  const requestMetrics = new RequestMetricsProducer({
+    name: "kratos-ts",
+    version: packageVersion(),
+  });
   const prometheus =
-    options.prometheus === false ? undefined : new PrometheusExporter({ preventServerStart: true });
+    options.prometheus === false
+      ? undefined
+      : new PrometheusExporter({ preventServerStart: true, metricProducers: [requestMetrics] });
   const attributes: Record<string, string> = { "service.name": options.serviceName };
   if (options.serviceVersion !== undefined) attributes["service.version"] = options.serviceVersion;
   if (options.serviceInstanceId !== undefined) {
@@ -92,6 +102,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     readers: prometheus === undefined ? [] : [prometheus],
   });
   metrics.setGlobalMeterProvider(meterProvider);
+  const uninstallRecorder =
+    prometheus === undefined ? undefined : installRequestRecorder(meterProvider, requestMetrics);
 
   return {
     metricsHandler:
@@ -104,6 +116,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       try {
         await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
       } finally {
+        uninstallRecorder?.();
         // The globals go too, so a later startTelemetry (a restart in the same process, a
         // test) can register its own.
         trace.disable();
