@@ -70,7 +70,7 @@ function httpOptionPath(): number[] {
 const nodeMethods = new Set(METHODS);
 
 /** `rpc pkg.Svc.Method`, and which additional binding, for messages. */
-function bindingName(method: DescMethod, additional: number | undefined): string {
+export function bindingName(method: DescMethod, additional: number | undefined): string {
   return `rpc ${method.parent.typeName}.${method.name}${additional === undefined ? "" : ` (additional_bindings[${additional}])`}`;
 }
 

@@ -9,7 +9,7 @@ import { stringFormTypes } from "../../src/transport/http/binding.js";
 import { parsePathTemplate } from "../../src/transport/http/path-template.js";
 import type { TemplateSegment } from "../../src/transport/http/path-template.js";
 import { fileErrorValues } from "../internal/error-values.js";
-import { annotatedMethods, compileBinding } from "../internal/http-bindings.js";
+import { annotatedMethods, bindingName, compileBinding } from "../internal/http-bindings.js";
 import { GeneratorError } from "../internal/source-location.js";
 import { fieldConstraints } from "./constraints.js";
 import type { Binding } from "../internal/http-bindings.js";
@@ -192,7 +192,7 @@ class OpenApiDocument {
    */
   #claim(method: DescMethod, index: number, path: string, httpMethod: string): void {
     const key = `${httpMethod} ${path}`;
-    const who = `rpc ${method.parent.typeName}.${method.name}${index === 0 ? "" : ` (additional_bindings[${String(index - 1)}])`}`;
+    const who = bindingName(method, index === 0 ? undefined : index - 1);
     const owner = this.#operations.get(key);
     if (owner !== undefined) {
       throw new GeneratorError(
@@ -385,7 +385,6 @@ function describe(comment: string | undefined): { description?: string } {
   return text === undefined || text === "" ? {} : { description: text };
 }
 
-/** A regular expression for a multi-segment path variable: `shelves/*` -> `^shelves/[^/]+$`. */
 /** The segments of a variable as written in its template: `shelves/*`. */
 function segmentsSource(segments: readonly TemplateSegment[]): string {
   return segments
@@ -393,6 +392,7 @@ function segmentsSource(segments: readonly TemplateSegment[]): string {
     .join("/");
 }
 
+/** A regular expression for a `**` path variable: `shelves/**` -> `^shelves/.+$`. */
 function segmentsPattern(segments: readonly TemplateSegment[]): string {
   const parts = segments.map((s) =>
     s.kind === "literal"
@@ -437,7 +437,6 @@ const nullable = (schema: JsonSchema): JsonSchema => ({
   type: [schema["type"] as string, "null"],
 });
 
-/** Well-known types in their JSON form. */
 /** Well-known types a query parameter carries as JSON text (`filter={"a":1}`). */
 const jsonTextTypes: ReadonlySet<string> = new Set([
   "google.protobuf.Struct",
@@ -445,6 +444,7 @@ const jsonTextTypes: ReadonlySet<string> = new Set([
   "google.protobuf.Value",
 ]);
 
+/** Well-known types in their JSON form. */
 const wellKnown = new Map<string, JsonSchema>([
   ["google.protobuf.Timestamp", { type: "string", format: "date-time" }],
   ["google.protobuf.Duration", { type: "string", pattern: "^-?[0-9]+(\\.[0-9]{1,9})?s$" }],

@@ -25,7 +25,7 @@ export { latencyBuckets } from "../internal/request-metrics.js";
  * a counter `server_requests_code_total{kind, operation, code, reason}` and a histogram
  * `server_requests_seconds{kind, operation}`; the client side writes `client_requests_*`. `kind`
  * is the transport (`http`, `grpc`), `code` the HTTP-style code (200 on success). Under
- * {@link startTelemetry}'s provider the calls are aggregated in place and read by its Prometheus
+ * `startTelemetry`'s provider the calls are aggregated in place and read by its Prometheus
  * reader, with the same exposition and a tenth of the instruments' cost; any other provider
  * (`meterProvider`, or an SDK set up by hand) records through its instruments.
  */

@@ -85,8 +85,6 @@ export const tracing = {
   },
 };
 
-// The tracer is looked up on first use, so an SDK started after the middleware was built
-// (the usual order in main) is still the one that records.
 /**
  * The tracer of the provider in use, fetched again when the provider changes: a middleware built
  * before the SDK started, or kept across a telemetry shutdown and restart (which installs a new

@@ -2,9 +2,6 @@
 // series limit, that the middleware takes it, and that Prometheus reads the same text from it as
 // from the SDK's instruments.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { metrics as otelMetrics } from "@opentelemetry/api";
 import type { MeterProvider as ApiMeterProvider } from "@opentelemetry/api";
@@ -15,26 +12,15 @@ import { KratosError } from "kratos-ts/errors";
 import { metrics } from "kratos-ts/middleware";
 import type { Handler } from "kratos-ts/middleware";
 import { startTelemetry } from "kratos-ts/telemetry";
-import { NodeHeader, setClientTransport, setServerTransport } from "kratos-ts/transport";
+import { setClientTransport, setServerTransport } from "kratos-ts/transport";
 import { RequestMetricsProducer } from "../../src/telemetry/request-metrics-producer.js";
+import { scrape, transportFor } from "../helpers/telemetry.js";
 
 const scope = { name: "kratos-ts", version: "test" };
 
 async function collect(producer: RequestMetricsProducer) {
   const { resourceMetrics } = await producer.collect();
   return resourceMetrics.scopeMetrics;
-}
-
-/** The text a Prometheus request handler serves. */
-async function scrape(handler: (req: IncomingMessage, res: ServerResponse) => void) {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  try {
-    const { port } = server.address() as AddressInfo;
-    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
 }
 
 /** The same calls through server and client metrics middleware built on `provider`. */
@@ -46,13 +32,6 @@ async function calls(provider?: ApiMeterProvider): Promise<void> {
       : Promise.resolve("ok");
   const server = metrics.server(options)(inner);
   const client = metrics.client(options)(inner);
-  const transport = (kind: "http" | "grpc", operation: string) => ({
-    kind,
-    endpoint: "grpc://127.0.0.1:1",
-    operation,
-    requestHeader: new NodeHeader({}),
-    replyHeader: new NodeHeader({}),
-  });
   for (const [operation, req] of [
     ["/a.v1.Things/Get", "ok"],
     ["/a.v1.Things/Get", "ok"],
@@ -60,11 +39,11 @@ async function calls(provider?: ApiMeterProvider): Promise<void> {
     ["/a.v1.Things/List", "ok"],
   ] as const) {
     const ctx = createContext();
-    setServerTransport(ctx, transport("grpc", operation));
+    setServerTransport(ctx, transportFor("grpc", operation));
     await server(ctx, req).catch(() => undefined);
   }
   const ctx = createContext();
-  setClientTransport(ctx, transport("http", "/b.v1.Other/Call"));
+  setClientTransport(ctx, transportFor("http", "/b.v1.Other/Call"));
   await client(ctx, "ok");
 }
 

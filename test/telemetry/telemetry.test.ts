@@ -12,22 +12,14 @@ import { createContext } from "kratos-ts/context";
 import { metrics as metricsMiddleware, tracing } from "kratos-ts/middleware";
 import { startTelemetry } from "kratos-ts/telemetry";
 import type { Telemetry } from "kratos-ts/telemetry";
-import { NodeHeader, setServerTransport } from "kratos-ts/transport";
+import { setServerTransport } from "kratos-ts/transport";
+import { scrape, transportFor } from "../helpers/telemetry.js";
 
 /** The Prometheus text a telemetry's metrics handler serves. */
-async function scrape(telemetry: Telemetry): Promise<string> {
+function scrapeTelemetry(telemetry: Telemetry): Promise<string> {
   const handler = telemetry.metricsHandler;
   assert.ok(handler !== undefined);
-  const server = createServer((req, res) => {
-    handler(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  try {
-    const { port } = server.address() as AddressInfo;
-    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
+  return scrape(handler);
 }
 
 describe("startTelemetry", () => {
@@ -49,7 +41,7 @@ describe("startTelemetry", () => {
       assert.match(carrier["traceparent"] ?? "", new RegExp(`^00-${span.spanContext().traceId}-`));
 
       metrics.getMeter("t").createCounter("things_total").add(3, { kind: "x" });
-      const text = await scrape(telemetry);
+      const text = await scrapeTelemetry(telemetry);
       assert.match(text, /^things_total\{.*kind="x".*\} 3/m);
       assert.match(text, /service_name="svc"/);
     } finally {
@@ -123,13 +115,7 @@ describe("startTelemetry", () => {
     );
     const call = async () => {
       const ctx = createContext();
-      setServerTransport(ctx, {
-        kind: "grpc",
-        endpoint: "grpc://127.0.0.1:1",
-        operation: "/helloworld.v1.Greeter/SayHello",
-        requestHeader: new NodeHeader({}),
-        replyHeader: new NodeHeader({}),
-      });
+      setServerTransport(ctx, transportFor("grpc", "/helloworld.v1.Greeter/SayHello"));
       await handler(ctx, undefined);
     };
     await call();
@@ -139,7 +125,7 @@ describe("startTelemetry", () => {
       const telemetry = startTelemetry({ serviceName: name });
       try {
         await call();
-        assert.match(await scrape(telemetry), counted, `${name}: the call is counted`);
+        assert.match(await scrapeTelemetry(telemetry), counted, `${name}: the call is counted`);
       } finally {
         await telemetry.shutdown();
       }
