@@ -99,10 +99,10 @@ function protoClient(args: readonly string[], out: Output): number {
   if (!existsSync(target)) throw new CliError(`${positionals[0] ?? ""} does not exist`);
   const path = relative(root, target);
   const template = path.startsWith("internal/") ? "buf.gen.conf.yaml" : "buf.gen.yaml";
-  buf(root, ["generate", "--template", template, "--path", path]);
-  // The OpenAPI document covers every API of a run: regenerate it from all of them, or the
-  // limited run above would leave a document of the given path alone.
-  const whole = wholeRunTemplate(readFileSync(join(root, template), "utf8"));
+  // The OpenAPI document covers every API of a run: its plugin runs once over all of them, the
+  // others only over the given path (a limited run of it would write a document of that path).
+  const { limited, whole } = splitTemplate(readFileSync(join(root, template), "utf8"));
+  if (limited !== undefined) buf(root, ["generate", "--template", limited, "--path", path]);
   if (whole !== undefined) buf(root, ["generate", "--template", whole]);
   out.stdout(`generated ${path}\n`);
   return 0;
@@ -142,15 +142,24 @@ function protoServer(args: readonly string[], out: Output): number {
 }
 
 /**
- * The template (as JSON) of the plugins that must see every file of a run (the OpenAPI
- * document), or undefined when the template has none.
+ * A buf.gen template split in two (as JSON): the plugins that may run on a part of the files, and
+ * those that must see every file of a run (the OpenAPI document); a side without plugins is
+ * undefined.
  */
-export function wholeRunTemplate(templateText: string): string | undefined {
-  const template = parse(templateText) as { plugins?: { local?: unknown }[] } | null;
-  const plugins = (template?.plugins ?? []).filter((p) =>
-    JSON.stringify(p.local ?? "").includes("protoc-gen-kratos-openapi"),
-  );
-  return plugins.length === 0 ? undefined : JSON.stringify({ ...template, plugins });
+export function splitTemplate(templateText: string): {
+  limited: string | undefined;
+  whole: string | undefined;
+} {
+  const template = (parse(templateText) ?? {}) as { plugins?: { local?: unknown }[] };
+  const plugins = template.plugins ?? [];
+  const wholeRun = (p: { local?: unknown }) =>
+    JSON.stringify(p.local ?? "").includes("protoc-gen-kratos-openapi");
+  const part = (list: { local?: unknown }[]) =>
+    list.length === 0 ? undefined : JSON.stringify({ ...template, plugins: list });
+  return {
+    limited: part(plugins.filter((p) => !wholeRun(p))),
+    whole: part(plugins.filter(wholeRun)),
+  };
 }
 
 /** The services of a proto, compiled by buf (so a proto that does not compile is one error). */
