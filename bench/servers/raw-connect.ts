@@ -1,6 +1,6 @@
 // Reference: a bare node:http handler for the Connect unary JSON call, no framework. It reads the
-// body, decodes it with protobuf-es, encodes the reply and writes it: the least any Connect
-// server on node:http does per call, so it bounds what kratos-ts can reach on this transport.
+// body, decodes it with protobuf-es, encodes the reply and writes it: the least a Connect server
+// on node:http with protobuf-es codecs does per call, so it bounds what kratos-ts can reach there.
 import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
