@@ -2,11 +2,21 @@
 // their names and buckets, and the fast recorder `startTelemetry` installs for its own meter
 // provider. Kept free of SDK imports: the middleware loads it whether or not the SDK runs.
 
+import { packageVersion } from "./package-version.js";
+
 /** Which side of a call a metric describes. */
 export type Side = "server" | "client";
 
 /** The histogram buckets of Kratos's `server_requests_seconds`, in seconds. */
 export const latencyBuckets: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+/**
+ * The instrumentation scope the request metrics carry (`otel_scope_name` / `_version` in the
+ * Prometheus text), whether the SDK's instruments or the in-place recorder write them.
+ */
+export function requestMetricsScope(): { name: string; version: string } {
+  return { name: "kratos-ts", version: packageVersion() };
+}
 
 /** Name, description and unit of one instrument. */
 export interface InstrumentSpec {

@@ -2,10 +2,10 @@ import { metrics as otelMetrics } from "@opentelemetry/api";
 import type { Counter, Histogram, MeterProvider } from "@opentelemetry/api";
 import type { Context } from "../context.js";
 import { fromError } from "../errors/from-error.js";
-import { packageVersion } from "../internal/package-version.js";
 import {
   latencyBuckets,
   requestInstruments,
+  requestMetricsScope,
   requestRecorderFor,
 } from "../internal/request-metrics.js";
 import { clientTransport, serverTransport } from "../transport/transport.js";
@@ -50,7 +50,8 @@ function build(
   let instruments: { requests: Counter; seconds: Histogram } | undefined;
   const get = (current: MeterProvider) => {
     if (current === provider && instruments !== undefined) return instruments;
-    const meter = current.getMeter("kratos-ts", packageVersion());
+    const scope = requestMetricsScope();
+    const meter = current.getMeter(scope.name, scope.version);
     const spec = requestInstruments(side);
     provider = current;
     instruments = {

@@ -10,8 +10,7 @@ import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { BatchSpanProcessor, NoopSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import { installRequestRecorder } from "../internal/request-metrics.js";
-import { packageVersion } from "../internal/package-version.js";
+import { installRequestRecorder, requestMetricsScope } from "../internal/request-metrics.js";
 import { LazySpanExporter } from "./lazy-span-exporter.js";
 import { RequestMetricsProducer } from "./request-metrics-producer.js";
 import { samplerFromEnv } from "./sampler-from-env.js";
@@ -57,12 +56,10 @@ export interface Telemetry {
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   // The metrics middleware's request metrics, aggregated in place and read with the SDK's.
-  const requestMetrics = new RequestMetricsProducer({
-    name: "kratos-ts",
-    version: packageVersion(),
-  });
+  const requestMetrics =
+    options.prometheus === false ? undefined : new RequestMetricsProducer(requestMetricsScope());
   const prometheus =
-    options.prometheus === false
+    requestMetrics === undefined
       ? undefined
       : new PrometheusExporter({ preventServerStart: true, metricProducers: [requestMetrics] });
   const attributes: Record<string, string> = { "service.name": options.serviceName };
@@ -103,7 +100,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   });
   metrics.setGlobalMeterProvider(meterProvider);
   const uninstallRecorder =
-    prometheus === undefined ? undefined : installRequestRecorder(meterProvider, requestMetrics);
+    requestMetrics === undefined
+      ? undefined
+      : installRequestRecorder(meterProvider, requestMetrics);
 
   return {
     metricsHandler:
