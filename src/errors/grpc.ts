@@ -6,10 +6,16 @@ import type { ErrorInfo } from "../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../gen/google/rpc/status_pb.js";
 import { KratosError } from "./error.js";
 
-// The table of Go Kratos (transport/http/status), so both sides agree on the wire, plus 413:
-// an oversized message is RESOURCE_EXHAUSTED in gRPC (Kratos never produces 413 itself).
+// The table of Go Kratos (transport/http/status), so both sides agree on the wire, plus the
+// client errors kratos-ts raises at the transport that Kratos never produces itself and would
+// send as UNKNOWN (a server error): 413 and 431 are RESOURCE_EXHAUSTED, 408 (a request not
+// received in time) DEADLINE_EXCEEDED, 415 (a content type or protocol the method does not take)
+// UNIMPLEMENTED. Their HTTP code still round-trips (see httpCodeMetadataKey).
 const grpcByHttp: ReadonlyMap<number, Code> = new Map([
+  [408, Code.DeadlineExceeded],
   [413, Code.ResourceExhausted],
+  [415, Code.Unimplemented],
+  [431, Code.ResourceExhausted],
   [400, Code.InvalidArgument],
   [401, Code.Unauthenticated],
   [403, Code.PermissionDenied],

@@ -11,6 +11,10 @@ export const reasons = {
   methodNotAllowed: "METHOD_NOT_ALLOWED",
   /** 413: the request body is larger than the server's limit. */
   payloadTooLarge: "PAYLOAD_TOO_LARGE",
+  /** 408: the request's headers or body did not arrive within the server's time limit. */
+  requestTimeout: "REQUEST_TIMEOUT",
+  /** 431: the request's header fields are larger than the server accepts. */
+  headersTooLarge: "HEADERS_TOO_LARGE",
   /** 503: a client found no node to call (Go Kratos's selector reason). */
   nodeNotFound: "NODE_NOT_FOUND",
   /** 500: a handler failed with an error that carries no status (the recovery middleware). */

@@ -239,6 +239,7 @@ function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     timer.unref();

@@ -2,7 +2,7 @@ import { fromBinary, fromJsonString, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, Message } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import type { OutgoingHttpHeaders } from "node:http";
-import type { Readable } from "node:stream";
+import { isUtf8 } from "node:buffer";
 import { CancellableContext, createContextKey } from "../../context.js";
 import type { Context, ContextValues } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
@@ -44,6 +44,8 @@ export interface CallEnvironment {
   readonly baseValues: ContextValues | undefined;
   readonly maxMessageBytes: number;
   readonly timeoutMs: number | undefined;
+  /** Time to receive the request message of a unary or server-streaming call, in ms. */
+  readonly requestTimeoutMs: number;
   /** The method's handler wrapped in the middleware selected for its operation. */
   handlerFor(method: RegisteredMethod, inner: (m: RegisteredMethod) => Handler): Handler;
 }
@@ -91,6 +93,7 @@ export async function runCall(
   const state: CallState = { exchange, session, transport, requests: undefined };
   ctx.values.set(callKey, state);
   try {
+    if (session.badHeader !== undefined) throw session.badHeader;
     if (session.unsupportedEncoding !== undefined) {
       // The gRPC spec: an unsupported message encoding is UNIMPLEMENTED.
       throw new KratosError(
@@ -99,14 +102,8 @@ export async function runCall(
         `message encoding "${session.unsupportedEncoding}" is not supported (use ${acceptedEncodings})`,
       );
     }
-    if (kind !== "unary" && !session.streaming) {
-      throw new KratosError(
-        415,
-        reasons.codec,
-        `${method.operation} is a streaming method; use a streaming protocol`,
-      );
-    }
     const handler = env.handlerFor(method, innerHandler);
+    if (kind !== "unary" && ctx.deadline !== undefined) endAtDeadline(ctx, state);
     let req: Message | undefined;
     if (kind === "unary" || kind === "server_streaming") {
       try {
@@ -116,14 +113,19 @@ export async function runCall(
           !session.enveloped && exchange.method === "GET"
             ? readQuery(exchange, session, input, limit)
             : decodeSingle(
-                // An envelope adds 5 bytes to the message it carries.
-                await readBody(exchange.input, session.enveloped ? limit + 5 : limit, limit),
+                await readBody(exchange, {
+                  // An envelope adds 5 bytes to the message it carries.
+                  cap: session.enveloped ? limit + 5 : limit,
+                  limit,
+                  timeoutMs: env.requestTimeoutMs,
+                  deadline: ctx.deadline,
+                }),
                 session,
                 input,
                 limit,
               );
       } catch (err) {
-        ctx.values.set(decodeErrorKey, fromError(err));
+        ctx.values.set(decodeErrorKey, decodeFailure(err));
       }
     } else {
       state.requests = requestStream(exchange, session, method.desc.input, env.maxMessageBytes);
@@ -136,18 +138,47 @@ export async function runCall(
       session.end(exchange, undefined, transport.replyTrailerIfSet);
     }
   } catch (err) {
-    const error = fromError(err);
-    if (exchange.closed) return;
-    try {
-      if (exchange.headSent) session.end(exchange, error, transport.replyTrailerIfSet);
-      else session.fail(exchange, error, headerRecord({}, transport), transport.replyTrailerIfSet);
-    } catch {
-      // The error could not even be written: reset the stream rather than leave the peer hanging.
-      exchange.destroy();
-    }
+    failCall(state, fromError(err));
   } finally {
     ctx.dispose();
   }
+}
+
+/** Ends a call with an error, as its protocol says; nothing when it is already over. */
+function failCall(state: CallState, error: KratosError): void {
+  const { exchange, session, transport } = state;
+  if (exchange.closed) return;
+  try {
+    if (exchange.headSent) session.end(exchange, error, transport.replyTrailerIfSet);
+    else session.fail(exchange, error, headerRecord({}, transport), transport.replyTrailerIfSet);
+  } catch {
+    // The error could not even be written: reset the stream rather than leave the peer hanging.
+    exchange.destroy();
+  }
+}
+
+/**
+ * Ends a streaming call with DEADLINE_EXCEEDED when its deadline passes, whatever its handler
+ * does: a handler that ignores its signal (or listens too late) cannot keep the stream open.
+ */
+function endAtDeadline(ctx: Context, state: CallState): void {
+  const signal = ctx.signal;
+  const onAbort = () => {
+    const reason: unknown = signal.reason;
+    if (reason instanceof DOMException && reason.name === "TimeoutError") {
+      failCall(state, fromError(reason));
+      if (!state.exchange.closed) state.exchange.destroy();
+    }
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+}
+
+/** A request that could not be read is the client's error (400), unless it says otherwise. */
+function decodeFailure(err: unknown): KratosError {
+  if (err instanceof KratosError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new KratosError(400, reasons.codec, `cannot read the request: ${detail}`, { cause: err });
 }
 
 /** The smaller of two optional timeouts (0 and undefined mean none). */
@@ -182,6 +213,8 @@ function innerHandler(method: RegisteredMethod): Handler {
     if (state === undefined) throw new Error("rpc call state missing");
     const input = kind === "server_streaming" ? req : state.requests;
     for await (const reply of impl(input, ctx) as AsyncIterable<unknown>) {
+      // Ended by the deadline or the peer: stop the handler's iterator (its finally runs).
+      if (state.exchange.closed) break;
       if (!state.exchange.headSent) sendHead(state);
       await state.exchange.write(encodeEnvelope(0, serialize(output, reply, state.session.format)));
     }
@@ -235,6 +268,10 @@ export function serialize(
 }
 
 function deserialize(schema: DescMessage, data: Uint8Array, format: "proto" | "json"): Message {
+  if (format === "json" && !isUtf8(data)) {
+    // Buffer#toString would turn bad bytes into U+FFFD; the binary codec rejects them.
+    throw new KratosError(400, reasons.codec, "cannot decode json message: invalid UTF-8");
+  }
   try {
     return format === "proto"
       ? fromBinary(schema, data)
@@ -256,6 +293,14 @@ function utf8Text(data: Uint8Array): string {
 }
 
 function envelopeData(envelope: Envelope, compression: Compression, limit: number): Uint8Array {
+  if ((envelope.flags & ~flagCompressed) !== 0) {
+    // Requests carry no end-of-stream or trailer frames: only the compression bit is theirs.
+    throw new KratosError(
+      400,
+      reasons.codec,
+      `invalid envelope flags 0x${envelope.flags.toString(16).padStart(2, "0")}`,
+    );
+  }
   if ((envelope.flags & flagCompressed) === 0) return envelope.data;
   if (compression === "identity") {
     throw new KratosError(
@@ -276,7 +321,14 @@ function readQuery(
 ): Message {
   const params = new URLSearchParams(exchange.search);
   const raw = params.get("message") ?? "";
-  const data = params.get("base64") === "1" ? base64Decode(raw) : new TextEncoder().encode(raw);
+  let data: Uint8Array;
+  try {
+    data = params.get("base64") === "1" ? base64Decode(raw) : new TextEncoder().encode(raw);
+  } catch (err) {
+    throw new KratosError(400, reasons.codec, "the message query parameter is not base64", {
+      cause: err,
+    });
+  }
   if (data.byteLength > limit) throw tooLarge(limit);
   return deserialize(schema, decompress(session.compression, data, limit), session.format);
 }
@@ -349,28 +401,67 @@ function requestStream(
   return queue;
 }
 
-/** Reads a whole body, failing as soon as it passes `cap` bytes (a message over `limit`). */
-function readBody(input: Readable, cap: number, limit: number): Promise<Buffer> {
+/** Limits of {@link readBody}. */
+interface BodyLimits {
+  /** Most bytes accepted. */
+  cap: number;
+  /** The message limit the error names. */
+  limit: number;
+  /** Time allowed to receive the body, in ms. */
+  timeoutMs: number;
+  /** The call's deadline (ms since the epoch), when sooner. */
+  deadline: number | undefined;
+}
+
+/**
+ * Reads a whole body. Fails as soon as it passes `cap` bytes (a message over `limit`), or when
+ * it is not complete in time; either way the rest is not read (the transport drains a little
+ * or closes, see Exchange).
+ */
+function readBody(exchange: Exchange, limits: BodyLimits): Promise<Buffer> {
+  const input = exchange.input;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > cap) {
-        input.off("data", onData);
-        input.resume();
-        reject(tooLarge(limit));
+    const untilDeadline = limits.deadline === undefined ? Infinity : limits.deadline - Date.now();
+    const byDeadline = untilDeadline < limits.timeoutMs;
+    const settle = (err: KratosError | Error | undefined) => {
+      clearTimeout(timer);
+      input.off("data", onData);
+      input.off("end", onEnd);
+      input.off("error", onError);
+      if (err === undefined) {
+        resolve(
+          chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size),
+        );
         return;
       }
-      chunks.push(chunk);
+      exchange.discardInput();
+      reject(err);
     };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limits.cap) settle(tooLarge(limits.limit));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      settle(undefined);
+    };
+    const onError = (err: Error) => {
+      settle(err);
+    };
+    const timer = setTimeout(
+      () => {
+        settle(
+          byDeadline
+            ? new KratosError(504, "", "deadline exceeded while reading the request")
+            : new KratosError(408, reasons.requestTimeout, "request message not received in time"),
+        );
+      },
+      Math.max(0, Math.min(untilDeadline, limits.timeoutMs)),
+    );
     input.on("data", onData);
-    // `on`, not `once`: both fire at most once, and `once` costs a wrapper per call.
-    input.on("end", () => {
-      resolve(
-        chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size),
-      );
-    });
-    input.on("error", reject);
+    input.on("end", onEnd);
+    input.on("error", onError);
   });
 }

@@ -9,7 +9,9 @@ import type {
   ServerHttp2Stream,
   ServerStreamResponseOptions,
 } from "node:http2";
+import { constants as http2constants } from "node:http2";
 import type { Readable } from "node:stream";
+import { closesAfterReply } from "../http1/connections.js";
 
 /** How {@link Exchange.head} sends a head. */
 export interface HeadOptions {
@@ -58,6 +60,12 @@ export interface Exchange {
   onAbort(listener: () => void): void;
   /** Resets the stream / destroys the connection's request. */
   destroy(): void;
+  /**
+   * The rest of the request body will not be read. HTTP/1.1 stops reading (the connection then
+   * drains a little or closes, see Http1Connections); HTTP/2 drops what is in flight, and the
+   * end of the response asks the client to stop sending.
+   */
+  discardInput(): void;
 }
 
 /** An exchange over a server-side HTTP/2 stream. */
@@ -106,6 +114,7 @@ export class Http2Exchange implements Exchange {
       waitForTrailers: this.#wantsTrailers,
       sendDate: options.date !== false,
     });
+    if (options.end === true) this.#stopInput();
   }
 
   write(chunk: Uint8Array): Promise<void> {
@@ -121,10 +130,29 @@ export class Http2Exchange implements Exchange {
       // `on`, not `once`: node emits it once per stream, and `once` costs a wrapper per call.
       this.stream.on("wantTrailers", () => {
         this.stream.sendTrailers(trailers ?? {});
+        this.#stopInput();
       });
     }
     if (chunk === undefined) this.stream.end();
     else this.stream.end(chunk);
+    if (!this.#wantsTrailers) this.#stopInput();
+  }
+
+  /**
+   * After a complete response, asks a client still sending to stop, without error
+   * (RST_STREAM NO_ERROR, RFC 9113 section 8.1; grpc-go does the same): the request's rest would
+   * otherwise be read for nothing, or hold the stream open. Node sends it after our last frame.
+   */
+  #stopInput(): void {
+    const stream = this.stream;
+    if (stream.readableEnded || stream.endAfterHeaders || stream.closed) return;
+    stream.close(http2constants.NGHTTP2_NO_ERROR);
+    // Node destroys a closed stream only once its input has ended: it must keep flowing.
+    stream.resume();
+  }
+
+  discardInput(): void {
+    this.stream.resume();
   }
 
   onAbort(listener: () => void): void {
@@ -176,6 +204,8 @@ export class Http1Exchange implements Exchange {
 
   head(status: number, headers: OutgoingHttpHeaders, options: HeadOptions = {}): void {
     if (this.res.headersSent || this.closed) return;
+    // A request whose body will not be read to its end: say that the connection closes.
+    if (!this.req.complete && closesAfterReply(this.req)) headers.connection = "close";
     this.res.writeHead(status, headers);
     if (options.end === true) {
       this.#finished = true;
@@ -207,6 +237,10 @@ export class Http1Exchange implements Exchange {
   destroy(): void {
     this.#finished = true;
     this.res.destroy();
+  }
+
+  discardInput(): void {
+    this.req.pause();
   }
 }
 

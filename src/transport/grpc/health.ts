@@ -78,19 +78,29 @@ export function healthService(registry: HealthRegistry): ServiceImpl<typeof Heal
       return Promise.resolve({ statuses });
     },
     async *watch(req, ctx) {
+      const signal = ctx.signal;
+      // A deadline may have passed already (grpc-timeout: 1n): a listener added now never fires.
+      if (signal.aborted) throw signal.reason;
       const queue = registry.watch(req.service);
       const stop = () => {
         queue.end();
       };
-      ctx.signal.addEventListener("abort", stop, { once: true });
+      signal.addEventListener("abort", stop, { once: true });
       try {
         for await (const status of queue) yield { status };
+        // Ended by the deadline or the client, not by a server stop: say so, not OK.
+        if (aborted(signal)) throw signal.reason;
       } finally {
-        ctx.signal.removeEventListener("abort", stop);
+        signal.removeEventListener("abort", stop);
         registry.unwatch(req.service, queue);
       }
     },
   };
+}
+
+/** Reads `aborted` anew (a check before an await does not hold after it). */
+function aborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }
 
 export { Health };

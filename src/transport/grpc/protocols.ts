@@ -5,6 +5,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import type { OutgoingHttpHeaders } from "node:http";
+import type { Code } from "@connectrpc/connect";
 import { toConnectError } from "../../errors/connect.js";
 import type { KratosError } from "../../errors/error.js";
 import { toGrpcStatus } from "../../errors/grpc.js";
@@ -18,7 +19,7 @@ import {
 } from "./envelope.js";
 import type { Compression } from "./envelope.js";
 import type { Exchange, HeadOptions } from "./exchange.js";
-import { parseGrpcTimeout } from "./timeout.js";
+import { readConnectTimeout, readGrpcTimeout } from "./timeout.js";
 import type { RpcProtocol } from "./transporter.js";
 
 /** How one call is framed on the wire, chosen from its request headers. */
@@ -34,6 +35,8 @@ export interface ProtocolSession {
   readonly unsupportedEncoding: string | undefined;
   /** The deadline the client asked for, in ms. */
   readonly timeoutMs: number | undefined;
+  /** A protocol header the client got wrong (a malformed timeout): the call fails with it. */
+  readonly badHeader: KratosError | undefined;
   /** Whether the protocol can carry this method kind. */
   readonly streaming: boolean;
   /** How a successful head is sent (gRPC: trailers to come, no date). */
@@ -103,7 +106,7 @@ export function detectProtocol(exchange: Exchange): ProtocolSession {
       true,
       formatOf(m[1]),
       compressionFrom(header(exchange, "connect-content-encoding")),
-      connectTimeout(exchange),
+      exchange,
     );
   }
   if (exchange.method === "GET") {
@@ -120,7 +123,7 @@ export function detectProtocol(exchange: Exchange): ProtocolSession {
         false,
         encoding,
         compressionFrom(params.get("compression") ?? undefined),
-        connectTimeout(exchange),
+        exchange,
       );
     }
   }
@@ -141,7 +144,7 @@ function connectUnary(exchange: Exchange, format: "proto" | "json"): ConnectSess
     false,
     format,
     compressionFrom(header(exchange, "content-encoding")),
-    connectTimeout(exchange),
+    exchange,
   );
 }
 
@@ -159,12 +162,6 @@ function compressionFrom(name: string | undefined): {
   return c === undefined
     ? { compression: "identity", unsupported: name }
     : { compression: c, unsupported: undefined };
-}
-
-function connectTimeout(exchange: Exchange): number | undefined {
-  const v = header(exchange, "connect-timeout-ms");
-  if (v === undefined || !/^\d{1,10}$/.test(v)) return undefined;
-  return Number(v);
 }
 
 /** `grpc-message` is percent-encoded: UTF-8 bytes outside 0x20..0x7e, and "%" itself. */
@@ -213,6 +210,7 @@ abstract class EnvelopedSession {
   readonly compression: Compression;
   readonly unsupportedEncoding: string | undefined;
   readonly timeoutMs: number | undefined;
+  readonly badHeader: KratosError | undefined;
   constructor(
     readonly format: "proto" | "json",
     exchange: Exchange,
@@ -220,7 +218,9 @@ abstract class EnvelopedSession {
     const encoding = compressionFrom(header(exchange, "grpc-encoding"));
     this.compression = encoding.compression;
     this.unsupportedEncoding = encoding.unsupported;
-    this.timeoutMs = parseGrpcTimeout(header(exchange, "grpc-timeout"));
+    ({ timeoutMs: this.timeoutMs, badHeader: this.badHeader } = readGrpcTimeout(
+      header(exchange, "grpc-timeout"),
+    ));
   }
 }
 
@@ -303,14 +303,19 @@ class ConnectSession implements ProtocolSession {
   readonly headOptions = plainHead;
   readonly compression: Compression;
   readonly unsupportedEncoding: string | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly badHeader: KratosError | undefined;
   constructor(
     readonly streaming: boolean,
     readonly format: "proto" | "json",
     encoding: { compression: Compression; unsupported: string | undefined },
-    readonly timeoutMs: number | undefined,
+    exchange: Exchange,
   ) {
     this.compression = encoding.compression;
     this.unsupportedEncoding = encoding.unsupported;
+    ({ timeoutMs: this.timeoutMs, badHeader: this.badHeader } = readConnectTimeout(
+      header(exchange, "connect-timeout-ms"),
+    ));
   }
 
   get enveloped(): boolean {
@@ -362,7 +367,7 @@ class ConnectSession implements ProtocolSession {
     const connectError = toConnectError(error);
     const body = errorToJsonBytes(connectError, undefined);
     exchange.head(
-      codeToHttpStatus(connectError.code),
+      connectHttpStatus(error, connectError.code),
       connectUnaryTrailers(
         { ...headers, "content-type": "application/json", "content-length": body.byteLength },
         trailers,
@@ -370,6 +375,16 @@ class ConnectSession implements ProtocolSession {
     );
     exchange.end(body);
   }
+}
+
+/**
+ * The HTTP status of a Connect unary error: the code's status, except that a client error
+ * stays a 4xx when its code has no 4xx twin (a 415 is UNIMPLEMENTED, which Connect sends as
+ * 501): the client's mistake is not answered as the server's.
+ */
+function connectHttpStatus(error: KratosError, code: Code): number {
+  const status = codeToHttpStatus(code);
+  return status >= 500 && error.code >= 400 && error.code <= 499 ? error.code : status;
 }
 
 /** Connect unary carries trailers as `trailer-` prefixed headers. */

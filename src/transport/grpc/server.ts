@@ -1,17 +1,10 @@
 import type { DescService } from "@bufbuild/protobuf";
-import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import http2 from "node:http2";
-import type {
-  Http2Session,
-  IncomingHttpHeaders as Http2Headers,
-  ServerHttp2Stream,
-} from "node:http2";
-import net from "node:net";
-import type { Socket } from "node:net";
+import type { IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
 import type { Context, ContextValues } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
-import { endpointOf, listen } from "../../internal/listen.js";
+import { reasons } from "../../errors/reasons.js";
+import { endpointOf } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
@@ -22,6 +15,8 @@ import { Http1Exchange, Http2Exchange } from "./exchange.js";
 import type { Exchange } from "./exchange.js";
 import { Health, healthService, HealthRegistry } from "./health.js";
 import type { ServingStatus } from "./health.js";
+import { GrpcPort } from "./port.js";
+import type { PortLimits } from "./port.js";
 import { detectProtocol, UnsupportedRequest } from "./protocols.js";
 import {
   ReflectionIndex,
@@ -46,6 +41,28 @@ export interface GrpcServerOptions {
   health?: boolean;
   /** Register server reflection v1 and v1alpha. Default true. */
   reflection?: boolean;
+  /**
+   * Time a new connection has to show its protocol and, on HTTP/2, to send its preface and
+   * SETTINGS, in ms. Default 10 000.
+   */
+  handshakeTimeout?: number;
+  /** HTTP/1.1 (Connect, gRPC-Web): time to receive a request's headers, in ms. Default 10 000. */
+  headersTimeout?: number;
+  /**
+   * Time to receive a whole request, in ms: an HTTP/1.1 request, or the request message of a
+   * unary or server-streaming call on HTTP/2 (streaming requests are bounded by the deadline).
+   * Default 30 000.
+   */
+  requestTimeout?: number;
+  /** HTTP/1.1: idle time before a keep-alive connection closes, in ms. Default 5 000. */
+  keepAliveTimeout?: number;
+  /**
+   * HTTP/2: a connection with no frame either way for this long is sent away (GOAWAY; its open
+   * calls finish), in ms. Default 300 000.
+   */
+  idleTimeout?: number;
+  /** Most connections open at once; more are closed as they arrive. Default 10 000; 0: no cap. */
+  maxConnections?: number;
 }
 
 /** The gRPC server: gRPC over h2c, and Connect and gRPC-Web over HTTP/1.1 and h2c, on one port. */
@@ -59,10 +76,16 @@ export interface GrpcServer extends Server {
   setServingStatus(service: string, status: ServingStatus): void;
 }
 
-const defaults = { addr: "0.0.0.0:0", maxMessageBytes: 4 * 1024 * 1024 };
-
-// Every HTTP/2 connection starts with this preface; HTTP/1.1 never does.
-const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+const defaults = {
+  addr: "0.0.0.0:0",
+  maxMessageBytes: 4 * 1024 * 1024,
+  handshakeTimeout: 10_000,
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  idleTimeout: 300_000,
+  maxConnections: 10_000,
+};
 
 /** Creates a gRPC server; see {@link GrpcServerOptions} for the defaults. */
 export function createGrpcServer(options: GrpcServerOptions = {}): GrpcServer {
@@ -78,19 +101,13 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
   readonly kind = "grpc" as const;
   readonly maxMessageBytes: number;
   readonly timeoutMs: number | undefined;
+  readonly requestTimeoutMs: number;
   readonly #options: GrpcServerOptions;
   readonly #methods = new Map<string, Entry>();
   readonly #matcher = new OperationMatcher();
   readonly #health = new HealthRegistry();
   readonly #reflection = new ReflectionIndex();
-  readonly #sessions = new Set<Http2Session>();
-  readonly #sockets = new Set<Socket>();
-  // HTTP/1.1 connections and their calls in flight. Node's http.Server only tracks connections
-  // it accepted itself, so idle keep-alive connections are closed here on stop.
-  readonly #h1Active = new Map<Socket, number>();
-  readonly #net: net.Server;
-  readonly #h2: http2.Http2Server;
-  readonly #h1: http.Server;
+  readonly #port: GrpcPort;
   #version = 0;
   #endpoint: URL | undefined;
   #endpointText = "";
@@ -103,37 +120,22 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
     this.timeoutMs =
       options.timeout !== undefined && options.timeout > 0 ? options.timeout : undefined;
     if (options.middleware !== undefined) this.#matcher.use("/*", ...options.middleware);
-    this.#h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
-    this.#h2.on("stream", (stream: ServerHttp2Stream, headers: Http2Headers) => {
-      this.#dispatch(new Http2Exchange(stream, headers));
-    });
-    this.#h2.on("session", (session: Http2Session) => {
-      this.#sessions.add(session);
-      session.once("close", () => this.#sessions.delete(session));
-      if (this.#stopping) session.close();
-    });
-    this.#h1 = http.createServer(
-      { keepAliveTimeout: 5_000 },
-      (req: IncomingMessage, res: ServerResponse) => {
-        const socket = req.socket;
-        this.#h1Active.set(socket, (this.#h1Active.get(socket) ?? 0) + 1);
-        // `on`, not `once`: a response closes once, and `once` costs a wrapper per request.
-        res.on("close", () => {
-          const left = (this.#h1Active.get(socket) ?? 1) - 1;
-          this.#h1Active.set(socket, left);
-          if (left === 0 && this.#stopping) socket.end();
-        });
-        if (this.#stopping) res.setHeader("connection", "close");
+    const limits: PortLimits = {
+      handshakeTimeout: options.handshakeTimeout ?? defaults.handshakeTimeout,
+      headersTimeout: options.headersTimeout ?? defaults.headersTimeout,
+      requestTimeout: options.requestTimeout ?? defaults.requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeout ?? defaults.keepAliveTimeout,
+      idleTimeout: options.idleTimeout ?? defaults.idleTimeout,
+      maxConnections: options.maxConnections ?? defaults.maxConnections,
+    };
+    this.requestTimeoutMs = limits.requestTimeout;
+    this.#port = new GrpcPort(limits, {
+      stream: (stream: ServerHttp2Stream, headers: Http2Headers) => {
+        this.#dispatch(new Http2Exchange(stream, headers));
+      },
+      request: (req: IncomingMessage, res: ServerResponse) => {
         this.#dispatch(new Http1Exchange(req, res));
       },
-    );
-    this.#h1.on("connection", (socket: Socket) => {
-      this.#h1Active.set(socket, 0);
-      socket.once("close", () => this.#h1Active.delete(socket));
-    });
-    // noDelay as node's own HTTP servers do: small gRPC frames must not wait for Nagle.
-    this.#net = net.createServer({ noDelay: true }, (socket) => {
-      this.#accept(socket);
     });
     if (options.health !== false) this.register(Health, healthService(this.#health));
     if (options.reflection !== false) {
@@ -180,9 +182,9 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
   }
 
   async start(ctx?: Context): Promise<void> {
-    if (this.#net.listening) throw new Error("grpc server already started");
+    if (this.#port.listening) throw new Error("grpc server already started");
     this.#baseValues = ctx?.values;
-    const address = await listen(this.#net, this.#options.addr ?? defaults.addr);
+    const address = await this.#port.listen(this.#options.addr ?? defaults.addr);
     this.#endpoint = endpointOf("grpc", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
     this.#stopping = false;
@@ -190,60 +192,16 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
   }
 
   async stop(signal?: AbortSignal): Promise<void> {
-    if (!this.#net.listening) return;
+    if (!this.#port.listening) return;
     this.#stopping = true;
     // NOT_SERVING first, so load balancers stop sending before connections go.
     this.#health.shutdown();
-    const closed = new Promise<void>((resolve) => {
-      this.#net.close(() => {
-        resolve();
-      });
-    });
-    for (const session of this.#sessions) session.close();
-    for (const [socket, active] of this.#h1Active) if (active === 0) socket.end();
-    // Destroying the connections closes every stream, which aborts the calls that listen.
-    const force = () => {
-      for (const session of this.#sessions) session.destroy();
-      for (const socket of this.#sockets) socket.destroy();
-    };
-    if (signal?.aborted === true) force();
-    signal?.addEventListener("abort", force, { once: true });
-    try {
-      await closed;
-    } finally {
-      signal?.removeEventListener("abort", force);
-    }
+    await this.#port.stop(signal);
   }
 
   endpoint(): URL {
     if (this.#endpoint === undefined) throw new Error("grpc server not started");
     return new URL(this.#endpoint.href);
-  }
-
-  /** Reads the first bytes of a connection and hands it to the HTTP/2 or the HTTP/1.1 server. */
-  #accept(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
-    socket.on("error", () => {
-      socket.destroy();
-    });
-    const check = (): void => {
-      const chunk = socket.read() as Buffer | null;
-      if (chunk === null) {
-        socket.once("readable", check);
-        return;
-      }
-      const n = Math.min(chunk.length, preface.length);
-      const maybeH2 = chunk.subarray(0, n).equals(preface.subarray(0, n));
-      socket.unshift(chunk);
-      if (maybeH2 && chunk.length < preface.length) {
-        // Too few bytes to tell: put them back and look again when more arrive.
-        socket.once("readable", check);
-        return;
-      }
-      (maybeH2 ? this.#h2 : this.#h1).emit("connection", socket);
-    };
-    socket.once("readable", check);
   }
 
   #dispatch(exchange: Exchange): void {
@@ -265,8 +223,20 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
         {},
         undefined,
       );
-      // Unread request bytes are discarded with the stream.
-      exchange.input.resume();
+      return;
+    }
+    if (method.desc.methodKind !== "unary" && !session.streaming) {
+      // As connect-go: 415, the method takes none of this protocol's content types.
+      session.fail(
+        exchange,
+        new KratosError(
+          415,
+          reasons.codec,
+          `${method.operation} is a streaming method; use a streaming protocol`,
+        ),
+        {},
+        undefined,
+      );
       return;
     }
     void runCall(exchange, session, method, this);

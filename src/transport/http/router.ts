@@ -84,6 +84,9 @@ export class Router<T> {
       return { kind: "bad-path" };
     }
     if (found === undefined) {
+      // find-my-way finds nothing for a path whose percent-encoding is broken (%ZZ, or bytes
+      // that are not UTF-8): that is the client's malformed request, not a missing route.
+      if (!wellEncoded(path)) return { kind: "bad-path" };
       const allowed = [...this.#methods].filter(
         (m) => m !== method && this.#lookupSafe(m, path) !== undefined,
       );
@@ -118,6 +121,17 @@ export class Router<T> {
       if (withVerb !== null) return withVerb;
     }
     return this.#tree.find(method as HTTPMethod, path) ?? undefined;
+  }
+}
+
+/** True when every `%` escape of `path` is valid and they decode to UTF-8. */
+function wellEncoded(path: string): boolean {
+  if (!path.includes("%")) return true;
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

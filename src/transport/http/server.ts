@@ -3,6 +3,7 @@ import type { DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/prot
 import http from "node:http";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import https from "node:https";
+import net from "node:net";
 import { CancellableContext, createContextKey } from "../../context.js";
 import type { Context, ContextInit } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
@@ -26,6 +27,7 @@ import type { CompiledRoute, HttpRoute } from "./route.js";
 import { Router } from "./router.js";
 import { writeJson } from "../../internal/json-writer.js";
 import { HttpTransporter, httpTransport } from "./transporter.js";
+import { closesAfterReply, Http1Connections, timeoutCheckInterval } from "../http1/connections.js";
 
 /** A plain node handler wrapper that runs before routing (Kratos `http.Filter`). */
 export type Filter = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -70,6 +72,8 @@ export interface HttpServerOptions {
   requestTimeout?: number;
   /** Idle time before a keep-alive connection closes, in ms. Default 5 000. */
   keepAliveTimeout?: number;
+  /** Most connections open at once; more are closed as they arrive. Default 10 000; 0: no cap. */
+  maxConnections?: number;
   /** Writes error responses; default: the Kratos JSON body (or binary errors.Status). */
   errorEncoder?: (err: KratosError, req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -81,6 +85,7 @@ const defaults = {
   headersTimeout: 10_000,
   requestTimeout: 30_000,
   keepAliveTimeout: 5_000,
+  maxConnections: 10_000,
 };
 
 /** The HTTP server: generated routes, raw handlers, one middleware chain. */
@@ -128,6 +133,7 @@ class KratosHttpServer implements HttpServer {
   readonly kind = "http" as const;
   readonly httpServer: http.Server;
   readonly #options: HttpServerOptions;
+  readonly #connections: Http1Connections;
   readonly #router = new Router<Entry>();
   readonly #matcher = new OperationMatcher();
   readonly #prefix: string;
@@ -139,7 +145,6 @@ class KratosHttpServer implements HttpServer {
   #endpointText = "";
   // The same for every call of a start: the app's values, the timeout, the disconnect hook.
   #contextInit: ContextInit = { onSignal: abortOnClose };
-  #stopping = false;
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
@@ -149,10 +154,14 @@ class KratosHttpServer implements HttpServer {
     const timeout = options.timeout ?? defaults.timeout;
     this.#timeoutMs = timeout > 0 ? timeout : undefined;
     if (options.middleware !== undefined) this.#matcher.use("/*", ...options.middleware);
-    const serverOptions: http.ServerOptions = {
+    const timeouts = {
       headersTimeout: options.headersTimeout ?? defaults.headersTimeout,
       requestTimeout: options.requestTimeout ?? defaults.requestTimeout,
+    };
+    const serverOptions: http.ServerOptions = {
+      ...timeouts,
       keepAliveTimeout: options.keepAliveTimeout ?? defaults.keepAliveTimeout,
+      connectionsCheckingInterval: timeoutCheckInterval(timeouts),
     };
     const listener = (req: IncomingMessage, res: ServerResponse) => {
       this.#onRequest(req, res);
@@ -161,6 +170,9 @@ class KratosHttpServer implements HttpServer {
       options.tls === undefined
         ? http.createServer(serverOptions, listener)
         : https.createServer({ ...serverOptions, ...options.tls }, listener);
+    const maxConnections = options.maxConnections ?? defaults.maxConnections;
+    if (maxConnections > 0) this.httpServer.maxConnections = maxConnections;
+    this.#connections = new Http1Connections(this.httpServer);
   }
 
   use(selector: string, ...middleware: Middleware[]): void {
@@ -203,21 +215,22 @@ class KratosHttpServer implements HttpServer {
     const address = await listen(this.httpServer, this.#options.addr ?? defaults.addr);
     this.#endpoint = endpointOf(this.#options.tls === undefined ? "http" : "https", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
-    this.#stopping = false;
   }
 
   async stop(signal?: AbortSignal): Promise<void> {
     if (!this.httpServer.listening) return;
-    this.#stopping = true;
     const closed = new Promise<void>((resolve) => {
-      this.httpServer.close(() => {
+      // net.Server's close, not http.Server's: that one also closes the idle keep-alive
+      // connections at once, resetting a request a client may be sending on one right now.
+      // Http1Connections closes them between requests instead.
+      net.Server.prototype.close.call(this.httpServer, () => {
         resolve();
       });
     });
-    this.httpServer.closeIdleConnections();
+    this.#connections.drain();
     // Closing the connections aborts the calls that listen to their signal.
     const force = () => {
-      this.httpServer.closeAllConnections();
+      this.#connections.destroyAll();
     };
     if (signal?.aborted === true) force();
     signal?.addEventListener("abort", force, { once: true });
@@ -225,6 +238,8 @@ class KratosHttpServer implements HttpServer {
       await closed;
     } finally {
       signal?.removeEventListener("abort", force);
+      // Stops node's timeout checks (http.Server's close does that); no connection is left.
+      this.httpServer.close();
     }
   }
 
@@ -482,7 +497,7 @@ class KratosHttpServer implements HttpServer {
     codec: Negotiated,
   ): void {
     const headers = outgoingHeaders(transport);
-    if (this.#stopping) headers.connection = "close";
+    if (closesAfterReply(transport.request)) headers.connection = "close";
     const status = transport.status;
     if (status === 204) {
       res.writeHead(status, headers);
@@ -521,8 +536,9 @@ class KratosHttpServer implements HttpServer {
       return;
     }
     const headers = transport === undefined ? {} : outgoingHeaders(transport);
-    // Unread request bytes cannot be skipped safely (oversized bodies): close after the reply.
-    if (this.#stopping || !req.complete) headers.connection = "close";
+    // A body left unread past the drain allowance (oversized, or an error before reading it)
+    // is not read at all: the connection closes after the reply.
+    if (closesAfterReply(req)) headers.connection = "close";
     let accepted: Negotiated;
     try {
       accepted = responseCodec(req.headers.accept, "json");
@@ -721,6 +737,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         req.off("data", onData);
         req.off("end", onEnd);
+        // Stop reading: the rest is not drained (see Http1Connections), the connection closes.
+        req.pause();
         reject(tooLarge(limit));
         return;
       }

@@ -1,0 +1,197 @@
+import http from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import http2 from "node:http2";
+import type {
+  Http2Session,
+  IncomingHttpHeaders as Http2Headers,
+  ServerHttp2Stream,
+} from "node:http2";
+import net from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { listen } from "../../internal/listen.js";
+import { Http1Connections, timeoutCheckInterval } from "../http1/connections.js";
+
+/** The connection limits of the gRPC port (see GrpcServerOptions for what each one means). */
+export interface PortLimits {
+  handshakeTimeout: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  idleTimeout: number;
+  maxConnections: number;
+}
+
+/** Where the port hands what it receives. */
+export interface PortHandlers {
+  /** An HTTP/2 stream (gRPC, Connect, gRPC-Web over h2c). */
+  stream(stream: ServerHttp2Stream, headers: Http2Headers): void;
+  /** An HTTP/1.1 request (Connect and gRPC-Web from browsers). */
+  request(req: IncomingMessage, res: ServerResponse): void;
+}
+
+// Every HTTP/2 connection starts with this preface; HTTP/1.1 never does.
+const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+/**
+ * One TCP port serving HTTP/2 (h2c) and HTTP/1.1: each connection's first bytes say which
+ * (node ignores `allowHTTP1` without TLS). It bounds what a client can hold: the time to show
+ * its protocol and, on HTTP/2, to send its SETTINGS; HTTP/1.1 header, request and keep-alive
+ * times; HTTP/2 sessions silent for `idleTimeout` are sent away (GOAWAY); at most
+ * `maxConnections` at once. Its stop loses no request: HTTP/2 sessions get GOAWAY and finish
+ * their streams, HTTP/1.1 connections close between requests (see Http1Connections).
+ */
+export class GrpcPort {
+  readonly #limits: PortLimits;
+  readonly #net: net.Server;
+  readonly #h2: http2.Http2Server;
+  readonly #h1: http.Server;
+  readonly #h1Connections: Http1Connections;
+  readonly #sessions = new Set<Http2Session>();
+  readonly #sockets = new Set<Socket>();
+  // The handshake timer of the socket being handed to the HTTP/2 server: node creates its
+  // session synchronously, inside the hand-over.
+  #handshake: NodeJS.Timeout | undefined;
+  #stopping = false;
+
+  constructor(limits: PortLimits, handlers: PortHandlers) {
+    this.#limits = limits;
+    this.#h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
+    this.#h2.on("stream", (stream: ServerHttp2Stream, headers: Http2Headers) => {
+      // A stream reset with an error code, or a session that fails under it, emits `error` on
+      // the stream: unheard, that is an uncaught exception. The call sees the close instead.
+      stream.on("error", ignore);
+      handlers.stream(stream, headers);
+    });
+    this.#h2.on("session", (session: Http2Session) => {
+      this.#sessions.add(session);
+      session.once("close", () => this.#sessions.delete(session));
+      const timer = this.#handshake;
+      this.#handshake = undefined;
+      if (timer !== undefined) {
+        // The handshake ends with the client's SETTINGS.
+        const done = () => {
+          clearTimeout(timer);
+        };
+        session.once("remoteSettings", done);
+        session.once("close", done);
+      }
+      if (this.#stopping) session.close();
+    });
+    // A session silent this long (no frame either way) is sent away; its open streams finish.
+    this.#h2.setTimeout(limits.idleTimeout);
+    this.#h2.on("timeout", (session: Http2Session) => {
+      session.close();
+    });
+    this.#h1 = http.createServer(
+      {
+        headersTimeout: limits.headersTimeout,
+        requestTimeout: limits.requestTimeout,
+        keepAliveTimeout: limits.keepAliveTimeout,
+        connectionsCheckingInterval: timeoutCheckInterval(limits),
+      },
+      (req: IncomingMessage, res: ServerResponse) => {
+        handlers.request(req, res);
+      },
+    );
+    this.#h1Connections = new Http1Connections(this.#h1);
+    // The HTTP/1.1 server never listens (it is handed sockets), and node starts checking its
+    // header and request timeouts on `listening`: start it here, or they never fire.
+    this.#h1.emit("listening");
+    // noDelay as node's own HTTP servers do: small gRPC frames must not wait for Nagle.
+    this.#net = net.createServer({ noDelay: true }, (socket) => {
+      this.#accept(socket);
+    });
+    if (limits.maxConnections > 0) this.#net.maxConnections = limits.maxConnections;
+  }
+
+  get listening(): boolean {
+    return this.#net.listening;
+  }
+
+  listen(addr: string): Promise<AddressInfo> {
+    this.#stopping = false;
+    return listen(this.#net, addr);
+  }
+
+  /**
+   * Stops accepting, lets the calls in flight finish and closes the connections as they go
+   * idle; `signal` forces the rest closed. Resolves when every connection is gone.
+   */
+  async stop(signal?: AbortSignal): Promise<void> {
+    this.#stopping = true;
+    const closed = new Promise<void>((resolve) => {
+      this.#net.close(() => {
+        resolve();
+      });
+    });
+    for (const session of this.#sessions) session.close();
+    this.#h1Connections.drain();
+    // Destroying the connections closes every stream, which aborts the calls that listen.
+    const force = () => {
+      for (const session of this.#sessions) session.destroy();
+      for (const socket of this.#sockets) socket.destroy();
+    };
+    if (signal?.aborted === true) force();
+    signal?.addEventListener("abort", force, { once: true });
+    try {
+      await closed;
+    } finally {
+      signal?.removeEventListener("abort", force);
+      // Stops node's timeout checks on the HTTP/1.1 side; it has no connection left.
+      this.#h1.close();
+    }
+  }
+
+  /**
+   * Reads a connection's first bytes and hands it to the HTTP/2 or the HTTP/1.1 server. The
+   * bytes are kept aside until they decide (a prefix of the preface does not), then put back
+   * once: putting them back while still listening re-fires `readable` and spins forever.
+   */
+  #accept(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once("close", () => this.#sockets.delete(socket));
+    socket.on("error", destroySocket);
+    let seen: Buffer | undefined;
+    const timer = setTimeout(() => {
+      socket.destroy();
+    }, this.#limits.handshakeTimeout);
+    timer.unref();
+    const onEnd = () => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const check = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = socket.read() as Buffer | null) !== null) {
+        seen = seen === undefined ? chunk : Buffer.concat([seen, chunk]);
+      }
+      if (seen === undefined) return;
+      const n = Math.min(seen.length, preface.length);
+      const maybeH2 = seen.subarray(0, n).equals(preface.subarray(0, n));
+      // Too few bytes to tell: wait for more (the handshake timer bounds the wait).
+      if (maybeH2 && seen.length < preface.length) return;
+      socket.off("readable", check);
+      socket.off("end", onEnd);
+      socket.unshift(seen);
+      if (maybeH2) {
+        this.#handshake = timer;
+        this.#h2.emit("connection", socket);
+        this.#handshake = undefined;
+      } else {
+        // From here node's header timeout bounds the first request.
+        clearTimeout(timer);
+        this.#h1.emit("connection", socket);
+      }
+    };
+    socket.on("readable", check);
+    socket.once("end", onEnd);
+  }
+}
+
+function ignore(): void {
+  // The stream's close (rstCode) tells the call what happened; the error adds nothing.
+}
+
+function destroySocket(this: Socket): void {
+  this.destroy();
+}
