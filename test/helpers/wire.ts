@@ -200,14 +200,14 @@ export function h2Request(
       answer.status = Number(h[":status"]);
       answer.headers = h;
     });
-    stream.on("trailers", (t) => {
+    stream.on("trailers", (t: http2.IncomingHttpHeaders) => {
       answer.trailers = t;
     });
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
     stream.on("close", () => {
       clearTimeout(timer);
       answer.data = Buffer.concat(chunks);
-      answer.rstCode = stream.rstCode ?? 0;
+      answer.rstCode = stream.rstCode;
       resolve(answer);
     });
     if (body !== undefined) stream.end(body);

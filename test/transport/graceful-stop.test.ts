@@ -22,11 +22,16 @@ async function worker(
 ): Promise<void> {
   for (;;) {
     const { body, ...options } = request();
-    const result = await new Promise<"ok" | "refused" | string>((resolve) => {
+    // "ok", "refused", or what went wrong.
+    const result = await new Promise<string>((resolve) => {
       const req = http.request({ ...options, agent }, (res) => {
         res.resume();
-        res.on("end", () => resolve(res.statusCode === 200 ? "ok" : `status ${res.statusCode}`));
-        res.on("error", (err) => resolve(`response ${err.message}`));
+        res.on("end", () => {
+          resolve(res.statusCode === 200 ? "ok" : `status ${String(res.statusCode)}`);
+        });
+        res.on("error", (err) => {
+          resolve(`response ${err.message}`);
+        });
       });
       req.on("error", (err: Error & { code?: string }) => {
         resolve(err.code === "ECONNREFUSED" ? "refused" : `${err.code ?? ""} ${err.message}`);
@@ -52,17 +57,14 @@ describe("graceful stop under load", () => {
     const outcome: Outcome = { ok: 0, refused: 0, lost: [] };
     const workers = 8;
     let stopped = false;
-    let okAtStop = 0;
     // SIGTERM once the load runs on every connection: after enough answers, not after a sleep.
     let stop!: () => void;
     const loaded = new Promise<void>((resolve) => (stop = resolve));
     const onAnswer = () => {
       if (outcome.ok >= 400 && !stopped) stop();
     };
-    const agents = [
-      new http.Agent({ keepAlive: true, maxSockets: workers }),
-      new http.Agent({ keepAlive: true, maxSockets: workers }),
-    ];
+    const httpAgent = new http.Agent({ keepAlive: true, maxSockets: workers });
+    const connectAgent = new http.Agent({ keepAlive: true, maxSockets: workers });
     const httpRequest = () => ({ port: target.httpPort, host: "127.0.0.1", path: "/v1/ping" });
     const connectRequest = () => ({
       port: target.grpcPort,
@@ -73,17 +75,18 @@ describe("graceful stop under load", () => {
       body: "{}",
     });
     const running = Promise.all([
-      ...Array.from({ length: workers }, () => worker(agents[0]!, httpRequest, outcome, onAnswer)),
+      ...Array.from({ length: workers }, () => worker(httpAgent, httpRequest, outcome, onAnswer)),
       ...Array.from({ length: workers }, () =>
-        worker(agents[1]!, connectRequest, outcome, onAnswer),
+        worker(connectAgent, connectRequest, outcome, onAnswer),
       ),
     ]);
     await loaded;
     stopped = true;
-    okAtStop = outcome.ok;
+    const okAtStop = outcome.ok;
     const exit = target.stop(30_000);
     await running;
-    for (const agent of agents) agent.destroy();
+    httpAgent.destroy();
+    connectAgent.destroy();
     assert.equal(await exit, 0, target.stderr());
     assert.deepEqual(outcome.lost, [], `lost requests (answered ${outcome.ok})`);
     assert.equal(outcome.refused, workers * 2, "every connection ends refused, none reset");

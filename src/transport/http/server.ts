@@ -169,7 +169,11 @@ class KratosHttpServer implements HttpServer {
     this.httpServer =
       options.tls === undefined
         ? http.createServer(serverOptions, listener)
-        : https.createServer({ ...serverOptions, ...options.tls }, listener);
+        : // The TLS handshake gets the header time too (node's default is 120 s).
+          https.createServer(
+            { ...serverOptions, handshakeTimeout: timeouts.headersTimeout, ...options.tls },
+            listener,
+          );
     const maxConnections = options.maxConnections ?? defaults.maxConnections;
     if (maxConnections > 0) this.httpServer.maxConnections = maxConnections;
     this.#connections = new Http1Connections(this.httpServer);

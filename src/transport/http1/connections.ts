@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server as NodeHttpServer, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import tls from "node:tls";
 import { clientErrorResponse, isPeerGone } from "./client-error.js";
 
 /** Options of {@link Http1Connections}; every field is optional. */
@@ -64,11 +65,19 @@ interface Connection {
 export class Http1Connections {
   readonly #options: Required<Http1ConnectionOptions>;
   readonly #connections = new Map<Socket, Connection>();
+  // Every TCP socket, also those still in a TLS handshake (not in #connections yet).
+  readonly #sockets = new Set<Socket>();
   #draining = false;
 
   constructor(server: NodeHttpServer, options: Http1ConnectionOptions = {}) {
     this.#options = { ...defaults, ...options };
     server.on("connection", (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
+    });
+    // Over TLS, requests arrive on the TLS socket, not on the TCP one `connection` announces.
+    const accepted = server instanceof tls.Server ? "secureConnection" : "connection";
+    server.on(accepted, (socket: Socket) => {
       this.#track(socket);
     });
     // First among the request listeners: a stopping server's reply must carry the close, and a
@@ -100,6 +109,7 @@ export class Http1Connections {
   /** Destroys every connection (a forced stop). */
   destroyAll(): void {
     for (const socket of this.#connections.keys()) socket.destroy();
+    for (const socket of this.#sockets) socket.destroy();
   }
 
   #track(socket: Socket): void {

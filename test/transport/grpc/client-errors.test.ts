@@ -115,7 +115,11 @@ describe("gRPC port client errors", () => {
       written += chunk.length;
       if (!socket.write(chunk)) {
         const go = await Promise.race([
-          new Promise<boolean>((resolve) => socket.once("drain", () => resolve(true))),
+          new Promise<boolean>((resolve) => {
+            socket.once("drain", () => {
+              resolve(true);
+            });
+          }),
           answered.then(() => false),
         ]);
         if (!go) break;
@@ -138,7 +142,9 @@ describe("gRPC port client errors", () => {
       stream.on("error", () => undefined);
       stream.write(envelope(Buffer.alloc(limit * 4)));
       let status = "";
-      stream.on("response", (h) => (status = String(h["grpc-status"] ?? "")));
+      stream.on("response", (h) => {
+        status = String(h["grpc-status"] ?? "");
+      });
       // The client never ends its side: only the server's RST_STREAM closes the stream.
       await new Promise((resolve) => stream.once("close", resolve));
       assert.equal(status, "8"); // RESOURCE_EXHAUSTED, trailers-only

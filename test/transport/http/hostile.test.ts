@@ -95,7 +95,11 @@ describe("HTTP port hostile input", () => {
       written += chunk.length;
       if (!socket.write(framed)) {
         const go = await Promise.race([
-          new Promise<boolean>((resolve) => socket.once("drain", () => resolve(true))),
+          new Promise<boolean>((resolve) => {
+            socket.once("drain", () => {
+              resolve(true);
+            });
+          }),
           answered.then(() => false),
         ]);
         if (!go) break;
