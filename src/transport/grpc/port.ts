@@ -94,9 +94,6 @@ export class GrpcPort {
       },
     );
     this.#h1Connections = new Http1Connections(this.#h1);
-    // The HTTP/1.1 server never listens (it is handed sockets), and node starts checking its
-    // header and request timeouts on `listening`: start it here, or they never fire.
-    this.#h1.emit("listening");
     // noDelay as node's own HTTP servers do: small gRPC frames must not wait for Nagle.
     this.#net = net.createServer({ noDelay: true }, (socket) => {
       this.#accept(socket);
@@ -108,9 +105,14 @@ export class GrpcPort {
     return this.#net.listening;
   }
 
-  listen(addr: string): Promise<AddressInfo> {
+  async listen(addr: string): Promise<AddressInfo> {
+    const address = await listen(this.#net, addr);
     this.#stopping = false;
-    return listen(this.#net, addr);
+    this.#h1Connections.open();
+    // The HTTP/1.1 server never listens (it is handed sockets), and node starts checking its
+    // header and request timeouts on `listening` (stop ends them): start them here.
+    this.#h1.emit("listening");
+    return address;
   }
 
   /**

@@ -217,6 +217,7 @@ class KratosHttpServer implements HttpServer {
     if (this.httpServer.listening) throw new Error("http server already started");
     this.#contextInit = { values: ctx?.values, timeoutMs: this.#timeoutMs, onSignal: abortOnClose };
     const address = await listen(this.httpServer, this.#options.addr ?? defaults.addr);
+    this.#connections.open();
     this.#endpoint = endpointOf(this.#options.tls === undefined ? "http" : "https", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
   }

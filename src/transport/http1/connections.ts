@@ -95,6 +95,11 @@ export class Http1Connections {
     return this.#connections.size;
   }
 
+  /** Serves normally again (a server started after a stop). */
+  open(): void {
+    this.#draining = false;
+  }
+
   /**
    * Starts a graceful stop: every reply from now on closes its connection, and idle ones close
    * once they have been idle for `drainIdleMs` without sending another request.

@@ -130,6 +130,32 @@ describe("gRPC port connection limits", () => {
   });
 });
 
+describe("gRPC port restarted", () => {
+  it("keeps its HTTP/1.1 limits and keep-alive after a stop and a start", async () => {
+    const server = echoServer({ headersTimeout: 200 });
+    await server.start();
+    await server.stop();
+    await server.start();
+    try {
+      const port = Number(server.endpoint().port);
+      const ok = await fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      assert.equal(ok.status, 200);
+      assert.notEqual(ok.headers.get("connection"), "close");
+      await ok.text();
+      const socket = await connect(port);
+      socket.write("POST /echo.v1.EchoService/Say HTTP/1.1\r\nHost: x\r\n");
+      const { data } = await receive(socket, 5_000);
+      assert.equal(parseResponse(data).status, 408);
+    } finally {
+      await server.stop(AbortSignal.timeout(2_000));
+    }
+  });
+});
+
 describe("gRPC streaming deadlines", () => {
   let server: GrpcServer;
   let port: number;
