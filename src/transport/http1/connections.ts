@@ -65,21 +65,26 @@ interface Connection {
 export class Http1Connections {
   readonly #options: Required<Http1ConnectionOptions>;
   readonly #connections = new Map<Socket, Connection>();
-  // Every TCP socket, also those still in a TLS handshake (not in #connections yet).
-  readonly #sockets = new Set<Socket>();
+  // Over TLS, the TCP sockets, also those still in their handshake (not in #connections yet).
+  readonly #tcpSockets = new Set<Socket>();
   #draining = false;
 
   constructor(server: NodeHttpServer, options: Http1ConnectionOptions = {}) {
     this.#options = { ...defaults, ...options };
-    server.on("connection", (socket: Socket) => {
-      this.#sockets.add(socket);
-      socket.once("close", () => this.#sockets.delete(socket));
-    });
-    // Over TLS, requests arrive on the TLS socket, not on the TCP one `connection` announces.
-    const accepted = server instanceof tls.Server ? "secureConnection" : "connection";
-    server.on(accepted, (socket: Socket) => {
-      this.#track(socket);
-    });
+    if (server instanceof tls.Server) {
+      // Requests arrive on the TLS socket, not on the TCP one `connection` announces.
+      server.on("connection", (socket: Socket) => {
+        this.#tcpSockets.add(socket);
+        socket.once("close", () => this.#tcpSockets.delete(socket));
+      });
+      server.on("secureConnection", (socket: Socket) => {
+        this.#track(socket);
+      });
+    } else {
+      server.on("connection", (socket: Socket) => {
+        this.#track(socket);
+      });
+    }
     // First among the request listeners: a stopping server's reply must carry the close, and a
     // handler may answer synchronously.
     server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -88,11 +93,6 @@ export class Http1Connections {
     server.on("clientError", (err: Error, socket: Socket) => {
       this.#onClientError(err, socket);
     });
-  }
-
-  /** Open connections. */
-  get size(): number {
-    return this.#connections.size;
   }
 
   /** Serves normally again (a server started after a stop). */
@@ -114,7 +114,7 @@ export class Http1Connections {
   /** Destroys every connection (a forced stop). */
   destroyAll(): void {
     for (const socket of this.#connections.keys()) socket.destroy();
-    for (const socket of this.#sockets) socket.destroy();
+    for (const socket of this.#tcpSockets) socket.destroy();
   }
 
   #track(socket: Socket): void {
