@@ -396,9 +396,17 @@ function requestStream(
     else queue.end();
   });
   input.once("error", (err) => {
-    queue.fail(err);
+    queue.fail(peerGone(err));
   });
   return queue;
+}
+
+/**
+ * The error of a request stream that broke under the call (a reset, a session error): the
+ * client's doing, CANCELLED (499), not a handler failure to report as a server bug.
+ */
+function peerGone(err: Error): KratosError {
+  return new KratosError(499, "", `the client went away: ${err.message}`, { cause: err });
 }
 
 /** Limits of {@link readBody}. */
@@ -448,7 +456,7 @@ function readBody(exchange: Exchange, limits: BodyLimits): Promise<Buffer> {
       settle(undefined);
     };
     const onError = (err: Error) => {
-      settle(err);
+      settle(peerGone(err));
     };
     const timer = setTimeout(
       () => {
