@@ -1,7 +1,7 @@
-import { create, fromJson, toBinary, toJson } from "@bufbuild/protobuf";
-import type { DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
+import type { DescMessage, Message } from "@bufbuild/protobuf";
 import http from "node:http";
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
 import net from "node:net";
 import { CancellableContext, createContextKey } from "../../context.js";
@@ -10,16 +10,13 @@ import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
 import { toHttpError, toStatusBinary } from "../../errors/http.js";
 import { reasons } from "../../errors/reasons.js";
-import { HttpBodySchema } from "../../gen/google/api/httpbody_pb.js";
-import type { HttpBody } from "../../gen/google/api/httpbody_pb.js";
 import { endpointOf, listen } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
 import { serverTransport, setRequestSchema, setServerTransport } from "../transport.js";
 import type { Server } from "../transport.js";
-import { bindPairs, bindStrings } from "./binding.js";
-import { decodeBody, encodeMessage, requestCodec, responseCodec, toMessage } from "./codec.js";
+import { responseCodec, toMessage } from "./codec.js";
 import type { CodecName, Negotiated } from "./codec.js";
 import { parsePathTemplate } from "./path-template.js";
 import { compileRoute } from "./route.js";
@@ -27,6 +24,8 @@ import type { CompiledRoute, HttpRoute } from "./route.js";
 import { Router } from "./router.js";
 import { writeJson } from "../../internal/json-writer.js";
 import { HttpTransporter, httpTransport } from "./transporter.js";
+import { bindUrl, decodeRequestBody } from "./request.js";
+import { encodeReply, outgoingHeaders } from "./reply.js";
 import { closesAfterReply, Http1Connections, timeoutCheckInterval } from "../http1/connections.js";
 
 /** A plain node handler wrapper that runs before routing (Kratos `http.Filter`). */
@@ -414,7 +413,7 @@ class KratosHttpServer implements HttpServer {
     setRequestSchema(ctx, route.route.input);
     const call: RpcCall = { route, handler, ctx, transport, req, res, vars, search };
     if (route.wholeBody || route.bodyField !== undefined) {
-      this.#decodeBody(route, req).then(
+      decodeRequestBody(route, req, this.#maxBody).then(
         (decoded) => {
           this.#call(call, decoded.message, decoded.codec, undefined);
         },
@@ -465,33 +464,6 @@ class KratosHttpServer implements HttpServer {
         ctx.dispose();
       },
     );
-  }
-
-  /** Reads and decodes the body of a route that has one (`body: "*"` or `body: "field"`). */
-  async #decodeBody(
-    route: CompiledRoute,
-    req: IncomingMessage,
-  ): Promise<{ message: Message; codec: CodecName }> {
-    const input = route.route.input;
-    const contentType = req.headers["content-type"];
-    const body = await readBody(req, this.#maxBody);
-    if (route.rawBody) {
-      const httpBody = create(HttpBodySchema, { contentType: contentType ?? "", data: body });
-      if (route.wholeBody) return { message: httpBody, codec: "json" };
-      const message = create(input);
-      setField(message, route.bodyField, httpBody);
-      return { message, codec: "json" };
-    }
-    const codec = requestCodec(contentType);
-    if (route.wholeBody) {
-      if (codec !== "form") return { message: decodeBody(input, codec, body), codec };
-      const message = create(input);
-      bindForm(input, message, body);
-      return { message, codec };
-    }
-    const message = create(input);
-    decodeBodyField(route, message, codec, body);
-    return { message, codec };
   }
 
   #writeReply(
@@ -595,171 +567,4 @@ function abortOnClose(ctx: CancellableContext): void {
   };
   if (res.destroyed) check();
   else res.once("close", check);
-}
-
-function outgoingHeaders(transport: HttpTransporter): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = {};
-  const raw = transport.replyHeaderIfSet?.raw;
-  for (const key in raw) {
-    const value = raw[key];
-    if (value !== undefined) headers[key] = value;
-  }
-  return headers;
-}
-
-/** Binds path variables, then the query (the path wins; `body: "*"` takes no query). */
-function bindUrl(
-  route: CompiledRoute,
-  message: Message,
-  vars: [string, string][],
-  search: string,
-): void {
-  for (const [path, value] of vars) {
-    const fields = route.pathFields.get(path);
-    if (fields !== undefined) bindStrings(message, fields, [value], "path parameter", path);
-  }
-  if (!route.wholeBody && search !== "") {
-    bindPairs(
-      route.route.input,
-      message,
-      new URLSearchParams(search),
-      route.bound,
-      "query parameter",
-    );
-  }
-}
-
-function bindForm(desc: DescMessage, message: Message, body: Buffer): void {
-  bindPairs(desc, message, new URLSearchParams(body.toString("utf8")), new Set(), "form field");
-}
-
-/** Fills the body field (`body: "field"`) of `message` from the request body. */
-function decodeBodyField(
-  route: CompiledRoute,
-  message: Message,
-  codec: "json" | "proto" | "form",
-  body: Buffer,
-): void {
-  const field = route.bodyField;
-  if (field === undefined) return;
-  if (field.fieldKind === "message") {
-    let value: Message;
-    if (codec === "form") {
-      value = create(field.message);
-      bindForm(field.message, value, body);
-    } else {
-      value = decodeBody(field.message, codec, body);
-    }
-    setField(message, field, value);
-    return;
-  }
-  // A scalar, list or map body field: its JSON value is the body.
-  if (codec !== "json") {
-    throw new KratosError(400, reasons.codec, `body field ${field.name} accepts JSON only`);
-  }
-  let partial: Message;
-  try {
-    const text = body.toString("utf8");
-    const json = (text.trim() === "" ? null : JSON.parse(text)) as JsonValue;
-    partial = fromJson(
-      route.route.input,
-      { [field.jsonName]: json },
-      { ignoreUnknownFields: true },
-    );
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new KratosError(400, reasons.codec, `cannot decode json body: ${detail}`, { cause: err });
-  }
-  const source = partial as unknown as Record<string, unknown>;
-  const target = message as unknown as Record<string, unknown>;
-  const key = field.oneof === undefined ? field.localName : field.oneof.localName;
-  target[key] = source[key];
-}
-
-function setField(message: Message, field: CompiledRoute["bodyField"], value: Message): void {
-  if (field === undefined) return;
-  const target = message as unknown as Record<string, unknown>;
-  if (field.oneof !== undefined) target[field.oneof.localName] = { case: field.localName, value };
-  else target[field.localName] = value;
-}
-
-/** Encodes a reply message: HttpBody raw bodies, `response_body` fields, or the whole message. */
-function encodeReply(
-  route: CompiledRoute,
-  message: Message,
-  codec: Negotiated,
-): { body: Uint8Array | string; contentType: string } {
-  const output = route.route.output;
-  if (route.rawReply) {
-    const httpBody = (
-      route.responseField === undefined
-        ? message
-        : (message as unknown as Record<string, unknown>)[route.responseField.localName]
-    ) as HttpBody | undefined;
-    return {
-      body: httpBody?.data ?? new Uint8Array(),
-      contentType: httpBody?.contentType || "application/octet-stream",
-    };
-  }
-  if (route.responseField !== undefined) {
-    return encodeField(output, message, route.responseField, codec);
-  }
-  return { body: encodeMessage(output, message, codec), contentType: codec.contentType };
-}
-
-/**
- * Encodes the `response_body` field. Only message fields have a binary form; lists, maps and
- * scalars are answered in JSON even to protobuf clients, and the Content-Type says so.
- */
-function encodeField(
-  schema: DescMessage,
-  message: Message,
-  field: NonNullable<CompiledRoute["responseField"]>,
-  codec: Negotiated,
-): { body: Uint8Array | string; contentType: string } {
-  if (codec.name === "proto" && field.fieldKind === "message") {
-    const value = (message as unknown as Record<string, Message | undefined>)[field.localName];
-    return {
-      body: toBinary(field.message, value ?? create(field.message)),
-      contentType: codec.contentType,
-    };
-  }
-  const json = toJson(schema, message, { alwaysEmitImplicit: true }) as JsonObject;
-  return { body: JSON.stringify(json[field.jsonName] ?? null), contentType: "application/json" };
-}
-
-/** Reads a request body up to `limit` bytes; larger bodies are a 413 error. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) {
-    return Promise.reject(tooLarge(limit));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        req.off("end", onEnd);
-        // Stop reading: the rest is not drained (see Http1Connections), the connection closes.
-        req.pause();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      resolve(
-        chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size),
-      );
-    };
-    req.on("data", onData);
-    req.once("end", onEnd);
-    req.once("error", reject);
-  });
-}
-
-function tooLarge(limit: number): KratosError {
-  return new KratosError(413, reasons.payloadTooLarge, `request body larger than ${limit} bytes`);
 }
