@@ -6,10 +6,17 @@ import { DatabaseSync } from "node:sqlite";
 import type { Logger } from "kratos-ts/log";
 import type { Data_Database } from "../conf/conf_pb.js";
 import { startCheckpointer } from "./checkpointer.js";
+import { groupCommit } from "./group-commit.js";
 
 /** The open resources the repositories share. */
 export interface Data {
+  /** For reads; writes go through {@link Data.write}. */
   readonly db: DatabaseSync;
+  /**
+   * Runs a write statement in one transaction with the other writes of this event-loop turn
+   * (group-commit.ts); resolves with the statement's result once that transaction committed.
+   */
+  write<T>(statement: () => T): Promise<T>;
   /** Stops the WAL checkpointer and closes the database; a second call waits for the first. */
   close(): Promise<void>;
 }
@@ -54,12 +61,15 @@ export function openData(conf: Data_Database | undefined, log: Logger): Data {
     throw new Error(`data.database.source: cannot open "${source}": ${why}`, { cause: err });
   }
   const checkpointer = wal ? startCheckpointer(db, source, log) : undefined;
+  const writes = groupCommit(db);
   log.info({ driver, source }, "database opened");
   let closed: Promise<void> | undefined;
   return {
     db,
+    write: (statement) => writes.write(statement),
     close() {
       closed ??= (async () => {
+        writes.flush();
         // The worker first: the last connection to close folds the WAL into the database file.
         await checkpointer?.stop();
         db.close();
