@@ -1,8 +1,8 @@
 // Group commit: the writes requested during one turn of the event loop run in one transaction,
 // right after the turn's I/O callbacks (setImmediate). node:sqlite runs every statement on the
-// event loop, and in WAL mode a commit (locks, WAL append, index update) costs several inserts:
-// measured here, ~26 µs per autocommitted insert against ~8 µs in a batch on an idle machine,
-// and 90-140 µs against 10-25 µs with the cores contended.
+// event loop, and in WAL mode a commit (locks, WAL append, index update) costs several inserts.
+// Measured here with the cores contended: 45-140 µs per autocommitted insert, 7-25 µs per insert
+// in batches of 8-32 (~26 µs autocommitted on a lightly loaded machine).
 import type { DatabaseSync } from "node:sqlite";
 
 /** Batches writes into shared transactions. */

@@ -144,7 +144,7 @@ describe("layout service", () => {
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { message: "Hello kratos" });
     }
-    // This suite's first write, so the database is still empty.
+    // No test before this one stores a greeting, so id 1 would be the first row written.
     const stored = await fetch(new URL("/v1/greetings/1", service.http));
     assert.equal(stored.status, 404);
     assert.equal(((await stored.json()) as { reason: string }).reason, "GREETING_NOT_FOUND");
