@@ -8,7 +8,7 @@ import { HelloRequestSchema } from "../../api/helloworld/v1/greeter_pb.js";
  * with defaults emitted, as kratos-ts (and Go Kratos) answer `HelloReply`, so every peer writes
  * the same bytes.
  */
-export const helloJson = '{"message":"Hello kratos","id":"0"}';
+export const helloJson = '{"message":"Hello kratos"}';
 
 /** Prints the port once listening; the runner waits for this line. */
 export function ready(port: number): void {

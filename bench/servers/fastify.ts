@@ -3,10 +3,9 @@ import Fastify from "fastify";
 import { port, ready } from "./common.js";
 
 const app = Fastify({ logger: false });
+// The same bytes as proto3 JSON of HelloReply with defaults (bench/servers/common.ts).
 app.get<{ Params: { name: string } }>("/helloworld/:name", (req) => ({
   message: `Hello ${req.params.name}`,
-  // The same bytes as proto3 JSON of HelloReply with defaults (bench/servers/common.ts).
-  id: "0",
 }));
 const address = await app.listen({ port: port(), host: "127.0.0.1" });
 ready(Number(new URL(address).port));

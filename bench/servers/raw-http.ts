@@ -7,7 +7,7 @@ const server = http.createServer((req, res) => {
   const url = req.url ?? "";
   if (req.method === "GET" && url.startsWith("/helloworld/")) {
     // The same bytes as proto3 JSON of HelloReply with defaults (bench/servers/common.ts).
-    const body = JSON.stringify({ message: `Hello ${decodeURIComponent(url.slice(12))}`, id: "0" });
+    const body = JSON.stringify({ message: `Hello ${decodeURIComponent(url.slice(12))}` });
     res.writeHead(200, {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(body),

@@ -85,7 +85,7 @@ async function main(args: readonly string[]): Promise<void> {
   try {
     for (let i = 0; i < flags.calls; i++) {
       const reply = await greeter.sayHello({ name: flags.name });
-      process.stdout.write(`${served} ${reply.message} (id ${reply.id})\n`);
+      process.stdout.write(`${served} ${reply.message}\n`);
     }
   } finally {
     greeter.close();

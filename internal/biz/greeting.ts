@@ -6,7 +6,7 @@ import type { Logger } from "kratos-ts/log";
 import { errorGreetingNotFound } from "../../api/helloworld/v1/error_reason_errors.js";
 import { LoggerToken } from "../conf/tokens.js";
 
-/** A greeting that was sent. */
+/** A stored greeting. */
 export interface Greeting {
   id: bigint;
   name: string;
@@ -36,11 +36,16 @@ export class GreeterUsecase {
     this.#log = log.child({ module: "biz/greeter" });
   }
 
-  /** Greets `name` and keeps the greeting. */
-  async sayHello(name: string): Promise<Greeting> {
+  /** The greeting for `name`; pure, so SayHello can answer a GET without touching storage. */
+  greet(name: string): string {
+    return `Hello ${name}`;
+  }
+
+  /** Greets `name` and stores the greeting. */
+  async createGreeting(name: string): Promise<Greeting> {
     const greeting = await this.#repo.save({
       name,
-      message: `Hello ${name}`,
+      message: this.greet(name),
       createTime: new Date(),
     });
     this.#log.debug({ id: String(greeting.id) }, "greeting stored");

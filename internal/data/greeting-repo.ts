@@ -11,10 +11,12 @@ interface GreetingRow {
 
 /** {@link GreetingRepo} on the SQLite database; statements are prepared once. */
 export class SqliteGreetingRepo implements GreetingRepo {
+  readonly #data: Data;
   readonly #insert: StatementSync;
   readonly #select: StatementSync;
 
   constructor(data: Data) {
+    this.#data = data;
     this.#insert = data.db.prepare(
       "INSERT INTO greetings (name, message, create_time) VALUES (?, ?, ?) RETURNING id",
     );
@@ -26,13 +28,14 @@ export class SqliteGreetingRepo implements GreetingRepo {
     this.#select.setReadBigInts(true);
   }
 
-  save(greeting: Omit<Greeting, "id">): Promise<Greeting> {
-    const row = this.#insert.get(
-      greeting.name,
-      greeting.message,
-      greeting.createTime.getTime(),
-    ) as { id: bigint };
-    return Promise.resolve({ ...greeting, id: row.id });
+  async save(greeting: Omit<Greeting, "id">): Promise<Greeting> {
+    const row = await this.#data.write(
+      () =>
+        this.#insert.get(greeting.name, greeting.message, greeting.createTime.getTime()) as {
+          id: bigint;
+        },
+    );
+    return { ...greeting, id: row.id };
   }
 
   findById(id: bigint): Promise<Greeting | undefined> {

@@ -23,9 +23,7 @@ export const dataModule = new ContainerModule(({ bind }) => {
       [BootstrapToken, LoggerToken],
     )
     .inSingletonScope()
-    .onDeactivation((data) => {
-      data.close();
-    });
+    .onDeactivation((data) => data.close());
   bind<GreetingRepo>(GreetingRepoToken)
     .toResolvedValue((data: Data) => new SqliteGreetingRepo(data), [DataToken])
     .inSingletonScope();

@@ -96,7 +96,7 @@ describe("kratos-ts new, end to end", { timeout: 600_000 }, () => {
     assert.match(r.stdout, /^demo 0\.1\.0$/m);
   });
 
-  it("starts and answers GET /helloworld/kratos and gRPC SayHello", async () => {
+  it("starts and answers GET /helloworld/kratos, gRPC SayHello and POST /v1/greetings", async () => {
     writeLayoutConfig(project);
     const service = await start("demo", ["-conf", "./configs"]);
     const res = await fetch(new URL("/helloworld/kratos", service.http));
@@ -108,6 +108,16 @@ describe("kratos-ts new, end to end", { timeout: 600_000 }, () => {
       toBinary(HelloRequestSchema, create(HelloRequestSchema, { name: "grpc" })),
     );
     assert.equal(fromBinary(HelloReplySchema, reply).message, "Hello grpc");
+    // The data path (SQLite in WAL mode, its checkpoint worker) as the project builds it.
+    const created = await fetch(new URL("/v1/greetings", service.http), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "demo" }),
+    });
+    assert.equal(created.status, 200);
+    const { id } = (await created.json()) as { id: string };
+    const stored = await fetch(new URL(`/v1/greetings/${id}`, service.http));
+    assert.equal(((await stored.json()) as { message: string }).message, "Hello demo");
     await stop(service);
   });
 

@@ -12,6 +12,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { fromError } from "kratos-ts/errors";
 import {
+  CreateGreetingRequestSchema,
   GetGreetingRequestSchema,
   GreetingSchema,
   HelloReplySchema,
@@ -49,7 +50,7 @@ function project(yaml = config()) {
   return { ...dir, confDir };
 }
 
-/** One unary call through @grpc/grpc-js, with protobuf-es messages. */
+/** One unary call through @grpc/grpc-js, with protobuf-es messages; `method` is Service/Method. */
 function grpcCall<I extends DescMessage, O extends DescMessage>(
   client: grpc.Client,
   method: string,
@@ -59,7 +60,7 @@ function grpcCall<I extends DescMessage, O extends DescMessage>(
 ): Promise<MessageShape<O>> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
-      `/helloworld.v1.Greeter/${method}`,
+      `/helloworld.v1.${method}`,
       (m: MessageShape<I>) => Buffer.from(toBinary(input, m)),
       (b: Buffer) => fromBinary(output, b),
       req,
@@ -75,7 +76,7 @@ function grpcCall<I extends DescMessage, O extends DescMessage>(
 const sayHello = (client: grpc.Client, name: string) =>
   grpcCall(
     client,
-    "SayHello",
+    "Greeter/SayHello",
     HelloRequestSchema,
     HelloReplySchema,
     create(HelloRequestSchema, { name }),
@@ -84,11 +85,28 @@ const sayHello = (client: grpc.Client, name: string) =>
 const getGreeting = (client: grpc.Client, id: bigint) =>
   grpcCall(
     client,
-    "GetGreeting",
+    "Greeter/GetGreeting",
     GetGreetingRequestSchema,
     GreetingSchema,
     create(GetGreetingRequestSchema, { id }),
   );
+
+const createGreeting = (client: grpc.Client, name: string) =>
+  grpcCall(
+    client,
+    "Greetings/CreateGreeting",
+    CreateGreetingRequestSchema,
+    GreetingSchema,
+    create(CreateGreetingRequestSchema, { name }),
+  );
+
+/** POST /v1/greetings with a JSON body. */
+const postGreeting = (http: URL, body: unknown) =>
+  fetch(new URL("/v1/greetings", http), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 
 async function stopService(service: ServiceProcess): Promise<number | null> {
   service.child.kill("SIGTERM");
@@ -120,27 +138,57 @@ describe("layout service", () => {
     assert.equal(typeof started["service.version"], "string");
   });
 
-  it("answers GET /helloworld/kratos and stores the greeting", async () => {
-    const res = await fetch(new URL("/helloworld/kratos", service.http));
-    assert.equal(res.status, 200);
-    const reply = (await res.json()) as { message: string; id: string };
-    assert.equal(reply.message, "Hello kratos");
-    const stored = await fetch(new URL(`/v1/greetings/${reply.id}`, service.http));
-    assert.equal(stored.status, 200);
-    const greeting = (await stored.json()) as { name: string; message: string; createTime: string };
-    assert.equal(greeting.name, "kratos");
-    assert.equal(greeting.message, "Hello kratos");
-    assert.ok(!Number.isNaN(Date.parse(greeting.createTime)));
+  it("answers GET /helloworld/kratos and stores nothing (a GET is safe)", async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(new URL("/helloworld/kratos", service.http));
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { message: "Hello kratos" });
+    }
+    // No test before this one stores a greeting, so id 1 would be the first row written.
+    const stored = await fetch(new URL("/v1/greetings/1", service.http));
+    assert.equal(stored.status, 404);
+    assert.equal(((await stored.json()) as { reason: string }).reason, "GREETING_NOT_FOUND");
   });
 
-  it("answers gRPC SayHello, and the greeting is readable over HTTP", async () => {
-    const reply = await sayHello(client, "grpc");
-    assert.equal(reply.message, "Hello grpc");
-    assert.ok(reply.id > 0n);
-    const greeting = await getGreeting(client, reply.id);
-    assert.equal(greeting.name, "grpc");
-    const overHttp = await fetch(new URL(`/v1/greetings/${reply.id}`, service.http));
+  it("stores a greeting with POST /v1/greetings and reads it back with GET", async () => {
+    const res = await postGreeting(service.http, { name: "kratos" });
+    assert.equal(res.status, 200);
+    const created = (await res.json()) as {
+      id: string;
+      name: string;
+      message: string;
+      createTime: string;
+    };
+    assert.equal(created.id, "1");
+    assert.equal(created.name, "kratos");
+    assert.equal(created.message, "Hello kratos");
+    assert.ok(!Number.isNaN(Date.parse(created.createTime)));
+    const stored = await fetch(new URL(`/v1/greetings/${created.id}`, service.http));
+    assert.equal(stored.status, 200);
+    assert.deepEqual(await stored.json(), created);
+  });
+
+  it("rejects POST /v1/greetings with an empty name: 400 and the Kratos error body", async () => {
+    for (const body of [{ name: "" }, {}]) {
+      const res = await postGreeting(service.http, body);
+      assert.equal(res.status, 400);
+      assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+      const error = (await res.json()) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(error).sort(), ["code", "message", "metadata", "reason"]);
+      assert.equal(error["code"], 400);
+      assert.equal(error["reason"], "VALIDATOR");
+      assert.match((error["metadata"] as Record<string, string>)["name"] ?? "", /at least 1/);
+    }
+  });
+
+  it("answers gRPC CreateGreeting, and the greeting is readable over HTTP", async () => {
+    const greeting = await createGreeting(client, "grpc");
+    assert.equal(greeting.message, "Hello grpc");
+    assert.ok(greeting.id > 0n);
+    assert.equal((await getGreeting(client, greeting.id)).name, "grpc");
+    const overHttp = await fetch(new URL(`/v1/greetings/${greeting.id}`, service.http));
     assert.equal(((await overHttp.json()) as { name: string }).name, "grpc");
+    assert.equal((await sayHello(client, "grpc")).message, "Hello grpc");
   });
 
   it("answers an unknown greeting with GREETING_NOT_FOUND on both transports", async () => {
@@ -195,17 +243,17 @@ describe("layout service", () => {
     assert.equal(changed["key"], "log.level");
     assert.equal(changed["value"], "debug");
     // Debug lines now appear: the use case logs each stored greeting at debug.
-    await fetch(new URL("/helloworld/reload", service.http));
+    await postGreeting(service.http, { name: "reload" });
     await service.waitForLine((l) => l["msg"] === "greeting stored" && l["level"] === "debug");
   });
 
   it("keeps the greetings in the database file across restarts", async () => {
-    const reply = await sayHello(client, "persist");
+    const stored = await createGreeting(client, "persist");
     assert.equal(await stopService(service), 0);
     client.close();
     service = await startService(["-conf", dir.confDir], dir.path);
     client = new grpc.Client(service.grpc.host, grpc.credentials.createInsecure());
-    assert.equal((await getGreeting(client, reply.id)).name, "persist");
+    assert.equal((await getGreeting(client, stored.id)).name, "persist");
   });
 
   it("answers every accepted call when SIGTERM arrives during a burst, and exits 0", async () => {

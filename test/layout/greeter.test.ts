@@ -7,13 +7,16 @@ import { createContext } from "kratos-ts/context";
 import { KratosError } from "kratos-ts/errors";
 import { discardLogger } from "kratos-ts/log";
 import {
+  CreateGreetingRequestSchema,
   GetGreetingRequestSchema,
   HelloRequestSchema,
 } from "../../api/helloworld/v1/greeter_pb.js";
 import { BootstrapSchema, Data_DatabaseSchema } from "../../internal/conf/conf_pb.js";
 import { wire } from "../../cmd/server/wire.js";
 import { GreeterService } from "../../internal/service/greeter.js";
+import { GreetingsService } from "../../internal/service/greetings.js";
 import { openData } from "../../internal/data/data.js";
+import { DataToken } from "../../internal/data/module.js";
 
 const noTelemetry = { metricsHandler: undefined, shutdown: () => Promise.resolve() };
 
@@ -24,42 +27,72 @@ function bootstrap(source = ":memory:") {
   });
 }
 
-function wireGreeter() {
+function wireServices() {
   const wired = wire(bootstrap(), discardLogger, noTelemetry);
-  return { greeter: wired.container.get(GreeterService), cleanup: () => wired.cleanup() };
+  const { db } = wired.container.get(DataToken);
+  return {
+    greeter: wired.container.get(GreeterService),
+    greetings: wired.container.get(GreetingsService),
+    rows: () => (db.prepare("SELECT count(*) AS n FROM greetings").get() as { n: number }).n,
+    cleanup: () => wired.cleanup(),
+  };
 }
 
+const isNotFound = (err: unknown) =>
+  err instanceof KratosError && err.code === 404 && err.reason === "GREETING_NOT_FOUND";
+
 describe("layout layers", () => {
-  it("wires the servers and a greeter that stores and reads greetings", async () => {
+  it("wires the HTTP and gRPC servers", async () => {
     const wired = wire(bootstrap(), discardLogger, noTelemetry);
     assert.equal(wired.servers.length, 2);
     await wired.cleanup();
   });
 
-  it("SayHello stores the greeting and GetGreeting reads it back", async () => {
+  it("SayHello greets and stores nothing", async () => {
     const ctx = createContext();
-    const wired = wireGreeter();
-    const reply = await wired.greeter.sayHello(create(HelloRequestSchema, { name: "kratos" }), ctx);
-    assert.equal(reply.message, "Hello kratos");
-    assert.equal(reply.id, 1n);
-    const second = await wired.greeter.sayHello(create(HelloRequestSchema, { name: "go" }), ctx);
-    assert.equal(second.id, 2n);
-    const greeting = await wired.greeter.getGreeting(
-      create(GetGreetingRequestSchema, { id: 1n }),
+    const wired = wireServices();
+    for (let i = 0; i < 2; i++) {
+      const reply = await wired.greeter.sayHello(
+        create(HelloRequestSchema, { name: "kratos" }),
+        ctx,
+      );
+      assert.equal(reply.message, "Hello kratos");
+    }
+    assert.equal(wired.rows(), 0);
+    await assert.rejects(
+      wired.greeter.getGreeting(create(GetGreetingRequestSchema, { id: 1n }), ctx),
+      isNotFound,
+    );
+    await wired.cleanup();
+  });
+
+  it("CreateGreeting stores a greeting with a new id and GetGreeting reads it back", async () => {
+    const ctx = createContext();
+    const wired = wireServices();
+    const first = await wired.greetings.createGreeting(
+      create(CreateGreetingRequestSchema, { name: "kratos" }),
       ctx,
     );
-    assert.equal(greeting.name, "kratos");
-    assert.equal(greeting.message, "Hello kratos");
-    assert.ok(greeting.createTime !== undefined);
+    assert.equal(first.id, 1n);
+    assert.equal(first.name, "kratos");
+    assert.equal(first.message, "Hello kratos");
+    assert.ok(first.createTime !== undefined);
+    const second = await wired.greetings.createGreeting(
+      create(CreateGreetingRequestSchema, { name: "go" }),
+      ctx,
+    );
+    assert.equal(second.id, 2n);
+    const read = await wired.greeter.getGreeting(create(GetGreetingRequestSchema, { id: 1n }), ctx);
+    assert.deepEqual(read, first);
+    assert.equal(wired.rows(), 2);
     await wired.cleanup();
   });
 
   it("GetGreeting of an unknown id is the generated GREETING_NOT_FOUND error", async () => {
-    const wired = wireGreeter();
+    const wired = wireServices();
     await assert.rejects(
       wired.greeter.getGreeting(create(GetGreetingRequestSchema, { id: 42n }), createContext()),
-      (err) =>
-        err instanceof KratosError && err.code === 404 && err.reason === "GREETING_NOT_FOUND",
+      isNotFound,
     );
     await wired.cleanup();
   });

@@ -2,8 +2,8 @@
 // @generated from file helloworld/v1/greeter.proto (package helloworld.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GetGreetingRequest, Greeting, HelloReply, HelloRequest } from "./greeter_pb.js";
-import { GetGreetingRequestSchema, GreetingSchema, HelloReplySchema, HelloRequestSchema } from "./greeter_pb.js";
+import type { CreateGreetingRequest, GetGreetingRequest, Greeting, HelloReply, HelloRequest } from "./greeter_pb.js";
+import { CreateGreetingRequestSchema, GetGreetingRequestSchema, GreetingSchema, HelloReplySchema, HelloRequestSchema } from "./greeter_pb.js";
 import type { CallOptions, ClientRoute, HttpClient, HttpServer } from "kratos-ts/transport/http";
 import type { Context } from "kratos-ts/context";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -49,13 +49,13 @@ export const GreeterGetGreetingHTTPRoutes = [
  */
 export interface GreeterHTTPServer {
   /**
-   * Sends a greeting.
+   * Sends a greeting. Stores nothing: a GET must be safe to repeat, retry and prefetch.
    *
    * @generated from rpc helloworld.v1.Greeter.SayHello
    */
   sayHello(req: HelloRequest, ctx: Context): Promise<HelloReply | MessageInitShape<typeof HelloReplySchema>>;
   /**
-   * Returns a greeting that was sent before.
+   * Returns a greeting stored with Greetings.CreateGreeting.
    *
    * @generated from rpc helloworld.v1.Greeter.GetGreeting
    */
@@ -79,13 +79,13 @@ export function registerGreeterHTTPServer(server: HttpServer, impl: GreeterHTTPS
  */
 export interface GreeterHTTPClient {
   /**
-   * Sends a greeting.
+   * Sends a greeting. Stores nothing: a GET must be safe to repeat, retry and prefetch.
    *
    * @generated from rpc helloworld.v1.Greeter.SayHello
    */
   sayHello(req: MessageInitShape<typeof HelloRequestSchema>, options?: CallOptions): Promise<HelloReply>;
   /**
-   * Returns a greeting that was sent before.
+   * Returns a greeting stored with Greetings.CreateGreeting.
    *
    * @generated from rpc helloworld.v1.Greeter.GetGreeting
    */
@@ -99,6 +99,67 @@ export function createGreeterHTTPClient(client: HttpClient): GreeterHTTPClient {
   return {
     sayHello: (req, options) => client.invoke(GreeterSayHelloHTTPRoutes[0], req, options),
     getGreeting: (req, options) => client.invoke(GreeterGetGreetingHTTPRoutes[0], req, options),
+  };
+}
+
+/**
+ * The operation of rpc helloworld.v1.Greetings.CreateGreeting.
+ */
+export const OperationGreetingsCreateGreeting = "/helloworld.v1.Greetings/CreateGreeting";
+
+/**
+ * The HTTP bindings of rpc helloworld.v1.Greetings.CreateGreeting, the primary one first.
+ */
+export const GreetingsCreateGreetingHTTPRoutes = [
+  {
+    method: "POST",
+    path: "/v1/greetings",
+    operation: OperationGreetingsCreateGreeting,
+    input: CreateGreetingRequestSchema,
+    output: GreetingSchema,
+    body: "*",
+  },
+] as const satisfies readonly ClientRoute[];
+
+/**
+ * The methods of helloworld.v1.Greetings that have HTTP bindings.
+ */
+export interface GreetingsHTTPServer {
+  /**
+   * Stores a greeting for `name` and returns it with its id.
+   *
+   * @generated from rpc helloworld.v1.Greetings.CreateGreeting
+   */
+  createGreeting(req: CreateGreetingRequest, ctx: Context): Promise<Greeting | MessageInitShape<typeof GreetingSchema>>;
+}
+
+/**
+ * Registers every HTTP binding of helloworld.v1.Greetings on `server`.
+ */
+export function registerGreetingsHTTPServer(server: HttpServer, impl: GreetingsHTTPServer): void {
+  for (const route of GreetingsCreateGreetingHTTPRoutes) {
+    server.route({ ...route, handler: (req, ctx) => impl.createGreeting(req, ctx) });
+  }
+}
+
+/**
+ * A typed HTTP client of helloworld.v1.Greetings (each method uses its primary binding).
+ */
+export interface GreetingsHTTPClient {
+  /**
+   * Stores a greeting for `name` and returns it with its id.
+   *
+   * @generated from rpc helloworld.v1.Greetings.CreateGreeting
+   */
+  createGreeting(req: MessageInitShape<typeof CreateGreetingRequestSchema>, options?: CallOptions): Promise<Greeting>;
+}
+
+/**
+ * Creates the typed HTTP client of helloworld.v1.Greetings over `client`.
+ */
+export function createGreetingsHTTPClient(client: HttpClient): GreetingsHTTPClient {
+  return {
+    createGreeting: (req, options) => client.invoke(GreetingsCreateGreetingHTTPRoutes[0], req, options),
   };
 }
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file helloworld/v1/greeter.proto.
  */
 export const file_helloworld_v1_greeter: GenFile = /*@__PURE__*/
-  fileDesc("ChtoZWxsb3dvcmxkL3YxL2dyZWV0ZXIucHJvdG8SDWhlbGxvd29ybGQudjEiJwoMSGVsbG9SZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYQCIpCgpIZWxsb1JlcGx5Eg8KB21lc3NhZ2UYASABKAkSCgoCaWQYAiABKAMiKQoSR2V0R3JlZXRpbmdSZXF1ZXN0EhMKAmlkGAEgASgDQge6SAQiAiAAImYKCEdyZWV0aW5nEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy0AEKB0dyZWV0ZXISXgoIU2F5SGVsbG8SGy5oZWxsb3dvcmxkLnYxLkhlbGxvUmVxdWVzdBoZLmhlbGxvd29ybGQudjEuSGVsbG9SZXBseSIagtPkkwIUEhIvaGVsbG93b3JsZC97bmFtZX0SZQoLR2V0R3JlZXRpbmcSIS5oZWxsb3dvcmxkLnYxLkdldEdyZWV0aW5nUmVxdWVzdBoXLmhlbGxvd29ybGQudjEuR3JlZXRpbmciGoLT5JMCFBISL3YxL2dyZWV0aW5ncy97aWR9QidaJWtyYXRvcy10cy1sYXlvdXQvYXBpL2hlbGxvd29ybGQvdjE7djFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("ChtoZWxsb3dvcmxkL3YxL2dyZWV0ZXIucHJvdG8SDWhlbGxvd29ybGQudjEiJwoMSGVsbG9SZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYQCInCgpIZWxsb1JlcGx5Eg8KB21lc3NhZ2UYASABKAlKBAgCEANSAmlkIikKEkdldEdyZWV0aW5nUmVxdWVzdBITCgJpZBgBIAEoA0IHukgEIgIgACIwChVDcmVhdGVHcmVldGluZ1JlcXVlc3QSFwoEbmFtZRgBIAEoCUIJukgGcgQQARhAImYKCEdyZWV0aW5nEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy0AEKB0dyZWV0ZXISXgoIU2F5SGVsbG8SGy5oZWxsb3dvcmxkLnYxLkhlbGxvUmVxdWVzdBoZLmhlbGxvd29ybGQudjEuSGVsbG9SZXBseSIagtPkkwIUEhIvaGVsbG93b3JsZC97bmFtZX0SZQoLR2V0R3JlZXRpbmcSIS5oZWxsb3dvcmxkLnYxLkdldEdyZWV0aW5nUmVxdWVzdBoXLmhlbGxvd29ybGQudjEuR3JlZXRpbmciGoLT5JMCFBISL3YxL2dyZWV0aW5ncy97aWR9MnYKCUdyZWV0aW5ncxJpCg5DcmVhdGVHcmVldGluZxIkLmhlbGxvd29ybGQudjEuQ3JlYXRlR3JlZXRpbmdSZXF1ZXN0GhcuaGVsbG93b3JsZC52MS5HcmVldGluZyIYgtPkkwISOgEqIg0vdjEvZ3JlZXRpbmdzQidaJWtyYXRvcy10cy1sYXlvdXQvYXBpL2hlbGxvd29ybGQvdjE7djFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * The request message containing the user's name.
@@ -47,13 +47,6 @@ export type HelloReply = Message<"helloworld.v1.HelloReply"> & {
    * @generated from field: string message = 1;
    */
   message: string;
-
-  /**
-   * The stored greeting, readable again with GetGreeting.
-   *
-   * @generated from field: int64 id = 2;
-   */
-  id: bigint;
 };
 
 /**
@@ -85,7 +78,28 @@ export const GetGreetingRequestSchema: GenMessage<GetGreetingRequest> = /*@__PUR
   messageDesc(file_helloworld_v1_greeter, 2);
 
 /**
- * A greeting that was sent.
+ * Asks to store a greeting.
+ *
+ * @generated from message helloworld.v1.CreateGreetingRequest
+ */
+export type CreateGreetingRequest = Message<"helloworld.v1.CreateGreetingRequest"> & {
+  /**
+   * Who to greet: 1 to 64 characters.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message helloworld.v1.CreateGreetingRequest.
+ * Use `create(CreateGreetingRequestSchema)` to create a new message.
+ */
+export const CreateGreetingRequestSchema: GenMessage<CreateGreetingRequest> = /*@__PURE__*/
+  messageDesc(file_helloworld_v1_greeter, 3);
+
+/**
+ * A greeting that was stored.
  *
  * @generated from message helloworld.v1.Greeting
  */
@@ -110,7 +124,7 @@ export type Greeting = Message<"helloworld.v1.Greeting"> & {
   message: string;
 
   /**
-   * When the greeting was sent.
+   * When the greeting was stored.
    *
    * @generated from field: google.protobuf.Timestamp create_time = 4;
    */
@@ -122,7 +136,7 @@ export type Greeting = Message<"helloworld.v1.Greeting"> & {
  * Use `create(GreetingSchema)` to create a new message.
  */
 export const GreetingSchema: GenMessage<Greeting> = /*@__PURE__*/
-  messageDesc(file_helloworld_v1_greeter, 3);
+  messageDesc(file_helloworld_v1_greeter, 4);
 
 /**
  * The greeting service definition.
@@ -131,7 +145,7 @@ export const GreetingSchema: GenMessage<Greeting> = /*@__PURE__*/
  */
 export const Greeter: GenService<{
   /**
-   * Sends a greeting.
+   * Sends a greeting. Stores nothing: a GET must be safe to repeat, retry and prefetch.
    *
    * @generated from rpc helloworld.v1.Greeter.SayHello
    */
@@ -141,7 +155,7 @@ export const Greeter: GenService<{
     output: typeof HelloReplySchema;
   },
   /**
-   * Returns a greeting that was sent before.
+   * Returns a greeting stored with Greetings.CreateGreeting.
    *
    * @generated from rpc helloworld.v1.Greeter.GetGreeting
    */
@@ -152,4 +166,23 @@ export const Greeter: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_helloworld_v1_greeter, 0);
+
+/**
+ * Stores greetings; Greeter.GetGreeting reads them back.
+ *
+ * @generated from service helloworld.v1.Greetings
+ */
+export const Greetings: GenService<{
+  /**
+   * Stores a greeting for `name` and returns it with its id.
+   *
+   * @generated from rpc helloworld.v1.Greetings.CreateGreeting
+   */
+  createGreeting: {
+    methodKind: "unary";
+    input: typeof CreateGreetingRequestSchema;
+    output: typeof GreetingSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_helloworld_v1_greeter, 1);
 
