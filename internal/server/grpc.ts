@@ -1,10 +1,9 @@
 import { createGrpcServer } from "kratos-ts/transport/grpc";
 import type { GrpcServer } from "kratos-ts/transport/grpc";
 import type { Logger } from "kratos-ts/log";
-import { Greeter, Greetings } from "../../api/helloworld/v1/greeter_pb.js";
+import { Greeter } from "../../api/helloworld/v1/greeter_pb.js";
 import type { Server_GRPC } from "../conf/conf_pb.js";
 import type { GreeterService } from "../service/greeter.js";
-import type { GreetingsService } from "../service/greetings.js";
 import { durationMs, listenAddr } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
@@ -15,7 +14,6 @@ import { layoutMiddleware } from "./middleware.js";
 export function newGrpcServer(
   conf: Server_GRPC | undefined,
   greeter: GreeterService,
-  greetings: GreetingsService,
   log: Logger,
 ): GrpcServer {
   const server = createGrpcServer({
@@ -24,6 +22,5 @@ export function newGrpcServer(
     middleware: layoutMiddleware(log),
   });
   server.register(Greeter, greeter);
-  server.register(Greetings, greetings);
   return server;
 }

@@ -4,13 +4,9 @@ import { createHttpServer } from "kratos-ts/transport/http";
 import type { HttpServer } from "kratos-ts/transport/http";
 import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
-import {
-  registerGreeterHTTPServer,
-  registerGreetingsHTTPServer,
-} from "../../api/helloworld/v1/greeter_http.js";
+import { registerGreeterHTTPServer } from "../../api/helloworld/v1/greeter_http.js";
 import type { Server_HTTP } from "../conf/conf_pb.js";
 import type { GreeterService } from "../service/greeter.js";
-import type { GreetingsService } from "../service/greetings.js";
 import { durationMs, listenAddr } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
@@ -24,7 +20,6 @@ const openapiPath = fileURLToPath(new URL("../../../api/openapi.yaml", import.me
 export function newHttpServer(
   conf: Server_HTTP | undefined,
   greeter: GreeterService,
-  greetings: GreetingsService,
   log: Logger,
   telemetry: Telemetry,
 ): HttpServer {
@@ -34,7 +29,6 @@ export function newHttpServer(
     middleware: layoutMiddleware(log),
   });
   registerGreeterHTTPServer(server, greeter);
-  registerGreetingsHTTPServer(server, greetings);
   if (conf?.openapi === true) {
     // Read once at start: the document is generated with the code (buf.gen.yaml).
     const document = readOpenapi();

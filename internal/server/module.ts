@@ -7,7 +7,6 @@ import type { HttpServer } from "kratos-ts/transport/http";
 import type { Bootstrap } from "../conf/conf_pb.js";
 import { BootstrapToken, LoggerToken, TelemetryToken } from "../conf/tokens.js";
 import { GreeterService } from "../service/greeter.js";
-import { GreetingsService } from "../service/greetings.js";
 import { newGrpcServer } from "./grpc.js";
 import { newHttpServer } from "./http.js";
 
@@ -21,21 +20,16 @@ export const GrpcServerToken: ServiceIdentifier<GrpcServer> = Symbol.for("server
 export const serverModule = new ContainerModule(({ bind }) => {
   bind<HttpServer>(HttpServerToken)
     .toResolvedValue(
-      (
-        bc: Bootstrap,
-        greeter: GreeterService,
-        greetings: GreetingsService,
-        log: Logger,
-        telemetry: Telemetry,
-      ) => newHttpServer(bc.server?.http, greeter, greetings, log, telemetry),
-      [BootstrapToken, GreeterService, GreetingsService, LoggerToken, TelemetryToken],
+      (bc: Bootstrap, greeter: GreeterService, log: Logger, telemetry: Telemetry) =>
+        newHttpServer(bc.server?.http, greeter, log, telemetry),
+      [BootstrapToken, GreeterService, LoggerToken, TelemetryToken],
     )
     .inSingletonScope();
   bind<GrpcServer>(GrpcServerToken)
     .toResolvedValue(
-      (bc: Bootstrap, greeter: GreeterService, greetings: GreetingsService, log: Logger) =>
-        newGrpcServer(bc.server?.grpc, greeter, greetings, log),
-      [BootstrapToken, GreeterService, GreetingsService, LoggerToken],
+      (bc: Bootstrap, greeter: GreeterService, log: Logger) =>
+        newGrpcServer(bc.server?.grpc, greeter, log),
+      [BootstrapToken, GreeterService, LoggerToken],
     )
     .inSingletonScope();
 });

@@ -1,9 +1,7 @@
 import { ContainerModule } from "inversify";
 import { GreeterService } from "./greeter.js";
-import { GreetingsService } from "./greetings.js";
 
 /** The service layer: implementations of the API, registered on the servers. */
 export const serviceModule = new ContainerModule(({ bind }) => {
   bind(GreeterService).toSelf().inSingletonScope();
-  bind(GreetingsService).toSelf().inSingletonScope();
 });

@@ -198,7 +198,7 @@ describe("proto server stubs", () => {
     assert.match(text, /@injectable\(\)\nexport class GreeterService \{/);
     assert.match(
       text,
-      /import type \{ GetGreetingRequest, Greeting, HelloReply, HelloRequest \} from "\.\.\/\.\.\/api\/helloworld\/v1\/greeter_pb\.js";/,
+      /import type \{ CreateGreetingRequest, GetGreetingRequest, Greeting, HelloReply, HelloRequest \} from "\.\.\/\.\.\/api\/helloworld\/v1\/greeter_pb\.js";/,
     );
     assert.match(text, /sayHello\(_req: HelloRequest, _ctx: Context\): Promise<HelloReply> \{/);
     assert.match(text, /unimplemented\("SayHello"\)/);

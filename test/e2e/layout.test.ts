@@ -94,7 +94,7 @@ const getGreeting = (client: grpc.Client, id: bigint) =>
 const createGreeting = (client: grpc.Client, name: string) =>
   grpcCall(
     client,
-    "Greetings/CreateGreeting",
+    "Greeter/CreateGreeting",
     CreateGreetingRequestSchema,
     GreetingSchema,
     create(CreateGreetingRequestSchema, { name }),

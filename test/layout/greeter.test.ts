@@ -14,7 +14,6 @@ import {
 import { BootstrapSchema, Data_DatabaseSchema } from "../../internal/conf/conf_pb.js";
 import { wire } from "../../cmd/server/wire.js";
 import { GreeterService } from "../../internal/service/greeter.js";
-import { GreetingsService } from "../../internal/service/greetings.js";
 import { openData } from "../../internal/data/data.js";
 import { DataToken } from "../../internal/data/module.js";
 
@@ -32,7 +31,6 @@ function wireServices() {
   const { db } = wired.container.get(DataToken);
   return {
     greeter: wired.container.get(GreeterService),
-    greetings: wired.container.get(GreetingsService),
     rows: () => (db.prepare("SELECT count(*) AS n FROM greetings").get() as { n: number }).n,
     cleanup: () => wired.cleanup(),
   };
@@ -69,7 +67,7 @@ describe("layout layers", () => {
   it("CreateGreeting stores a greeting with a new id and GetGreeting reads it back", async () => {
     const ctx = createContext();
     const wired = wireServices();
-    const first = await wired.greetings.createGreeting(
+    const first = await wired.greeter.createGreeting(
       create(CreateGreetingRequestSchema, { name: "kratos" }),
       ctx,
     );
@@ -77,7 +75,7 @@ describe("layout layers", () => {
     assert.equal(first.name, "kratos");
     assert.equal(first.message, "Hello kratos");
     assert.ok(first.createTime !== undefined);
-    const second = await wired.greetings.createGreeting(
+    const second = await wired.greeter.createGreeting(
       create(CreateGreetingRequestSchema, { name: "go" }),
       ctx,
     );

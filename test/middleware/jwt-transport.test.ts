@@ -33,6 +33,9 @@ class GreeterService implements GreeterHTTPServer {
     const claims: JWTPayload | undefined = jwtClaims(ctx);
     return Promise.resolve({ message: `Hello ${req.name}, from ${claims?.sub ?? "nobody"}` });
   }
+  createGreeting() {
+    return Promise.resolve({});
+  }
   getGreeting(req: GetGreetingRequest) {
     return Promise.resolve({ id: req.id, name: "public", message: "no token needed" });
   }

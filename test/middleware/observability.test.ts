@@ -73,6 +73,9 @@ describe("tracing, metrics and logging on HTTP and gRPC", () => {
       logger.info({ name: req.name }, "handler");
       return Promise.resolve({ message: `Hello ${req.name}` });
     },
+    createGreeting() {
+      return Promise.resolve({});
+    },
     getGreeting() {
       return Promise.reject(errorGreetingNotFound("no such greeting"));
     },

@@ -20,7 +20,11 @@ import {
 } from "../../api/helloworld/v1/greeter_http.js";
 import type { GreeterHTTPServer } from "../../api/helloworld/v1/greeter_http.js";
 import { Greeter, HelloReplySchema } from "../../api/helloworld/v1/greeter_pb.js";
-import type { GetGreetingRequest, HelloRequest } from "../../api/helloworld/v1/greeter_pb.js";
+import type {
+  CreateGreetingRequest,
+  GetGreetingRequest,
+  HelloRequest,
+} from "../../api/helloworld/v1/greeter_pb.js";
 import { repoRoot } from "../helpers/repo.js";
 
 /** One service object for every transport. */
@@ -29,6 +33,9 @@ class GreeterService implements GreeterHTTPServer {
     return Promise.resolve({
       message: `Hello ${req.name} via ${serverTransport(ctx)?.kind ?? "?"}`,
     });
+  }
+  createGreeting(req: CreateGreetingRequest) {
+    return Promise.resolve({ id: 1n, name: req.name, message: `Hello ${req.name}` });
   }
   getGreeting(req: GetGreetingRequest) {
     return Promise.reject(errorGreetingNotFound(`no greeting ${req.id}`));

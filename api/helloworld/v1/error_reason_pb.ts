@@ -13,7 +13,7 @@ export const file_helloworld_v1_error_reason: GenFile = /*@__PURE__*/
   fileDesc("CiBoZWxsb3dvcmxkL3YxL2Vycm9yX3JlYXNvbi5wcm90bxINaGVsbG93b3JsZC52MSpKCgtFcnJvclJlYXNvbhIXChNHUkVFVEVSX1VOU1BFQ0lGSUVEEAASHAoSR1JFRVRJTkdfTk9UX0ZPVU5EEAEaBKhFlAMaBKBF9ANCJ1ola3JhdG9zLXRzLWxheW91dC9hcGkvaGVsbG93b3JsZC92MTt2MWIGcHJvdG8z", [file_errors_errors]);
 
 /**
- * Why a Greeter or Greetings call failed; each value name is the `reason` on the wire.
+ * Why a Greeter call failed; each value name is the `reason` on the wire.
  *
  * @generated from enum helloworld.v1.ErrorReason
  */

@@ -14,6 +14,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 export const OperationGreeterSayHello = "/helloworld.v1.Greeter/SayHello";
 
 /**
+ * The operation of rpc helloworld.v1.Greeter.CreateGreeting.
+ */
+export const OperationGreeterCreateGreeting = "/helloworld.v1.Greeter/CreateGreeting";
+
+/**
  * The operation of rpc helloworld.v1.Greeter.GetGreeting.
  */
 export const OperationGreeterGetGreeting = "/helloworld.v1.Greeter/GetGreeting";
@@ -28,6 +33,20 @@ export const GreeterSayHelloHTTPRoutes = [
     operation: OperationGreeterSayHello,
     input: HelloRequestSchema,
     output: HelloReplySchema,
+  },
+] as const satisfies readonly ClientRoute[];
+
+/**
+ * The HTTP bindings of rpc helloworld.v1.Greeter.CreateGreeting, the primary one first.
+ */
+export const GreeterCreateGreetingHTTPRoutes = [
+  {
+    method: "POST",
+    path: "/v1/greetings",
+    operation: OperationGreeterCreateGreeting,
+    input: CreateGreetingRequestSchema,
+    output: GreetingSchema,
+    body: "*",
   },
 ] as const satisfies readonly ClientRoute[];
 
@@ -55,7 +74,13 @@ export interface GreeterHTTPServer {
    */
   sayHello(req: HelloRequest, ctx: Context): Promise<HelloReply | MessageInitShape<typeof HelloReplySchema>>;
   /**
-   * Returns a greeting stored with Greetings.CreateGreeting.
+   * Stores a greeting for `name` and returns it with its id.
+   *
+   * @generated from rpc helloworld.v1.Greeter.CreateGreeting
+   */
+  createGreeting(req: CreateGreetingRequest, ctx: Context): Promise<Greeting | MessageInitShape<typeof GreetingSchema>>;
+  /**
+   * Returns a greeting stored with CreateGreeting.
    *
    * @generated from rpc helloworld.v1.Greeter.GetGreeting
    */
@@ -68,6 +93,9 @@ export interface GreeterHTTPServer {
 export function registerGreeterHTTPServer(server: HttpServer, impl: GreeterHTTPServer): void {
   for (const route of GreeterSayHelloHTTPRoutes) {
     server.route({ ...route, handler: (req, ctx) => impl.sayHello(req, ctx) });
+  }
+  for (const route of GreeterCreateGreetingHTTPRoutes) {
+    server.route({ ...route, handler: (req, ctx) => impl.createGreeting(req, ctx) });
   }
   for (const route of GreeterGetGreetingHTTPRoutes) {
     server.route({ ...route, handler: (req, ctx) => impl.getGreeting(req, ctx) });
@@ -85,7 +113,13 @@ export interface GreeterHTTPClient {
    */
   sayHello(req: MessageInitShape<typeof HelloRequestSchema>, options?: CallOptions): Promise<HelloReply>;
   /**
-   * Returns a greeting stored with Greetings.CreateGreeting.
+   * Stores a greeting for `name` and returns it with its id.
+   *
+   * @generated from rpc helloworld.v1.Greeter.CreateGreeting
+   */
+  createGreeting(req: MessageInitShape<typeof CreateGreetingRequestSchema>, options?: CallOptions): Promise<Greeting>;
+  /**
+   * Returns a greeting stored with CreateGreeting.
    *
    * @generated from rpc helloworld.v1.Greeter.GetGreeting
    */
@@ -98,68 +132,8 @@ export interface GreeterHTTPClient {
 export function createGreeterHTTPClient(client: HttpClient): GreeterHTTPClient {
   return {
     sayHello: (req, options) => client.invoke(GreeterSayHelloHTTPRoutes[0], req, options),
+    createGreeting: (req, options) => client.invoke(GreeterCreateGreetingHTTPRoutes[0], req, options),
     getGreeting: (req, options) => client.invoke(GreeterGetGreetingHTTPRoutes[0], req, options),
-  };
-}
-
-/**
- * The operation of rpc helloworld.v1.Greetings.CreateGreeting.
- */
-export const OperationGreetingsCreateGreeting = "/helloworld.v1.Greetings/CreateGreeting";
-
-/**
- * The HTTP bindings of rpc helloworld.v1.Greetings.CreateGreeting, the primary one first.
- */
-export const GreetingsCreateGreetingHTTPRoutes = [
-  {
-    method: "POST",
-    path: "/v1/greetings",
-    operation: OperationGreetingsCreateGreeting,
-    input: CreateGreetingRequestSchema,
-    output: GreetingSchema,
-    body: "*",
-  },
-] as const satisfies readonly ClientRoute[];
-
-/**
- * The methods of helloworld.v1.Greetings that have HTTP bindings.
- */
-export interface GreetingsHTTPServer {
-  /**
-   * Stores a greeting for `name` and returns it with its id.
-   *
-   * @generated from rpc helloworld.v1.Greetings.CreateGreeting
-   */
-  createGreeting(req: CreateGreetingRequest, ctx: Context): Promise<Greeting | MessageInitShape<typeof GreetingSchema>>;
-}
-
-/**
- * Registers every HTTP binding of helloworld.v1.Greetings on `server`.
- */
-export function registerGreetingsHTTPServer(server: HttpServer, impl: GreetingsHTTPServer): void {
-  for (const route of GreetingsCreateGreetingHTTPRoutes) {
-    server.route({ ...route, handler: (req, ctx) => impl.createGreeting(req, ctx) });
-  }
-}
-
-/**
- * A typed HTTP client of helloworld.v1.Greetings (each method uses its primary binding).
- */
-export interface GreetingsHTTPClient {
-  /**
-   * Stores a greeting for `name` and returns it with its id.
-   *
-   * @generated from rpc helloworld.v1.Greetings.CreateGreeting
-   */
-  createGreeting(req: MessageInitShape<typeof CreateGreetingRequestSchema>, options?: CallOptions): Promise<Greeting>;
-}
-
-/**
- * Creates the typed HTTP client of helloworld.v1.Greetings over `client`.
- */
-export function createGreetingsHTTPClient(client: HttpClient): GreetingsHTTPClient {
-  return {
-    createGreeting: (req, options) => client.invoke(GreetingsCreateGreetingHTTPRoutes[0], req, options),
   };
 }
 

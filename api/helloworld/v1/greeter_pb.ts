@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file helloworld/v1/greeter.proto.
  */
 export const file_helloworld_v1_greeter: GenFile = /*@__PURE__*/
-  fileDesc("ChtoZWxsb3dvcmxkL3YxL2dyZWV0ZXIucHJvdG8SDWhlbGxvd29ybGQudjEiJwoMSGVsbG9SZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYQCInCgpIZWxsb1JlcGx5Eg8KB21lc3NhZ2UYASABKAlKBAgCEANSAmlkIikKEkdldEdyZWV0aW5nUmVxdWVzdBITCgJpZBgBIAEoA0IHukgEIgIgACIwChVDcmVhdGVHcmVldGluZ1JlcXVlc3QSFwoEbmFtZRgBIAEoCUIJukgGcgQQARhAImYKCEdyZWV0aW5nEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy0AEKB0dyZWV0ZXISXgoIU2F5SGVsbG8SGy5oZWxsb3dvcmxkLnYxLkhlbGxvUmVxdWVzdBoZLmhlbGxvd29ybGQudjEuSGVsbG9SZXBseSIagtPkkwIUEhIvaGVsbG93b3JsZC97bmFtZX0SZQoLR2V0R3JlZXRpbmcSIS5oZWxsb3dvcmxkLnYxLkdldEdyZWV0aW5nUmVxdWVzdBoXLmhlbGxvd29ybGQudjEuR3JlZXRpbmciGoLT5JMCFBISL3YxL2dyZWV0aW5ncy97aWR9MnYKCUdyZWV0aW5ncxJpCg5DcmVhdGVHcmVldGluZxIkLmhlbGxvd29ybGQudjEuQ3JlYXRlR3JlZXRpbmdSZXF1ZXN0GhcuaGVsbG93b3JsZC52MS5HcmVldGluZyIYgtPkkwISOgEqIg0vdjEvZ3JlZXRpbmdzQidaJWtyYXRvcy10cy1sYXlvdXQvYXBpL2hlbGxvd29ybGQvdjE7djFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("ChtoZWxsb3dvcmxkL3YxL2dyZWV0ZXIucHJvdG8SDWhlbGxvd29ybGQudjEiJwoMSGVsbG9SZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYQCInCgpIZWxsb1JlcGx5Eg8KB21lc3NhZ2UYASABKAlKBAgCEANSAmlkIikKEkdldEdyZWV0aW5nUmVxdWVzdBITCgJpZBgBIAEoA0IHukgEIgIgACIwChVDcmVhdGVHcmVldGluZ1JlcXVlc3QSFwoEbmFtZRgBIAEoCUIJukgGcgQQARhAImYKCEdyZWV0aW5nEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAyuwIKB0dyZWV0ZXISXgoIU2F5SGVsbG8SGy5oZWxsb3dvcmxkLnYxLkhlbGxvUmVxdWVzdBoZLmhlbGxvd29ybGQudjEuSGVsbG9SZXBseSIagtPkkwIUEhIvaGVsbG93b3JsZC97bmFtZX0SaQoOQ3JlYXRlR3JlZXRpbmcSJC5oZWxsb3dvcmxkLnYxLkNyZWF0ZUdyZWV0aW5nUmVxdWVzdBoXLmhlbGxvd29ybGQudjEuR3JlZXRpbmciGILT5JMCEjoBKiINL3YxL2dyZWV0aW5ncxJlCgtHZXRHcmVldGluZxIhLmhlbGxvd29ybGQudjEuR2V0R3JlZXRpbmdSZXF1ZXN0GhcuaGVsbG93b3JsZC52MS5HcmVldGluZyIagtPkkwIUEhIvdjEvZ3JlZXRpbmdzL3tpZH1CJ1ola3JhdG9zLXRzLWxheW91dC9hcGkvaGVsbG93b3JsZC92MTt2MWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * The request message containing the user's name.
@@ -155,7 +155,17 @@ export const Greeter: GenService<{
     output: typeof HelloReplySchema;
   },
   /**
-   * Returns a greeting stored with Greetings.CreateGreeting.
+   * Stores a greeting for `name` and returns it with its id.
+   *
+   * @generated from rpc helloworld.v1.Greeter.CreateGreeting
+   */
+  createGreeting: {
+    methodKind: "unary";
+    input: typeof CreateGreetingRequestSchema;
+    output: typeof GreetingSchema;
+  },
+  /**
+   * Returns a greeting stored with CreateGreeting.
    *
    * @generated from rpc helloworld.v1.Greeter.GetGreeting
    */
@@ -166,23 +176,4 @@ export const Greeter: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_helloworld_v1_greeter, 0);
-
-/**
- * Stores greetings; Greeter.GetGreeting reads them back.
- *
- * @generated from service helloworld.v1.Greetings
- */
-export const Greetings: GenService<{
-  /**
-   * Stores a greeting for `name` and returns it with its id.
-   *
-   * @generated from rpc helloworld.v1.Greetings.CreateGreeting
-   */
-  createGreeting: {
-    methodKind: "unary";
-    input: typeof CreateGreetingRequestSchema;
-    output: typeof GreetingSchema;
-  },
-}> = /*@__PURE__*/
-  serviceDesc(file_helloworld_v1_greeter, 1);
 

@@ -41,6 +41,7 @@ describe("HTTP server over TLS", () => {
     });
     registerGreeterHTTPServer(server, {
       sayHello: (req) => Promise.resolve({ message: `Hello ${req.name} over TLS` }),
+      createGreeting: () => Promise.resolve({}),
       getGreeting: () => Promise.resolve({}),
     });
     await server.start();
