@@ -30,8 +30,11 @@ export interface FuzzTarget {
   stderr(): string;
   /** Whether the child answers a heartbeat within `timeoutMs` (its event loop turns). */
   ping(timeoutMs: number): Promise<boolean>;
-  /** Memory after a full GC, bytes; rejects after `timeoutMs` (a child that cannot answer). */
-  memory(timeoutMs: number): Promise<Memory>;
+  /**
+   * Memory, after a full GC unless `gc` is false; rejects after `timeoutMs` (a child that
+   * cannot answer).
+   */
+  memory(timeoutMs: number, gc?: boolean): Promise<Memory>;
   /**
    * Sends SIGTERM and waits up to `timeoutMs` for the exit; after that, SIGKILL. Resolves with
    * whether the child exited on SIGTERM within the bound, and how.
@@ -83,8 +86,8 @@ export async function startTarget(timeoutMs = 20_000): Promise<FuzzTarget> {
         () => false,
       );
     },
-    async memory(ms) {
-      const request: ParentMessage = { type: "stats" };
+    async memory(ms, gc = true) {
+      const request: ParentMessage = { type: "stats", gc };
       if (!child.connected) throw new Error("the child has no IPC channel");
       child.send(request);
       const stats = await waitForMessage(child, exited, ms, (m) => m.type === "stats");

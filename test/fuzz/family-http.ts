@@ -6,7 +6,14 @@ import type { Family } from "./family.js";
 import { fixLength, framing, runHttp1Case, setHeader } from "./http1-case.js";
 import { request, serializeRequest } from "./http1-wire.js";
 import type { Http1Request } from "./http1-wire.js";
-import { bomb, mutateBytes, mutateJson, mutatePath, mutateProto } from "./mutators.js";
+import {
+  bomb,
+  mutateBytes,
+  mutateJson,
+  mutatePath,
+  mutateProto,
+  unknownFieldFlood,
+} from "./mutators.js";
 import type { Prng } from "./prng.js";
 import { sampleString } from "./rpc-corpus.js";
 
@@ -183,8 +190,10 @@ function mutatePart(rng: Prng, req: Http1Request): string {
     case 3: {
       const type = rng.pick(contentTypes);
       setHeader(req, "Content-Type", type);
-      if (type.includes("proto")) req.body = mutateProto(rng, req.body);
-      return `content-type ${JSON.stringify(type)}`;
+      if (!type.includes("proto")) return `content-type ${JSON.stringify(type)}`;
+      req.body = mutateProto(rng, req.body);
+      fixLength(req);
+      return `content-type ${JSON.stringify(type)}, proto body of ${req.body.byteLength} bytes`;
     }
     case 4: {
       const accept = rng.pick(accepts);
@@ -245,6 +254,16 @@ export const httpFamily: Family = {
   name: "http",
   async run(input) {
     const { rng } = input;
+    if (rng.chance(0.005)) {
+      // Rare, and alone so that it reaches the decoder: a well-formed protobuf body that is a
+      // flood of unknown fields.
+      const body = unknownFieldFlood(rng);
+      const type: [string, string] = ["Content-Type", "application/x-protobuf"];
+      const req = request("POST", "/v1/books/1:cancel", [type], body);
+      const labels = [`POST /v1/books/1:cancel, ${body.byteLength} bytes of unknown fields`];
+      const bytes = serializeRequest(req);
+      return runHttp1Case({ input, port: input.httpPort, bytes, labels, headRequest: false });
+    }
     const req = template(rng);
     const labels = [`${req.method} ${req.target.slice(0, 60)}`];
     for (let n = rng.int(1, 3); n > 0; n--) labels.push(mutatePart(rng, req));

@@ -101,8 +101,21 @@ export function mutateJson(rng: Prng, json: Buffer): Buffer {
   }
 }
 
-/** Protobuf bytes with a bad field appended, or edited as bytes. */
+/**
+ * A valid protobuf message just under the 4 MiB limits made of nothing but unknown fields
+ * (field 15, varint 0: two bytes each), or a quarter of that. A decoder that keeps every
+ * unknown field as an object spends seconds and hundreds of MiB on it: one such request must
+ * not freeze or bloat the server.
+ */
+export function unknownFieldFlood(rng: Prng): Buffer {
+  const size = rng.pick([1024 * 1024, 4 * 1024 * 1024 - 64]);
+  return Buffer.alloc(size, Buffer.from([0x78, 0x00]));
+}
+
+/** Protobuf bytes with a bad field appended, edited as bytes, or (rarely) a flood. */
 export function mutateProto(rng: Prng, message: Buffer): Buffer {
+  // Rare: each one costs the server real work even when it copes well.
+  if (rng.chance(0.03)) return unknownFieldFlood(rng);
   const extra = rng.pick([
     // Field 1, length-delimited, claiming more bytes than follow.
     Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x41]),

@@ -11,6 +11,7 @@ import {
   mutateJson,
   mutatePath,
   mutateProto,
+  unknownFieldFlood,
 } from "./mutators.js";
 import type { Prng } from "./prng.js";
 import { connectGetQuery, frameBody, rpcContentTypes } from "./rpc-request.js";
@@ -24,6 +25,14 @@ function setHeader(req: RpcRequest, name: string, value: string): void {
 /** Applies 1-3 mutations to `req` in place (its body is rebuilt); returns their labels. */
 export function mutateRpc(rng: Prng, req: RpcRequest): string[] {
   const labels = [`${req.protocol}/${req.format} ${req.method.path}`];
+  if (req.format === "proto" && req.protocol !== "connect-get" && rng.chance(0.005)) {
+    // Rare, and alone so that it reaches the decoder: a well-formed call whose message is a
+    // flood of unknown fields.
+    req.messages = [unknownFieldFlood(rng)];
+    req.body = frameBody(req);
+    labels.push(`message of ${req.messages[0]?.byteLength ?? 0} bytes of unknown fields`);
+    return labels;
+  }
   // Body-level edits that frameBody would undo are applied after it, in `post`.
   const post: ((body: Buffer) => Buffer)[] = [];
   for (let n = rng.int(1, 3); n > 0; n--) {
@@ -32,9 +41,9 @@ export function mutateRpc(rng: Prng, req: RpcRequest): string[] {
       case 0: {
         const i = rng.int(0, Math.max(0, req.messages.length - 1));
         const message = req.messages[i] ?? Buffer.alloc(0);
-        req.messages[i] =
-          req.format === "json" ? mutateJson(rng, message) : mutateProto(rng, message);
-        labels.push(`message ${i} edited`);
+        const edited = req.format === "json" ? mutateJson(rng, message) : mutateProto(rng, message);
+        req.messages[i] = edited;
+        labels.push(`message ${i} edited (${edited.byteLength} bytes)`);
         break;
       }
       case 1: {

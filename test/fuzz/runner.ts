@@ -1,11 +1,11 @@
 // A fuzz run: cases in batches against a child server. After each batch the server must be
 // alive and answer the well-formed probes in time; a crash or hang is narrowed down to the case
-// that causes it (triage.ts), then the run goes on with a new server. A handler bug that
-// recovery logs is narrowed down too, and the server lives on. When the last server's life
-// ends: its RSS growth and its exit on SIGTERM.
+// that causes it (triage.ts), then the run goes on with a new server. So is RSS growth past the
+// limit, and a handler bug that recovery logs (the server then lives on). When the last
+// server's life ends: its exit on SIGTERM.
 import { startTarget } from "./child.js";
 import type { FuzzTarget, Memory } from "./child.js";
-import { formatReport, indent, memoryGrowth, mib } from "./report.js";
+import { formatReport, indent } from "./report.js";
 import type { Failure, FuzzReport } from "./report.js";
 import { destroyOpenSockets } from "./raw-socket.js";
 import { caseFamily, describeCase, families, narrow, runBatch } from "./triage.js";
@@ -36,7 +36,7 @@ export interface FuzzOptions {
    * so what was found does not change which cases run). Default: none.
    */
   budgetMs?: number;
-  /** Allowed RSS growth of the server from warm-up to the end, bytes. Default 128 MiB. */
+  /** Allowed RSS growth of a server over its size after the first batch, bytes. Default 128 MiB. */
   rssGrowthLimit?: number;
   /** The bound on the exit after SIGTERM, ms. Default 10 000. */
   stopTimeoutMs?: number;
@@ -66,6 +66,7 @@ class FuzzRun {
   // Time spent narrowing failures down, left out of the budget.
   #triageMs = 0;
   #bugsNarrowed = 0;
+  #rssNarrowed = 0;
 
   constructor(options: FuzzOptions) {
     this.#o = options;
@@ -74,6 +75,7 @@ class FuzzRun {
       capMs: options.capMs ?? 400,
       probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
       heartbeatMs: 2_000,
+      rssLimit: options.rssGrowthLimit ?? 128 * 1024 * 1024,
     };
     this.#progress = options.onProgress ?? (() => undefined);
     this.#report = {
@@ -107,7 +109,7 @@ class FuzzRun {
         const onCase = (i: number, r: CaseResult) => {
           this.#onCase(i, r);
         };
-        const { sick, left } = await runBatch(seed, batch, target, this.#timing, onCase);
+        const { sick, left } = await runBatch(seed, batch, target, this.#timing, onCase, baseline);
         // Cases a sick server did not get run on the next one.
         queue = [...left, ...queue.slice(batchSize)];
         if (sick === undefined) {
@@ -124,6 +126,12 @@ class FuzzRun {
         const triageStart = Date.now();
         if (sick.kind === "bug-log") {
           await this.#recordBug(sick.detail.split("\n"), ran);
+        } else if (sick.kind === "rss") {
+          // Growth is measured on a fresh server from here (RSS rarely goes back down).
+          await target.kill();
+          await this.#recordRss(sick, ran);
+          target = await startTarget();
+          baseline = undefined;
         } else {
           deaths++;
           const stderr = target.stderr();
@@ -208,6 +216,26 @@ class FuzzRun {
     }
   }
 
+  /** RSS growth in cases `ran`; the first of the run is narrowed down to its case. */
+  async #recordRss(sick: Sickness, ran: number[]): Promise<void> {
+    const range = `${ran[0] ?? 0}..${ran.at(-1) ?? 0}`;
+    if (this.#rssNarrowed++ > 0) {
+      this.#record("rss", { kind: "rss", detail: `${sick.detail} (in cases ${range})` });
+      return;
+    }
+    this.#progress(`${sick.detail} in cases ${range}; narrowing it down`);
+    const culprit = await narrow(this.#o.seed, ran, "rss", this.#timing, this.#progress);
+    const one = culprit.length === 1 ? culprit[0] : undefined;
+    const c = one === undefined ? undefined : await describeCase(this.#o.seed, one);
+    this.#record("rss", {
+      kind: "rss",
+      detail: `${sick.detail} (in cases ${range})`,
+      ...(c === undefined
+        ? {}
+        : { caseIndex: one, family: c.family, label: c.label, sent: c.sent }),
+    });
+  }
+
   /** A crash or hang in cases `ran`, narrowed down to its case. */
   async #recordDeath(sick: Sickness, stderr: string, ran: number[]): Promise<void> {
     const range = `${ran[0] ?? 0}..${ran.at(-1) ?? 0}`;
@@ -231,16 +259,11 @@ class FuzzRun {
     });
   }
 
-  /** The checks at the end of a server's life: RSS growth, then the exit on SIGTERM. */
+  /** The end of the last server's life: its memory for the report, its exit on SIGTERM. */
   async #endOfLife(target: FuzzTarget, baseline: Memory | undefined): Promise<void> {
-    const limit = this.#o.rssGrowthLimit ?? 128 * 1024 * 1024;
     const end = await target.memory(this.#timing.probeTimeoutMs).catch(() => undefined);
     if (baseline !== undefined && end !== undefined) {
       this.#report.memory.push({ baseline, end });
-      if (end.rss - baseline.rss > limit) {
-        const detail = `RSS grew more than ${mib(limit)}: ${memoryGrowth(baseline, end)}`;
-        this.#record("rss", { kind: "rss", detail });
-      }
     }
     const bound = this.#o.stopTimeoutMs ?? 10_000;
     const stop = await target.stop(bound);

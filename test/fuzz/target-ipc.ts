@@ -3,12 +3,13 @@
 // servers when imported.
 
 /**
- * A message from the parent: "stats" asks for memory figures (after a full GC), "ping" for a
- * "pong" (a heartbeat: a stuck event loop answers neither).
+ * A message from the parent: "stats" asks for memory figures (after a full GC when `gc`),
+ * "ping" for a "pong" (a heartbeat: a stuck event loop answers neither).
  */
 export interface ParentMessage {
   type: "stats" | "ping";
   seq?: number;
+  gc?: boolean;
 }
 
 /** The server's memory (bytes) and what it holds open, after a full GC. */

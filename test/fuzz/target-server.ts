@@ -1,8 +1,9 @@
 // The server under fuzz, run as a child process (see child.ts) so that a crash shows as the
 // child's exit instead of killing the test runner. It is built only from the kit's public API,
 // with the layout's middleware chain and timeouts, and talks to its parent over IPC: "ready"
-// with both endpoints once listening, "stats" (RSS after a full GC) on request. SIGTERM stops it
-// through the app's own graceful shutdown; nothing here catches errors the kit lets escape.
+// with both endpoints once listening, "stats" (memory, after a full GC if asked) and "ping" on
+// request. SIGTERM stops it through the app's own graceful shutdown; nothing here catches
+// errors the kit lets escape.
 import "reflect-metadata";
 import { createApp } from "kratos-ts/app";
 import { createLogger } from "kratos-ts/log";
@@ -50,10 +51,10 @@ process.on("message", (message: ParentMessage) => {
     send({ type: "pong", seq: message.seq ?? 0 });
     return;
   }
-  // A full collection first (the parent starts us with --expose-gc), so RSS reflects what is
-  // still held rather than garbage waiting for the next cycle.
+  // A full collection first when asked (the parent starts us with --expose-gc), so RSS
+  // reflects what is still held rather than garbage waiting for the next cycle.
   const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
+  if (message.gc === true) gc?.();
   const usage = process.memoryUsage();
   send({
     type: "stats",

@@ -3,7 +3,7 @@
 // probe-based health check, and the narrowing of a crash, hang or handler bug down to the case
 // causing it.
 import { startTarget } from "./child.js";
-import type { FuzzTarget } from "./child.js";
+import type { FuzzTarget, Memory } from "./child.js";
 import type { CaseOutcome, Family } from "./family.js";
 import { h2RawFamily } from "./family-h2-raw.js";
 import { httpFamily } from "./family-http.js";
@@ -12,6 +12,7 @@ import { rpcHttp1Family } from "./family-rpc-http1.js";
 import { probeAll } from "./probes.js";
 import { caseSeed, Prng } from "./prng.js";
 import { destroyOpenSockets } from "./raw-socket.js";
+import { memoryGrowth, mib } from "./report.js";
 import { recoveredMarker } from "./target-ipc.js";
 
 /** Every family, in the order the case PRNG picks from (do not reorder: seeds would change). */
@@ -24,18 +25,35 @@ export interface Timing {
   probeTimeoutMs: number;
   /** A heartbeat unanswered this long makes the server suspect. */
   heartbeatMs: number;
+  /** Allowed RSS growth over a server's baseline (after warm-up), bytes. */
+  rssLimit: number;
 }
 
 /** A case's outcome and its family's name. */
 export type CaseResult = CaseOutcome & { family: string };
 
 /**
- * What is wrong with a server: it exited, it stopped answering, or recovery caught a bug in a
- * handler (logged with its stack; the client got, or would have got, 500 UNKNOWN).
+ * What is wrong with a server: it exited, it stopped answering (or stalled), recovery caught a
+ * bug in a handler (logged with its stack; the client got, or would have got, 500 UNKNOWN), or
+ * its RSS grew past the limit.
  */
 export interface Sickness {
-  kind: "crash" | "hang" | "bug-log";
+  kind: "crash" | "hang" | "bug-log" | "rss";
   detail: string;
+}
+
+/** RSS growth past the limit over `baseline`, checked cheaply first, then after a full GC. */
+async function rssSickness(
+  target: FuzzTarget,
+  baseline: Memory,
+  t: Timing,
+): Promise<Sickness | undefined> {
+  const quick = await target.memory(t.probeTimeoutMs, false);
+  if (quick.rss - baseline.rss <= t.rssLimit) return undefined;
+  const settled = await target.memory(t.probeTimeoutMs);
+  if (settled.rss - baseline.rss <= t.rssLimit) return undefined;
+  const detail = `RSS grew more than ${mib(t.rssLimit)}: ${memoryGrowth(baseline, settled)}`;
+  return { kind: "rss", detail };
 }
 
 /** The lines of `stderr` where recovery reported a handler bug. */
@@ -107,34 +125,50 @@ export async function pool(
 }
 
 /**
- * Watches a target while cases run: it is suspect once it exits or misses a heartbeat,
- * so a batch stops early instead of running its other cases against a dead server. A
- * suspicion is only that: the probes decide (a busy machine may delay one heartbeat).
+ * Watches a target while cases run, with a heartbeat over IPC (answered by the server's event
+ * loop). It is suspect once it exits or leaves a heartbeat unanswered for `heartbeatMs`, so a
+ * batch stops early instead of running its other cases against a dead server; a suspicion is
+ * only that (a busy machine may delay one heartbeat), the probes decide. It has stalled when a
+ * heartbeat stays unanswered for `stallMs`: the event loop stopped that long, even if it
+ * recovers before the probes. `stop` resolves with whether it stalled, once the heartbeat in
+ * flight is answered or has timed out.
  */
 export function monitor(
   target: FuzzTarget,
   heartbeatMs: number,
-): { suspect: () => boolean; stop: () => void } {
+  stallMs: number,
+): { suspect: () => boolean; stop: () => Promise<boolean> } {
   let suspect = false;
+  let stalled = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
   void target.exited.then(() => {
     suspect = true;
   });
   const beat = () => {
-    void target.ping(heartbeatMs).then((alive) => {
-      if (stopped) return;
-      if (!alive) suspect = true;
+    const late = setTimeout(() => {
+      suspect = true;
+    }, heartbeatMs);
+    inFlight = target.ping(stallMs).then((alive) => {
+      clearTimeout(late);
+      if (!alive) {
+        suspect = true;
+        stalled ||= target.exit() === undefined;
+        return;
+      }
       // A cadence for the heartbeat, not a wait for anything.
-      else timer = setTimeout(beat, 250);
+      if (!stopped) timer = setTimeout(beat, 250);
     });
   };
   beat();
   return {
     suspect: () => suspect,
-    stop: () => {
+    stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      await inFlight;
+      return stalled;
     },
   };
 }
@@ -171,11 +205,12 @@ export async function runBatch(
   target: FuzzTarget,
   t: Timing,
   each: (i: number, result: CaseResult) => void,
+  baseline: Memory | undefined,
 ): Promise<{ sick: Sickness | undefined; left: number[] }> {
   let left = [...indices];
   const bugsBefore = bugLines(target.stderr()).length;
   for (;;) {
-    const watch = monitor(target, t.heartbeatMs);
+    const watch = monitor(target, t.heartbeatMs, t.probeTimeoutMs);
     left = await pool(
       left,
       t.concurrency,
@@ -184,17 +219,23 @@ export async function runBatch(
       },
       watch.suspect,
     );
-    watch.stop();
+    const stalled = await watch.stop();
     const sick = await health(target, t.probeTimeoutMs);
     if (sick !== undefined) return { sick, left };
+    if (stalled) {
+      const detail = `the event loop stopped for over ${t.probeTimeoutMs} ms (a heartbeat went unanswered), then recovered`;
+      return { sick: { kind: "hang", detail }, left };
+    }
     const bugs = bugLines(target.stderr()).slice(bugsBefore);
     if (bugs.length > 0) return { sick: { kind: "bug-log", detail: bugs.join("\n") }, left };
+    const bloated = baseline === undefined ? undefined : await rssSickness(target, baseline, t);
+    if (bloated !== undefined) return { sick: bloated, left };
     if (left.length === 0) return { sick: undefined, left };
   }
 }
 
 /**
- * The case among `indices` that makes a server sick (crash, hang or handler bug): first one by
+ * The case among `indices` that makes a server sick (crash, hang, handler bug, RSS): first one by
  * one on a fresh server, checked after each case; when that does not reproduce it (the failure
  * needs cases in parallel), the smallest half that still does, halving on fresh servers while
  * one half does. Returns one index, or the smallest set found.
@@ -236,18 +277,21 @@ async function oneByOne(
 ): Promise<number | undefined> {
   const target = await startTarget();
   try {
+    const baseline = kind === "rss" ? await target.memory(t.probeTimeoutMs) : undefined;
     for (const i of indices) {
       await runCase(seed, i, target, t.capMs);
       // Two heartbeats in a row: the server answers the first in some turn of its event loop,
       // possibly before the case's last bytes are handled in that same turn; the second needs
-      // a later turn, so whatever the case did to the loop has happened by then.
-      const alive = (await target.ping(t.heartbeatMs)) && (await target.ping(t.heartbeatMs));
+      // a later turn, so whatever the case did to the loop has happened by then. Each may take
+      // as long as a probe: longer is a stall, a hang of its own.
+      const bound = t.probeTimeoutMs;
+      const alive = (await target.ping(bound)) && (await target.ping(bound));
       if (target.exit() !== undefined) return kind === "crash" ? i : undefined;
-      if (!alive) {
-        const sick = await health(target, Math.min(t.probeTimeoutMs, 3_000));
-        return sick?.kind === kind ? i : undefined;
-      }
+      if (!alive) return kind === "hang" ? i : undefined;
       if (kind === "bug-log" && bugLines(target.stderr()).length > 0) return i;
+      if (baseline !== undefined && (await rssSickness(target, baseline, t)) !== undefined) {
+        return i;
+      }
     }
     return undefined;
   } finally {
@@ -268,7 +312,9 @@ async function reproduces(
   // loop, not a slow answer. A replay misjudged only narrows less.
   const quick = { ...t, probeTimeoutMs: Math.min(t.probeTimeoutMs, 3_000) };
   try {
-    return (await runBatch(seed, indices, target, quick, () => undefined)).sick?.kind === kind;
+    const baseline = kind === "rss" ? await target.memory(t.probeTimeoutMs) : undefined;
+    const { sick } = await runBatch(seed, indices, target, quick, () => undefined, baseline);
+    return sick?.kind === kind;
   } finally {
     await target.kill();
     destroyOpenSockets();
