@@ -51,6 +51,9 @@ export async function startTarget(timeoutMs = 20_000): Promise<FuzzTarget> {
     execArgv: [...serviceNodeFlags, "--expose-gc", "--enable-source-maps"],
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });
+  // A child that dies while a message is on its way makes `send` fail (EPIPE); that death is
+  // seen through 'exit', and must not become an unhandled 'error' in the fuzzer itself.
+  child.on("error", () => undefined);
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   let exit: ChildExit | undefined;
@@ -80,7 +83,7 @@ export async function startTarget(timeoutMs = 20_000): Promise<FuzzTarget> {
       const seq = ++pings;
       const request: ParentMessage = { type: "ping", seq };
       if (!child.connected) return false;
-      child.send(request);
+      child.send(request, ignoreSendError);
       return waitForMessage(child, exited, ms, (m) => m.type === "pong" && m.seq === seq).then(
         () => true,
         () => false,
@@ -89,7 +92,7 @@ export async function startTarget(timeoutMs = 20_000): Promise<FuzzTarget> {
     async memory(ms, gc = true) {
       const request: ParentMessage = { type: "stats", gc };
       if (!child.connected) throw new Error("the child has no IPC channel");
-      child.send(request);
+      child.send(request, ignoreSendError);
       const stats = await waitForMessage(child, exited, ms, (m) => m.type === "stats");
       if (stats.type !== "stats") throw new Error("unreachable");
       const { rss, heapUsed, external, handles } = stats;
@@ -107,6 +110,11 @@ export async function startTarget(timeoutMs = 20_000): Promise<FuzzTarget> {
       await exited;
     },
   };
+}
+
+/** A failed IPC send: the child is gone, which its 'exit' reports. */
+function ignoreSendError(): void {
+  // Nothing to do.
 }
 
 /** Whether `promise` settles within `ms`. */

@@ -18,11 +18,11 @@ export function parseSeed(text: string | undefined): number {
   return Number(text);
 }
 
-/** A positive count from text, or `fallback` when unset. */
+/** A non-negative integer from text (a count, a case index), or `fallback` when unset. */
 export function parseCount(text: string | undefined, fallback: number): number {
   if (text === undefined || text === "") return fallback;
   if (!/^\d+$/.test(text))
-    throw new Error(`fuzz count must be a positive integer, got ${JSON.stringify(text)}`);
+    throw new Error(`fuzz count must be a non-negative integer, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
