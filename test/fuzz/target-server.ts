@@ -89,3 +89,9 @@ app.run().then(
     if (process.connected) process.disconnect();
   },
 );
+
+// A parent that is gone (killed, crashed) cannot stop us: stop with it rather than linger as an
+// orphan listening on loopback.
+process.once("disconnect", () => {
+  void app.stop();
+});
