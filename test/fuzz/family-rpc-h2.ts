@@ -9,7 +9,6 @@ import net from "node:net";
 import type { Socket } from "node:net";
 import type { CaseInput, CaseOutcome, Family } from "./family.js";
 import { errorCodes } from "./h2-frames.js";
-import type { Prng } from "./prng.js";
 import { openSockets } from "./raw-socket.js";
 import { rpcRequest } from "./rpc-request.js";
 import type { RpcRequest } from "./rpc-request.js";
@@ -34,12 +33,23 @@ function grpcStatusOf(headers: http2.IncomingHttpHeaders, into: number[]): void 
   if (typeof value === "string" && /^\d+$/.test(value)) into.push(Number(value));
 }
 
-/** Starts one stream and ends it per `end`; resolves when it closes or at the cap. */
+/**
+ * How a stream ends, drawn up front: the case's PRNG must not be drawn from in callbacks, whose
+ * order varies between runs.
+ */
+interface StreamPlan {
+  end: StreamEnd;
+  /** RST_STREAM code for the reset ends. */
+  code: number;
+  /** Body bytes written before a reset mid-body. */
+  cut: number;
+}
+
+/** Starts one stream and ends it per its plan; resolves when it closes or at the cap. */
 function runStream(
-  rng: Prng,
   session: ClientHttp2Session,
   run: StreamRun,
-  end: StreamEnd,
+  plan: StreamPlan,
   capMs: number,
 ): Promise<void> {
   return new Promise((resolve) => {
@@ -74,15 +84,26 @@ function runStream(
       resolve();
     });
     const body = run.req.body;
-    const code = (): number => rng.pick(errorCodes);
-    if (end === "end") stream.end(body);
-    else if (end === "rst-before-body") stream.close(code());
     const reset = () => {
-      stream.close(code());
+      stream.close(plan.code);
     };
-    if (end === "rst-mid-body") stream.write(body.subarray(0, rng.int(0, body.length)), reset);
-    else if (end === "rst-after-body") stream.write(body, reset);
-    else if (end === "keep-open") stream.write(body);
+    switch (plan.end) {
+      case "end":
+        stream.end(body);
+        break;
+      case "rst-before-body":
+        reset();
+        break;
+      case "rst-mid-body":
+        stream.write(body.subarray(0, plan.cut), reset);
+        break;
+      case "rst-after-body":
+        stream.write(body, reset);
+        break;
+      default:
+        // keep-open: the body, then nothing until the cap.
+        stream.write(body);
+    }
   });
 }
 
@@ -105,7 +126,7 @@ export const rpcH2Family: Family = {
     });
     session.on("error", () => undefined);
     const runs: StreamRun[] = [];
-    const ends: StreamEnd[] = [];
+    const plans: StreamPlan[] = [];
     for (let n = rng.int(1, 3); n > 0; n--) {
       const req = rpcRequest(rng, [
         "grpc",
@@ -128,9 +149,10 @@ export const rpcH2Family: Family = {
         "rst-after-body",
         "keep-open",
       ]);
-      labels.push(`stream end=${end}`);
+      const plan = { end, code: rng.pick(errorCodes), cut: rng.int(0, req.body.length) };
+      labels.push(`stream end=${end}${end.startsWith("rst") ? ` code ${plan.code}` : ""}`);
       runs.push({ req, labels, status: undefined, grpcCodes: [], body: [], contentType: "" });
-      ends.push(end);
+      plans.push(plan);
     }
     const sessionEnd = rng.pick<SessionEnd>([
       "close",
@@ -140,8 +162,12 @@ export const rpcH2Family: Family = {
       "goaway",
       "socket-reset",
     ]);
+    const goawayCode = rng.pick(errorCodes);
     const streams = Promise.all(
-      runs.map((run, i) => runStream(rng, session, run, ends[i] ?? "end", input.capMs)),
+      runs.map((run, i) => {
+        const plan = plans[i] ?? { end: "end", code: 0, cut: 0 };
+        return runStream(session, run, plan, input.capMs);
+      }),
     );
     if (sessionEnd === "close") {
       await streams;
@@ -153,7 +179,7 @@ export const rpcH2Family: Family = {
       if (session.destroyed) {
         // Nothing to do.
       } else if (sessionEnd === "destroy") session.destroy();
-      else if (sessionEnd === "goaway") session.goaway(rng.pick(errorCodes));
+      else if (sessionEnd === "goaway") session.goaway(goawayCode);
       else if (socket?.destroyed === false) socket.resetAndDestroy();
       await streams;
       session.destroy();
