@@ -63,7 +63,9 @@ function template(rng: Prng): Http1Request {
     case 0:
       return request("GET", `/helloworld/${name}`, []);
     case 1:
-      return request("GET", `/v1/greetings/${rng.pick(["1", "2", "0", "-1"])}`, []);
+      return rng.chance(0.5)
+        ? request("GET", `/v1/greetings/${rng.pick(["1", "2", "0", "-1"])}`, [])
+        : request("POST", "/v1/greetings", [jsonType], json({ name: sampleString(rng) }));
     case 2:
       return request("GET", `/v1/shelves/${rng.pick(["1", "9223372036854775807"])}`, []);
     case 3:

@@ -4,6 +4,7 @@
 import { fromJson, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, JsonObject } from "@bufbuild/protobuf";
 import {
+  CreateGreetingRequestSchema,
   GetGreetingRequestSchema,
   HelloRequestSchema,
 } from "../../api/helloworld/v1/greeter_pb.js";
@@ -52,6 +53,12 @@ export const rpcMethods: readonly RpcMethod[] = [
     path: "/helloworld.v1.Greeter/SayHello",
     kind: "unary",
     input: HelloRequestSchema,
+    sample: (rng) => ({ name: sampleString(rng) }),
+  },
+  {
+    path: "/helloworld.v1.Greeter/CreateGreeting",
+    kind: "unary",
+    input: CreateGreetingRequestSchema,
     sample: (rng) => ({ name: sampleString(rng) }),
   },
   {

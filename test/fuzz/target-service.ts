@@ -22,7 +22,16 @@ const maxCount = 50;
 /** helloworld.v1.Greeter without a database: side-effect free, so RSS measures the kit. */
 export const greeter: GreeterHTTPServer & ServiceImpl<typeof Greeter> = {
   async sayHello(req) {
-    return { message: `Hello ${req.name}`, id: 0n };
+    return { message: `Hello ${req.name}` };
+  },
+  async createGreeting(req) {
+    // Echoed, not stored: the fuzzer's writes must not grow anything but the kit's own state.
+    return {
+      id: 1n,
+      name: req.name,
+      message: `Hello ${req.name}`,
+      createTime: timestampFromDate(new Date(0)),
+    };
   },
   async getGreeting(req) {
     if (req.id !== 1n) throw errorGreetingNotFound(`greeting ${req.id} not found`);

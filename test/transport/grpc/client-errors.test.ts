@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { createGrpcServer } from "../../../src/transport/grpc/index.js";
 import type { GrpcServer } from "../../../src/transport/grpc/index.js";
 import { EchoService } from "../../fixtures/http/gen/echo/v1/echo_pb.js";
+import type { SayRequest } from "../../fixtures/http/gen/echo/v1/echo_pb.js";
 import {
   connect,
   envelope,
@@ -22,11 +23,13 @@ describe("gRPC port client errors", () => {
   let server: GrpcServer;
   let port: number;
   let base: string;
+  let lastSay: SayRequest | undefined;
 
   before(async () => {
     server = createGrpcServer({ addr: "127.0.0.1:0", maxMessageBytes: limit });
     server.register(EchoService, {
       say(req) {
+        lastSay = req;
         return Promise.resolve({ sentence: req.sentence });
       },
     });
@@ -70,6 +73,19 @@ describe("gRPC port client errors", () => {
     assert.equal(r.status, 400);
     assert.equal(r.body.code, "invalid_argument");
     assert.match(r.body.message, /UTF-8/);
+  });
+
+  it("keeps no unknown fields of a request message (one object each: 4 MiB would take ~300 MiB)", async () => {
+    // Field 1 (sentence) "hi", then 300 copies of field 15 as a varint 0: two bytes apiece.
+    const body = Buffer.concat([Buffer.from([0x0a, 2, 0x68, 0x69]), Buffer.alloc(600, "x\0")]);
+    const res = await fetch(`${base}/echo.v1.EchoService/Say`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body,
+    });
+    assert.equal(res.status, 200);
+    assert.equal(lastSay?.sentence, "hi");
+    assert.equal(lastSay.$unknown, undefined);
   });
 
   it("rejects a malformed connect-timeout-ms with 400", async () => {
