@@ -286,9 +286,15 @@ for (const kit of kits) {
           update: (nodes) => inner.update?.(nodes),
         };
       };
-      const client = kit.client(registry, { balancer: countingP2c });
+      // The selector's clock moves 1 ms per reading, not with the wall clock: on a busy machine
+      // the 40 calls could take longer than p2c's 3 s idle probe, which then picks the dead node
+      // again. Its reasons to pick a node are the scores and the first probe, which this checks.
+      let ticks = 0;
+      const now = () => ++ticks;
+      const client = kit.client(registry, { balancer: countingP2c, now });
       try {
         for (let i = 0; i < 40; i++) assert.equal(await client.say({ timeoutMs: 5_000 }), "live");
+        assert.ok(ticks < 3000, `the clock stayed short of an idle probe: ${ticks} ms`);
         // p2c probes a node it never picked (the refused call then moves to the live node),
         // and the failure sinks its score: only an idle probe after 3 s could pick it again.
         const deadPicks = picks.filter((host) => host === dead.host).length;
