@@ -55,7 +55,14 @@ function get(url: URL, agent: Agent): Promise<Result> {
       });
       res.on("error", reject);
     });
-    req.on("error", reject);
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      // The keep-alive race Node's docs describe for `reusedSocket`: the server's keepAliveTimeout
+      // closed the connection as idle just as this request went out on it, which happens when
+      // the loop shared by client and server is too loaded to send the next request in time.
+      // The server never read the request: send it again.
+      if (req.reusedSocket && err.code === "ECONNRESET") get(url, agent).then(resolve, reject);
+      else reject(err);
+    });
     req.end();
   });
 }
