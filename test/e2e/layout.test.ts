@@ -2,7 +2,7 @@
 // it, on free ports with a temp config dir, reached over HTTP (fetch) and gRPC (@grpc/grpc-js).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -238,7 +238,12 @@ describe("layout service", () => {
   });
 
   it("applies a changed log level without a restart (config hot reload)", async () => {
-    writeFileSync(join(dir.confDir, "config.yaml"), config({ level: "debug" }));
+    // Written aside and renamed over the original, as editors and ConfigMaps do: a write in
+    // place is a truncate then a write, and the service could read the empty file in between
+    // if this process were descheduled for longer than its 100 ms debounce.
+    const file = join(dir.confDir, "config.yaml");
+    writeFileSync(`${file}.tmp`, config({ level: "debug" }));
+    renameSync(`${file}.tmp`, file);
     const changed = await service.waitForLine((l) => l["msg"] === "config changed");
     assert.equal(changed["key"], "log.level");
     assert.equal(changed["value"], "debug");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Agent, request } from "node:http";
+import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { performance } from "node:perf_hooks";
 import { createUtilizationSampler, ratelimit } from "../../src/middleware/ratelimit.js";
@@ -45,9 +46,13 @@ interface Result {
   latency: number;
 }
 
+/** Connections that have carried a request (see {@link get}). */
+const used = new WeakSet<Socket>();
+
 function get(url: URL, agent: Agent): Promise<Result> {
   return new Promise((resolve, reject) => {
     const sent = performance.now();
+    let reused = false;
     const req = request(url, { agent }, (res) => {
       res.resume();
       res.on("end", () => {
@@ -55,7 +60,20 @@ function get(url: URL, agent: Agent): Promise<Result> {
       });
       res.on("error", reject);
     });
-    req.on("error", reject);
+    // Node's `reusedSocket` is only set for a request that finds a free socket, not for one
+    // queued until a socket is freed, which is how these workers send theirs: track it here.
+    req.on("socket", (socket) => {
+      reused = used.has(socket);
+      used.add(socket);
+    });
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      // The keep-alive race Node's docs describe for `reusedSocket`: the server's keepAliveTimeout
+      // closed the connection as idle just as this request went out on it, which happens when
+      // the loop shared by client and server is too loaded to send the next request in time.
+      // The server never read the request: send it again.
+      if (reused && err.code === "ECONNRESET") get(url, agent).then(resolve, reject);
+      else reject(err);
+    });
     req.end();
   });
 }

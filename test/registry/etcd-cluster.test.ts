@@ -47,17 +47,42 @@ function servedSince(served: readonly string[], from: number, count: number, wha
 describe("helloworld instances on etcd", { skip: etcdSkip(), timeout: 60_000 }, () => {
   let etcd: EtcdServer;
   let dir: { path: string; remove: () => void };
+  // Two instances for both tests (the README's pair, then two of the three): starting a
+  // service process is most of this suite's time on a busy machine.
+  let pair: [Service, Service];
   const running = new Set<Service>();
   const start = async () => {
     const service = await startService(["-conf", "./configs"], dir.path);
     running.add(service);
     return service;
   };
+  /**
+   * Resolves once etcd lists exactly `services`: a service logs "started" after its first
+   * registration attempt, which a busy machine can fail (a retry puts the key later).
+   */
+  const registered = async (services: Service[]) => {
+    const reader = createEtcdRegistry({ endpoints: [etcd.endpoint] });
+    const want = services.map(grpcOf).sort().join();
+    try {
+      await eventually("the instances in etcd", async () => {
+        const listed = await reader.getService(ctx, "helloworld");
+        return (
+          listed
+            .flatMap((i) => i.endpoints.filter((e) => e.startsWith("grpc://")))
+            .sort()
+            .join() === want
+        );
+      });
+    } finally {
+      await reader.close();
+    }
+  };
 
   before(async () => {
     etcd = await startEtcd();
     dir = tempDir("kratos-ts-cluster-");
     writeLayoutConfig(dir.path, { etcd: etcd.endpoint, ttl });
+    pair = await Promise.all([start(), start()]);
   });
   after(async () => {
     await stopAll(running);
@@ -66,32 +91,24 @@ describe("helloworld instances on etcd", { skip: etcdSkip(), timeout: 60_000 }, 
   });
 
   it("two instances and `npm run client`: the calls reach both (README)", async () => {
-    const services = await Promise.all([start(), start()]);
-    try {
-      const r = await runAsync(
-        process.execPath,
-        [clientMain, "-conf", "./configs", "-n", "6"],
-        dir.path,
-      );
-      assert.equal(r.status, 0, r.stderr);
-      const lines = r.stdout.trim().split("\n");
-      assert.equal(lines.length, 6, r.stdout);
-      for (const line of lines) {
-        assert.match(line, /^grpc:\/\/127\.0\.0\.1:\d+ Hello kratos$/);
-      }
-      // p2c probes each instance it has not picked yet, so six calls reach both.
-      assert.deepEqual(
-        new Set(lines.map((line) => line.split(" ")[0])),
-        new Set(services.map(grpcOf)),
-      );
-    } finally {
-      await stopAll(services);
-      services.forEach((s) => running.delete(s));
+    await registered(pair);
+    const r = await runAsync(
+      process.execPath,
+      [clientMain, "-conf", "./configs", "-n", "6"],
+      dir.path,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.equal(lines.length, 6, r.stdout);
+    for (const line of lines) {
+      assert.match(line, /^grpc:\/\/127\.0\.0\.1:\d+ Hello kratos$/);
     }
+    // p2c probes each instance it has not picked yet, so six calls reach both.
+    assert.deepEqual(new Set(lines.map((line) => line.split(" ")[0])), new Set(pair.map(grpcOf)));
   });
 
   it("three instances: one stops gracefully without a failed call; one killed is dropped when its key expires", async () => {
-    const services = await Promise.all([start(), start(), start()]);
+    const services: [Service, Service, Service] = [...pair, await start()];
     const [graceful, killed, last] = services;
     const registry = createEtcdRegistry({ endpoints: [etcd.endpoint] });
     const served: string[] = [];
@@ -196,7 +213,9 @@ describe("an etcd outage longer than 2 x TTL", { skip: etcdSkip(), timeout: 60_0
         .catch(() => null)) !== null;
     try {
       await registry.register(ctx, instance);
-      assert.ok(await present());
+      // register resolves after the first attempt, put or not: on a busy machine a fresh etcd
+      // can take longer than the 1 s callTimeout, and the key comes with a retry.
+      await eventually("the key to be put", present);
       await etcd.kill();
       // The outage is the point of the test: the lease (TTL 2 s) cannot be kept alive for
       // longer than twice its TTL, so it is gone when etcd comes back.

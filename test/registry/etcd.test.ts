@@ -180,18 +180,23 @@ describe("etcd", { skip }, () => {
       }
     });
 
-    it("a watcher sees an instance leave when its lease expires", async () => {
+    // The timeout only guards against a hang (keepalives that go on after close): when the key
+    // goes is etcd's business, on a lease whose TTL the test checks instead of timing it.
+    it("a watcher sees an instance leave when its lease expires", { timeout: 30_000 }, async () => {
       const registry = open({ ttl: 2 });
       const observer = open();
       try {
         await registry.register(ctx, instance("1", "expiry"));
         const watcher = await observer.watch(ctx, "expiry");
         assert.deepEqual(await watcher.next(), [instance("1", "expiry")]);
+        const { kvs } = await raw.getAll().prefix("/microservices/expiry/").exec();
+        const leaseId = kvs[0]?.lease;
+        assert.ok(leaseId !== undefined && leaseId !== "0");
+        const lease = await raw.leaseClient.leaseTimeToLive({ ID: leaseId });
+        assert.equal(lease.grantedTTL, "2", "the key is on a lease of the configured TTL");
         // A crashed process: its keepalives stop and nobody deregisters.
         await registry.close();
-        const started = Date.now();
         assert.deepEqual(await watcher.next(), []);
-        assert.ok(Date.now() - started < 6_000, "gone within about one TTL");
         await watcher.stop();
       } finally {
         await registry.close();
@@ -218,11 +223,16 @@ describe("etcd", { skip }, () => {
           logger.lines.some((l) => l.msg.includes("unreachable")),
         );
         await etcd.restart();
-        const back = Date.now();
         await eventually(
           "the instance to be registered again",
           () => logger.lines.some((l) => l.msg.includes("reachable again")),
           15_000,
+        );
+        // The lines of this outage, up to its end: a keepalive that takes longer than the
+        // callTimeout on a busy machine is a new outage, logged as one, and not this test's.
+        const outage = logger.lines.slice(
+          0,
+          logger.lines.findIndex((l) => l.msg.includes("reachable again")) + 1,
         );
         const raw = new Etcd3({ hosts: etcd.endpoint });
         try {
@@ -230,8 +240,7 @@ describe("etcd", { skip }, () => {
         } finally {
           raw.close();
         }
-        assert.ok(Date.now() - back < 15_000);
-        assert.ok(logger.lines.length <= 3, `few log lines: ${JSON.stringify(logger.lines)}`);
+        assert.ok(outage.length <= 3, `few log lines: ${JSON.stringify(outage)}`);
         await registry.deregister(ctx, instance("1", "restart"));
       } finally {
         await registry.close();
@@ -251,6 +260,7 @@ describe("etcd", { skip }, () => {
       const http = createHttpServer({ addr: "127.0.0.1:0" });
       let etcd: EtcdServer | undefined;
       let found: ServiceInstance[] = [];
+      let warnings = 0;
       const app = createApp({
         id: "down-1",
         name: "late",
@@ -273,6 +283,9 @@ describe("etcd", { skip }, () => {
                   async () => (found = await reader.getService(ctx, "late")).length === 1,
                   15_000,
                 );
+                // Counted now: once etcd is up, a keepalive slower than the callTimeout on a
+                // busy machine is another outage with its own warning.
+                warnings = logger.lines.filter((l) => l.msg.includes("unreachable")).length;
               } finally {
                 await reader.close();
               }
@@ -288,8 +301,7 @@ describe("etcd", { skip }, () => {
           found.map((i) => i.id),
           ["down-1"],
         );
-        const warnings = logger.lines.filter((l) => l.msg.includes("unreachable"));
-        assert.equal(warnings.length, 1, "logged once");
+        assert.equal(warnings, 1, "logged once while etcd was down");
       } finally {
         await registry.close();
         await etcd?.stop();
