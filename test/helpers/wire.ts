@@ -59,6 +59,36 @@ export function closedWithin(socket: Socket, timeoutMs: number): Promise<number>
   });
 }
 
+/**
+ * Writes `piece` over and over, up to `total` bytes counted in `pieceBytes`, until the server
+ * stops reading (backpressure that `answered` settles first) or closes. Resolves with the bytes
+ * written: fewer than `total` means the server did not read the whole body.
+ */
+export async function writeUntilStopped(
+  socket: Socket,
+  piece: Buffer,
+  total: number,
+  answered: Promise<unknown>,
+  pieceBytes = piece.length,
+): Promise<number> {
+  let written = 0;
+  while (written < total && !socket.destroyed) {
+    written += pieceBytes;
+    if (!socket.write(piece)) {
+      const go = await Promise.race([
+        new Promise<boolean>((resolve) => {
+          socket.once("drain", () => {
+            resolve(true);
+          });
+        }),
+        answered.then(() => false),
+      ]);
+      if (!go) break;
+    }
+  }
+  return written;
+}
+
 /** Sends raw HTTP/1.1 text and collects the answer until the server closes. */
 export async function rawHttp(port: number, text: string, timeoutMs = 5_000): Promise<Received> {
   const socket = await connect(port);

@@ -9,6 +9,7 @@ import type {
 import net from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import { listen } from "../../internal/listen.js";
+import { untilClosed } from "../../internal/until-closed.js";
 import { Http1Connections, timeoutCheckInterval } from "../http1/connections.js";
 
 /** The connection limits of the gRPC port (see GrpcServerOptions for what each one means). */
@@ -128,17 +129,13 @@ export class GrpcPort {
     });
     for (const session of this.#sessions) session.close();
     this.#h1Connections.drain();
-    // Destroying the connections closes every stream, which aborts the calls that listen.
-    const force = () => {
-      for (const session of this.#sessions) session.destroy();
-      for (const socket of this.#sockets) socket.destroy();
-    };
-    if (signal?.aborted === true) force();
-    signal?.addEventListener("abort", force, { once: true });
     try {
-      await closed;
+      // Destroying the connections closes every stream, which aborts the calls that listen.
+      await untilClosed(closed, signal, () => {
+        for (const session of this.#sessions) session.destroy();
+        for (const socket of this.#sockets) socket.destroy();
+      });
     } finally {
-      signal?.removeEventListener("abort", force);
       // Stops node's timeout checks on the HTTP/1.1 side; it has no connection left.
       this.#h1.close();
     }

@@ -12,6 +12,7 @@ import { toHttpError, toStatusBinary } from "../../errors/http.js";
 import { reasons } from "../../errors/reasons.js";
 import { endpointOf, listen } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
+import { untilClosed } from "../../internal/until-closed.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
 import { serverTransport, setRequestSchema, setServerTransport } from "../transport.js";
@@ -232,16 +233,12 @@ class KratosHttpServer implements HttpServer {
       });
     });
     this.#connections.drain();
-    // Closing the connections aborts the calls that listen to their signal.
-    const force = () => {
-      this.#connections.destroyAll();
-    };
-    if (signal?.aborted === true) force();
-    signal?.addEventListener("abort", force, { once: true });
     try {
-      await closed;
+      // Closing the connections aborts the calls that listen to their signal.
+      await untilClosed(closed, signal, () => {
+        this.#connections.destroyAll();
+      });
     } finally {
-      signal?.removeEventListener("abort", force);
       // Stops node's timeout checks (http.Server's close does that); no connection is left.
       this.httpServer.close();
     }

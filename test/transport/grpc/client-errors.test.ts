@@ -15,6 +15,7 @@ import {
   h2Session,
   parseResponse,
   receive,
+  writeUntilStopped,
 } from "../../helpers/wire.js";
 
 const limit = 1024;
@@ -123,24 +124,8 @@ describe("gRPC port client errors", () => {
       "POST /echo.v1.EchoService/Say HTTP/1.1\r\nHost: x\r\n" +
         `Content-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`,
     );
-    // Write until the server stops reading (backpressure) or closes.
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
-    let written = 0;
     const answered = receive(socket, 10_000);
-    while (written < total && !socket.destroyed) {
-      written += chunk.length;
-      if (!socket.write(chunk)) {
-        const go = await Promise.race([
-          new Promise<boolean>((resolve) => {
-            socket.once("drain", () => {
-              resolve(true);
-            });
-          }),
-          answered.then(() => false),
-        ]);
-        if (!go) break;
-      }
-    }
+    const written = await writeUntilStopped(socket, Buffer.alloc(64 * 1024, 0x20), total, answered);
     const { data, closed } = await answered;
     assert.equal(closed, true);
     // RESOURCE_EXHAUSTED, which Connect sends as 429.

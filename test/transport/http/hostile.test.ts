@@ -7,7 +7,7 @@ import { createHttpServer } from "../../../src/transport/http/index.js";
 import type { HttpServer } from "../../../src/transport/http/index.js";
 import { registerCatalogHTTPServer } from "../../fixtures/http/gen/catalog/v1/catalog_http.js";
 import type { CreateItemRequest } from "../../fixtures/http/gen/catalog/v1/catalog_pb.js";
-import { connect, parseResponse, rawHttp, receive } from "../../helpers/wire.js";
+import { connect, parseResponse, rawHttp, receive, writeUntilStopped } from "../../helpers/wire.js";
 
 const limit = 1024;
 
@@ -95,21 +95,7 @@ describe("HTTP port hostile input", () => {
     const framed = chunked
       ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")])
       : chunk;
-    let written = 0;
-    while (written < total && !socket.destroyed) {
-      written += chunk.length;
-      if (!socket.write(framed)) {
-        const go = await Promise.race([
-          new Promise<boolean>((resolve) => {
-            socket.once("drain", () => {
-              resolve(true);
-            });
-          }),
-          answered.then(() => false),
-        ]);
-        if (!go) break;
-      }
-    }
+    const written = await writeUntilStopped(socket, framed, total, answered, chunk.length);
     return { ...(await answered), written };
   }
 
