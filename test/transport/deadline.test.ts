@@ -7,6 +7,7 @@
 // never expires during the test, and the one that expires is checked only for what holds
 // whenever it does.
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { describe, it } from "node:test";
 import { fromError } from "kratos-ts/errors";
 import { serverTransport } from "kratos-ts/transport";
@@ -83,39 +84,49 @@ describe("deadline propagation", () => {
     }
   });
 
-  it("ends a call whose downstream call outlives the grpc-timeout with 504, aborting the handler", async () => {
-    const down = await downstream();
-    const downClient = createGrpcClient(EchoService, { endpoint: down.server.endpoint().host });
-    // Settled when the middle handler ends: the edge's own timer may fire first.
-    let handlerDone!: (aborted: boolean) => void;
-    const handlerAborted = new Promise<boolean>((resolve) => (handlerDone = resolve));
-    const middle = createGrpcServer({ addr: "127.0.0.1:0" });
-    middle.register(EchoService, {
-      async slow(req, ctx) {
-        try {
-          return await downClient.slow(req, { context: ctx });
-        } finally {
-          handlerDone(ctx.signal.aborted);
-        }
-      },
-    });
-    await middle.start();
-    const edge = createGrpcClient(EchoService, { endpoint: middle.endpoint().host });
-    try {
-      await assert.rejects(edge.slow({}, { timeoutMs: 300 }), (err) => {
-        assert.equal(fromError(err).code, 504);
-        return true;
+  it(
+    "ends a call whose downstream call outlives the grpc-timeout with 504, aborting the handler",
+    { timeout: 20_000 },
+    async () => {
+      const down = await downstream();
+      const downClient = createGrpcClient(EchoService, { endpoint: down.server.endpoint().host });
+      // Settled when the middle handler ends: the edge's own timer may fire first.
+      let handlerDone!: (aborted: boolean) => void;
+      const handlerAborted = new Promise<boolean>((resolve) => (handlerDone = resolve));
+      const middle = createGrpcServer({ addr: "127.0.0.1:0" });
+      middle.register(EchoService, {
+        async slow(req, ctx) {
+          try {
+            return await downClient.slow(req, { context: ctx });
+          } catch (err) {
+            // The downstream call carries the same deadline, so its own timer can end it first;
+            // the middle server's must still abort the handler (if it never does, this waits
+            // until the test's timeout fails it).
+            if (!ctx.signal.aborted) await once(ctx.signal, "abort");
+            throw err;
+          } finally {
+            handlerDone(ctx.signal.aborted);
+          }
+        },
       });
-      assert.equal(await handlerAborted, true, "the middle handler's signal is aborted");
-      // The downstream call is made only if the deadline had not passed yet: when it was, it
-      // carried what was left of the edge's 300 ms.
-      for (const sent of down.timeouts) assert.ok(timeoutMs(sent) <= 300, sent);
-    } finally {
-      edge.close();
-      downClient.close();
-      await Promise.all([middle.stop(), down.server.stop()]);
-    }
-  });
+      await middle.start();
+      const edge = createGrpcClient(EchoService, { endpoint: middle.endpoint().host });
+      try {
+        await assert.rejects(edge.slow({}, { timeoutMs: 300 }), (err) => {
+          assert.equal(fromError(err).code, 504);
+          return true;
+        });
+        assert.equal(await handlerAborted, true, "the middle handler's signal is aborted");
+        // The downstream call is made only if the deadline had not passed yet: when it was, it
+        // carried what was left of the edge's 300 ms.
+        for (const sent of down.timeouts) assert.ok(timeoutMs(sent) <= 300, sent);
+      } finally {
+        edge.close();
+        downClient.close();
+        await Promise.all([middle.stop(), down.server.stop()]);
+      }
+    },
+  );
 
   it("passes the HTTP server's timeout on to a downstream gRPC call", async () => {
     const down = await downstream();
