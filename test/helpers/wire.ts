@@ -152,6 +152,7 @@ export const h2 = {
   headers: 0x1,
   rstStream: 0x3,
   settings: 0x4,
+  goaway: 0x7,
   endStream: 0x1,
   endHeaders: 0x4,
 } as const;
@@ -175,6 +176,15 @@ export function rawGrpcOpening(path: string, data: Uint8Array): Buffer {
     frame(h2.headers, h2.endHeaders, 1, headers),
     frame(h2.data, 0, 1, data),
   ]);
+}
+
+/** The types of the HTTP/2 frames in `data` (after any preface), in order. */
+export function frameTypes(data: Buffer): number[] {
+  const types: number[] = [];
+  for (let at = 0; at + 9 <= data.length; at += 9 + data.readUIntBE(at, 3)) {
+    types.push(data.readUInt8(at + 3));
+  }
+  return types;
 }
 
 /** A RST_STREAM frame for stream 1 with `code`. */

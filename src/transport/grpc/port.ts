@@ -30,6 +30,10 @@ export interface PortHandlers {
   request(req: IncomingMessage, res: ServerResponse): void;
 }
 
+// How long a session sent away for idleness may take to close on its own (Go's http2 server
+// also closes the connection a second after its GOAWAY).
+const goAwayGraceMs = 1_000;
+
 // Every HTTP/2 connection starts with this preface; HTTP/1.1 never does.
 const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
@@ -78,10 +82,21 @@ export class GrpcPort {
       }
       if (this.#stopping) session.close();
     });
-    // A session silent this long (no frame either way) is sent away; its open streams finish.
+    // A session silent this long (no frame either way) is sent away, and closed a second later
+    // if it is still there: its streams made no progress for the whole idle time either. Without
+    // that second step a stream stuck behind a zero flow-control window held its connection
+    // until the server stopped, also after the client left: once node's session stops reading
+    // its socket, the client's FIN goes unseen (found by the fuzz suite, as CLOSE-WAIT sockets).
     this.#h2.setTimeout(limits.idleTimeout);
     this.#h2.on("timeout", (session: Http2Session) => {
       session.close();
+      const timer = setTimeout(() => {
+        session.destroy();
+      }, goAwayGraceMs);
+      timer.unref();
+      session.once("close", () => {
+        clearTimeout(timer);
+      });
     });
     this.#h1 = http.createServer(
       {

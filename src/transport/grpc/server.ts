@@ -57,8 +57,9 @@ export interface GrpcServerOptions {
   /** HTTP/1.1: idle time before a keep-alive connection closes, in ms. Default 5 000. */
   keepAliveTimeout?: number;
   /**
-   * HTTP/2: a connection with no frame either way for this long is sent away (GOAWAY; its open
-   * calls finish), in ms. Default 300 000.
+   * HTTP/2: a connection with no frame either way for this long is sent away (GOAWAY), and
+   * closed a second later if its streams have not finished by then (they made no progress for
+   * the whole idle time either), in ms. Default 300 000.
    */
   idleTimeout?: number;
   /** Most connections open at once; more are closed as they arrive. Default 10 000; 0: no cap. */

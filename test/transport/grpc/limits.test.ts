@@ -10,7 +10,12 @@ import {
   closedWithin,
   connect,
   envelope,
+  frame,
+  frameTypes,
   grpcHeaders,
+  h2,
+  h2Preface,
+  hpack,
   grpcStatus,
   h2Request,
   h2Session,
@@ -111,6 +116,34 @@ describe("gRPC port connection limits", () => {
     const goaway = new Promise<number>((resolve) => session.once("goaway", resolve));
     assert.equal(await goaway, 0); // NO_ERROR: a graceful goodbye
     await closedWithin(socket, 5_000);
+  });
+
+  it("closes an idle HTTP/2 connection whose stream cannot finish", async () => {
+    // The client's flow-control window is 0: the reply's DATA and trailers cannot be sent, so
+    // the stream stays open, and the client goes silent. GOAWAY alone would wait for it forever.
+    const socket = await connect(port);
+    const zeroWindow = Buffer.from([0, 4, 0, 0, 0, 0]); // SETTINGS_INITIAL_WINDOW_SIZE = 0
+    const headers = hpack({
+      ":method": "POST",
+      ":scheme": "http",
+      ":path": "/echo.v1.EchoService/Say",
+      ":authority": "127.0.0.1",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    socket.write(
+      Buffer.concat([
+        h2Preface,
+        frame(h2.settings, 0, 0, zeroWindow),
+        frame(h2.headers, h2.endHeaders, 1, headers),
+        frame(h2.data, h2.endStream, 1, envelope(new Uint8Array([0x0a, 2, 0x68, 0x69]))),
+      ]),
+    );
+    const answered = receive(socket, 10_000);
+    await closedWithin(socket, 8_000);
+    // It was answered (HEADERS), sent away (GOAWAY), then closed.
+    const types = frameTypes((await answered).data);
+    assert.ok(types.includes(h2.headers) && types.includes(h2.goaway), types.join());
   });
 
   it("closes connections over maxConnections as they arrive", async () => {
