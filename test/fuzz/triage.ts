@@ -130,23 +130,27 @@ export async function pool(
  * batch stops early instead of running its other cases against a dead server; a suspicion is
  * only that (a busy machine may delay one heartbeat), the probes decide. It has stalled when a
  * heartbeat stays unanswered for `stallMs`: the event loop stopped that long, even if it
- * recovers before the probes. `stop` resolves with whether it stalled, once the heartbeat in
- * flight is answered or has timed out.
+ * recovers before the probes. The heartbeat is paced by the cases, not by a clock: `tick` (after
+ * each case, and every case ends within its cap) sends the next one once the last is answered.
+ * `stop` resolves with whether it stalled, once the heartbeat in flight is answered or has timed
+ * out.
  */
 export function monitor(
   target: FuzzTarget,
   heartbeatMs: number,
   stallMs: number,
-): { suspect: () => boolean; stop: () => Promise<boolean> } {
+): { suspect: () => boolean; tick: () => void; stop: () => Promise<boolean> } {
   let suspect = false;
   let stalled = false;
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
+  let answered = true;
   let inFlight: Promise<void> = Promise.resolve();
   void target.exited.then(() => {
     suspect = true;
   });
   const beat = () => {
+    if (stopped || !answered) return;
+    answered = false;
     const late = setTimeout(() => {
       suspect = true;
     }, heartbeatMs);
@@ -157,16 +161,15 @@ export function monitor(
         stalled ||= target.exit() === undefined;
         return;
       }
-      // A cadence for the heartbeat, not a wait for anything.
-      if (!stopped) timer = setTimeout(beat, 250);
+      answered = true;
     });
   };
   beat();
   return {
     suspect: () => suspect,
+    tick: beat,
     stop: async () => {
       stopped = true;
-      clearTimeout(timer);
       await inFlight;
       return stalled;
     },
@@ -216,6 +219,7 @@ export async function runBatch(
       t.concurrency,
       async (i) => {
         each(i, await runCase(seed, i, target, t.capMs));
+        watch.tick();
       },
       watch.suspect,
     );
