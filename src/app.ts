@@ -50,9 +50,16 @@ export interface AppOptions {
   stopTimeout?: number;
   /**
    * Signals that stop the app. Default `["SIGINT", "SIGTERM"]`; `[]` listens to none (call
-   * {@link App.stop}). A second signal during the stop forces the process to exit (code 1).
+   * {@link App.stop}). A signal that comes during the stop, {@link signalRepeatWindow} or more
+   * after the first, forces the process to exit (code 1).
    */
   signals?: NodeJS.Signals[];
+  /**
+   * Milliseconds after a stop signal during which another one is the same request delivered
+   * twice, not a demand to exit at once: Ctrl-C reaches both `npm start` and the service, and
+   * npm passes it on again. Default 1000.
+   */
+  signalRepeatWindow?: number;
   beforeStart?: AppHook[];
   afterStart?: AppHook[];
   beforeStop?: AppHook[];
@@ -78,6 +85,7 @@ const defaults = {
   registrarTimeout: 10_000,
   stopTimeout: 10_000,
   signals: ["SIGINT", "SIGTERM"] as NodeJS.Signals[],
+  signalRepeatWindow: 1000,
 };
 
 const appInfoKey = createContextKey<AppInfo | undefined>(undefined, "app info");
@@ -269,11 +277,18 @@ class KratosApp implements App {
 
   #listenToSignals(): () => void {
     const signals = this.#options.signals ?? defaults.signals;
+    let first = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.#state === "stopping") {
+        const window = this.#options.signalRepeatWindow ?? defaults.signalRepeatWindow;
+        if (performance.now() - first < window) {
+          this.#log.debug({ signal }, `${this.name}: already stopping`);
+          return;
+        }
         this.#log.warn({ signal }, `${this.name}: second signal, exiting now`);
         process.exit(1);
       }
+      first = performance.now();
       this.#log.info({ signal }, `${this.name}: stopping`);
       this.#requestStop();
     };

@@ -16,6 +16,10 @@ export const layoutParts = [
   "buf.yaml",
   "buf.gen.yaml",
   "buf.gen.conf.yaml",
+  // The kit's own lint and format rules, so a project's npm test checks what the kit's does.
+  "eslint.config.js",
+  ".prettierrc.json",
+  ".prettierignore",
 ] as const;
 
 /**
@@ -101,15 +105,34 @@ export interface KitManifest {
 }
 
 // Packages the layout code imports directly (the rest comes with kratos-ts).
-const layoutDependencies = ["@bufbuild/protobuf", "inversify", "reflect-metadata"];
-// Tools a project builds, generates and tests with.
+// The generated code imports protovalidate's messages (buf.validate rules) directly too.
+const layoutDependencies = [
+  "@bufbuild/protobuf",
+  "@bufbuild/protovalidate",
+  "inversify",
+  "reflect-metadata",
+];
+// Tools a project builds, generates, lints and tests with.
 const layoutDevDependencies = [
   "@bufbuild/buf",
   "@bufbuild/protoc-gen-es",
+  "@eslint/js",
   "@types/node",
+  "eslint",
+  "eslint-config-prettier",
   "node",
+  "prettier",
+  "typescript",
   "typescript-7",
+  "typescript-eslint",
 ];
+
+/** The Node a project runs on, as its `engines` says: the major of the pinned `node` package. */
+export function projectEngines(manifest: KitManifest): string {
+  const pinned = manifest.devDependencies["node"] ?? manifest.dependencies["node"];
+  const major = /(\d+)/.exec(pinned ?? "")?.[1];
+  return major === undefined ? ">=24" : `>=${major}`;
+}
 
 /** The package.json of a new project. */
 export function projectManifest(name: string, kit: string, manifest: KitManifest): string {
@@ -123,11 +146,17 @@ export function projectManifest(name: string, kit: string, manifest: KitManifest
     private: true,
     type: "module",
     description: `The ${name} service, made with kratos-ts.`,
+    engines: { node: projectEngines(manifest) },
     scripts: {
       build: "node node_modules/typescript-7/bin/tsc -p tsconfig.json",
       generate: "buf generate && buf generate --template buf.gen.conf.yaml",
-      test: 'npm run build && node --test "dist/test/**/*.test.js"',
-      start: `npm run build && node ${serviceNodeFlags.join(" ")} dist/cmd/${name}/main.js -conf ./configs`,
+      lint:
+        "eslint --max-warnings 0 . && prettier --check . && buf lint && " +
+        "buf format -d --exit-code api && buf format -d --exit-code internal",
+      format: "prettier --write . && buf format -w api && buf format -w internal",
+      test: 'npm run build && npm run lint && node --test "dist/test/**/*.test.js"',
+      // exec: the shell gives way to the service, so the SIGTERM or SIGINT npm passes on reaches it.
+      start: `npm run build && exec node ${serviceNodeFlags.join(" ")} dist/cmd/${name}/main.js -conf ./configs`,
     },
     dependencies: {
       "kratos-ts": kit,

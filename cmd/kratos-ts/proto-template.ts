@@ -10,16 +10,23 @@ export interface ProtoNames {
   collection: string;
 }
 
-/** Names for a proto path relative to the project (`api/shop/v1/book.proto`), or why not. */
-export function protoNames(path: string): ProtoNames | { error: string } {
+/**
+ * Names for a proto path relative to the project (`api/shop/v1/book.proto`) in the buf module
+ * rooted at `moduleRoot` (`api`; `.` for a workspace without modules), or why not.
+ */
+export function protoNames(path: string, moduleRoot = "api"): ProtoNames | { error: string } {
   const normalized = path.replaceAll("\\", "/").replace(/^\.\//, "");
   if (!normalized.endsWith(".proto")) return { error: `${path} is not a .proto file` };
   const parts = normalized.split("/");
   const file = (parts.pop() ?? "").slice(0, -".proto".length);
-  // The buf module root is api/: the package is the folder below it.
-  const dirs = parts[0] === "api" ? parts.slice(1) : parts;
-  if (dirs.length === 0)
-    return { error: `${path} needs a package folder (api/<name>/v1/${file}.proto)` };
+  // The package is the folders below the module root.
+  const rootParts = moduleRoot === "." ? [] : moduleRoot.split("/");
+  const inModule = rootParts.every((p, i) => parts[i] === p);
+  const dirs = inModule ? parts.slice(rootParts.length) : parts;
+  if (dirs.length === 0) {
+    const example = [...rootParts, "<name>", "v1", `${file}.proto`].join("/");
+    return { error: `${path} needs a package folder (${example})` };
+  }
   const ident = /^[a-z][a-z0-9_]*$/;
   for (const d of dirs) {
     if (!ident.test(d)) return { error: `folder "${d}" of ${path} is not a proto package name` };
@@ -40,12 +47,18 @@ export function protoNames(path: string): ProtoNames | { error: string } {
 /** The text of the CRUD template. */
 export function protoTemplate(names: ProtoNames): string {
   const { pkg, service: s, collection } = names;
+  // Laid out as `buf format` lays them out, so a project's lint passes on the template as it is.
   const rpc = (verb: string, method: string, path: string, body: boolean) =>
     [
       `  rpc ${verb}${s}(${verb}${s}Request) returns (${verb}${s}Reply) {`,
-      `    option (google.api.http) = {`,
-      `      ${method}: "/${path}"${body ? '\n      body: "*"' : ""}`,
-      `    };`,
+      ...(body
+        ? [
+            `    option (google.api.http) = {`,
+            `      ${method}: "/${path}"`,
+            `      body: "*"`,
+            `    };`,
+          ]
+        : [`    option (google.api.http) = {${method}: "/${path}"};`]),
       `  }`,
     ].join("\n");
   const message = (name: string, fields: string[]) =>

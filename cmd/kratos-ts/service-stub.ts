@@ -59,3 +59,44 @@ function method(m: DescMethod): string {
     "  }",
   ].join("\n");
 }
+
+/**
+ * The text of the stub's test: every method answers UNIMPLEMENTED (code 501), the behaviour of
+ * the stub. Its author replaces each check with what the method does once it is written. Requests
+ * are made from the service descriptor, so any request type works, nested or imported.
+ */
+export function serviceTest(
+  service: DescService,
+  imports: { pb: string; stub: string; descriptor: string },
+): string {
+  const impl = `${service.name}Service`;
+  const check = (m: DescMethod) => {
+    const request = `create(${imports.descriptor}.method.${m.localName}.input)`;
+    const body =
+      m.methodKind === "unary"
+        ? `    await assert.rejects(service.${m.localName}(${request}, createContext()), { code: 501 });`
+        : `    assert.throws(() => service.${m.localName}(undefined, createContext()), { code: 501 });`;
+    const fn = m.methodKind === "unary" ? "async () =>" : "() =>";
+    return [`  it("${m.name} is not implemented yet", ${fn} {`, body, "  });"].join("\n");
+  };
+  const usesCreate = service.methods.some((m) => m.methodKind === "unary");
+  const lines = [
+    `// ${service.typeName}: written by kratos-ts proto server with ${impl}. Replace each check`,
+    "// with what the method does once it is written.",
+    'import "reflect-metadata";',
+    'import assert from "node:assert/strict";',
+    'import { describe, it } from "node:test";',
+    ...(usesCreate ? ['import { create } from "@bufbuild/protobuf";'] : []),
+    'import { createContext } from "kratos-ts/context";',
+    ...(usesCreate ? [`import { ${imports.descriptor} } from "${imports.pb}";`] : []),
+    `import { ${impl} } from "${imports.stub}";`,
+    "",
+    `describe("${service.typeName}", () => {`,
+    `  const service = new ${impl}();`,
+    "",
+    service.methods.map(check).join("\n\n"),
+    "});",
+    "",
+  ];
+  return lines.join("\n");
+}

@@ -1,19 +1,18 @@
 import { createGrpcServer } from "kratos-ts/transport/grpc";
 import type { GrpcServer } from "kratos-ts/transport/grpc";
 import type { Logger } from "kratos-ts/log";
-import { Greeter } from "../../api/helloworld/v1/greeter_pb.js";
 import type { Server_GRPC } from "../conf/conf_pb.js";
-import type { GreeterService } from "../service/greeter.js";
+import type { ServedService } from "../service/serve.js";
 import { durationMs, listenAddr } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
 /**
  * The gRPC server of `server.grpc`: gRPC, Connect and gRPC-Web on one port, with health and
- * reflection.
+ * reflection, serving every service of the app.
  */
 export function newGrpcServer(
   conf: Server_GRPC | undefined,
-  greeter: GreeterService,
+  services: readonly ServedService[],
   log: Logger,
 ): GrpcServer {
   const server = createGrpcServer({
@@ -21,6 +20,6 @@ export function newGrpcServer(
     timeout: durationMs(conf?.timeout),
     middleware: layoutMiddleware(log),
   });
-  server.register(Greeter, greeter);
+  for (const service of services) service.registerGrpc(server);
   return server;
 }

@@ -4,9 +4,8 @@ import { createHttpServer } from "kratos-ts/transport/http";
 import type { HttpServer } from "kratos-ts/transport/http";
 import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
-import { registerGreeterHTTPServer } from "../../api/helloworld/v1/greeter_http.js";
 import type { Server_HTTP } from "../conf/conf_pb.js";
-import type { GreeterService } from "../service/greeter.js";
+import type { ServedService } from "../service/serve.js";
 import { durationMs, listenAddr } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
@@ -14,12 +13,12 @@ import { layoutMiddleware } from "./middleware.js";
 const openapiPath = fileURLToPath(new URL("../../../api/openapi.yaml", import.meta.url));
 
 /**
- * The HTTP/JSON server of `server.http`, serving the API's `google.api.http` routes and the
+ * The HTTP/JSON server of `server.http`, serving the `google.api.http` routes of every service and the
  * Prometheus metrics at `/metrics`.
  */
 export function newHttpServer(
   conf: Server_HTTP | undefined,
-  greeter: GreeterService,
+  services: readonly ServedService[],
   log: Logger,
   telemetry: Telemetry,
 ): HttpServer {
@@ -28,7 +27,7 @@ export function newHttpServer(
     timeout: durationMs(conf?.timeout),
     middleware: layoutMiddleware(log),
   });
-  registerGreeterHTTPServer(server, greeter);
+  for (const service of services) service.registerHttp(server);
   if (conf?.openapi === true) {
     // Read once at start: the document is generated with the code (buf.gen.yaml).
     const document = readOpenapi();

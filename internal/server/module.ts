@@ -6,7 +6,8 @@ import type { GrpcServer } from "kratos-ts/transport/grpc";
 import type { HttpServer } from "kratos-ts/transport/http";
 import type { Bootstrap } from "../conf/conf_pb.js";
 import { BootstrapToken, LoggerToken, TelemetryToken } from "../conf/tokens.js";
-import { GreeterService } from "../service/greeter.js";
+import { ServicesToken } from "../service/module.js";
+import type { ServedService } from "../service/serve.js";
 import { newGrpcServer } from "./grpc.js";
 import { newHttpServer } from "./http.js";
 
@@ -16,20 +17,23 @@ export const HttpServerToken: ServiceIdentifier<HttpServer> = Symbol.for("server
 /** The injection token of the gRPC server. */
 export const GrpcServerToken: ServiceIdentifier<GrpcServer> = Symbol.for("server.GrpcServer");
 
-/** The server layer: the HTTP and gRPC servers, built from `server.*`, serving the services. */
+/**
+ * The server layer: the HTTP and gRPC servers, built from `server.*`, each serving every service of
+ * `service/services.ts`.
+ */
 export const serverModule = new ContainerModule(({ bind }) => {
   bind<HttpServer>(HttpServerToken)
     .toResolvedValue(
-      (bc: Bootstrap, greeter: GreeterService, log: Logger, telemetry: Telemetry) =>
-        newHttpServer(bc.server?.http, greeter, log, telemetry),
-      [BootstrapToken, GreeterService, LoggerToken, TelemetryToken],
+      (bc: Bootstrap, services: readonly ServedService[], log: Logger, telemetry: Telemetry) =>
+        newHttpServer(bc.server?.http, services, log, telemetry),
+      [BootstrapToken, ServicesToken, LoggerToken, TelemetryToken],
     )
     .inSingletonScope();
   bind<GrpcServer>(GrpcServerToken)
     .toResolvedValue(
-      (bc: Bootstrap, greeter: GreeterService, log: Logger) =>
-        newGrpcServer(bc.server?.grpc, greeter, log),
-      [BootstrapToken, GreeterService, LoggerToken],
+      (bc: Bootstrap, services: readonly ServedService[], log: Logger) =>
+        newGrpcServer(bc.server?.grpc, services, log),
+      [BootstrapToken, ServicesToken, LoggerToken],
     )
     .inSingletonScope();
 });

@@ -1,7 +1,19 @@
 import { ContainerModule } from "inversify";
-import { GreeterService } from "./greeter.js";
+import type { ServiceIdentifier } from "inversify";
+import type { ServedService } from "./serve.js";
+import { services } from "./services.js";
 
-/** The service layer: implementations of the API, registered on the servers. */
+/** The injection token of the served services, in the order of `services`. */
+export const ServicesToken: ServiceIdentifier<readonly ServedService[]> =
+  Symbol.for("service.Services");
+
+/**
+ * The service layer: implementations of the API. Every class of `services` is bound to itself
+ * (so tests and other layers can get it), and the server layer registers them all.
+ */
 export const serviceModule = new ContainerModule(({ bind }) => {
-  bind(GreeterService).toSelf().inSingletonScope();
+  for (const entry of services) bind(entry.impl).toSelf().inSingletonScope();
+  bind(ServicesToken)
+    .toDynamicValue((ctx) => services.map((entry) => entry.resolve((impl) => ctx.get(impl))))
+    .inSingletonScope();
 });

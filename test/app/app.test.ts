@@ -272,9 +272,11 @@ async function started(options: AppOptions): Promise<{ app: App; running: Promis
 }
 
 describe("app signals in a real process", () => {
-  it("exits at once on a second SIGTERM while the first stop waits for a request", async () => {
+  /** The stuck-app fixture with a signal repeat window, and a wait for its log lines. */
+  function stuckApp(window: number) {
     const service = spawn(process.execPath, [
       fileURLToPath(new URL("../fixtures/app/stuck-app.js", import.meta.url)),
+      String(window),
     ]);
     const lines = createInterface({ input: service.stdout });
     const exited = new Promise<number | null>((resolve) => service.once("exit", resolve));
@@ -288,14 +290,36 @@ describe("app signals in a real process", () => {
         };
         lines.on("line", onLine);
       });
-    const started = await waitFor("stuck started");
-    const [endpoint] = started["endpoints"] as string[];
-    const reply = get(new URL("/stuck", endpoint)).catch((err: unknown) => err);
-    await waitFor("request entered");
+    /** Waits for the start, sends one request that waits for stdin, and waits until it does. */
+    const stuckRequest = async () => {
+      const started = await waitFor("stuck started");
+      const [endpoint] = started["endpoints"] as string[];
+      const reply = get(new URL("/stuck", endpoint)).catch((err: unknown) => err);
+      await waitFor("request entered");
+      return { reply };
+    };
+    return { service, exited, waitFor, stuckRequest };
+  }
+
+  it("exits at once on a second SIGTERM while the first stop waits for a request", async () => {
+    const { service, exited, waitFor, stuckRequest } = stuckApp(0);
+    const { reply } = await stuckRequest();
     service.kill("SIGTERM");
     await waitFor("stuck: stopping");
     service.kill("SIGTERM");
     assert.equal(await exited, 1);
     assert.ok((await reply) instanceof Error, "the stuck request's connection is gone");
+  });
+
+  it("takes a signal repeated within the window as the same stop (npm start and Ctrl-C)", async () => {
+    const { service, exited, waitFor, stuckRequest } = stuckApp(60_000);
+    const { reply } = await stuckRequest();
+    service.kill("SIGTERM");
+    await waitFor("stuck: stopping");
+    service.kill("SIGINT");
+    await waitFor("stuck: already stopping");
+    service.stdin.write("release\n");
+    assert.equal(await exited, 0, "a graceful stop");
+    assert.deepEqual(await reply, { status: 200, body: "released" });
   });
 });

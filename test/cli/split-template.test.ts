@@ -2,7 +2,7 @@
 // must see every API of the project: the template is split in two.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { splitTemplate } from "../../cmd/kratos-ts/commands/proto.js";
+import { splitTemplate } from "../../cmd/kratos-ts/buf-workspace.js";
 
 const template = `version: v2
 inputs:

@@ -11,7 +11,6 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { packageVersion } from "../../../src/internal/package-version.js";
 import { parseCommand } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { copyTree } from "../fs-copy.js";
@@ -26,6 +25,7 @@ import {
   skipped,
   targetPath,
 } from "../layout.js";
+import { kitDependency } from "../kit-origin.js";
 import { kitPackage, layoutSource } from "../layout-source.js";
 import type { Output } from "../output.js";
 
@@ -39,8 +39,10 @@ Options:
   -r, --repo <url|path>  take the layout from a git repository (cached under ~/.kratos-ts) or a
                          local folder, instead of the layout bundled with kratos-ts
   -b, --branch <name>    the branch of --repo
-      --kit <spec>       the kratos-ts dependency to write: a version range, or a local path or
-                         tarball (default: ^<this CLI's version>)
+      --kit <spec>       the kratos-ts dependency to write: a version range, a folder (linked
+                         as file:) or a tarball (copied into vendor/). Default: ^<version> when
+                         this CLI came from the npm registry, else a copy of this CLI's kit in
+                         vendor/ (installs offline, survives moving the project)
   -f, --force            write into a non-empty folder, overwriting layout files
   -h, --help             print this help
 `;
@@ -86,12 +88,12 @@ export function runNew(args: readonly string[], out: Output): number {
   if (!existsSync(join(source, "cmd", "server", "main.ts"))) {
     throw new CliError(`${source} is not a kratos-ts layout: it has no cmd/server/main.ts`);
   }
-  const kit = kitSpec(values.kit);
   // Everything is written to a staging folder beside the target, then moved in one step: a
   // failure half-way leaves nothing behind.
   const staging = mkdtempSync(join(parent, `.${name}-new-`));
   try {
-    const files = stamp(source, staging, name, kit);
+    const kit = kitDependency(staging, values.kit, kitPackage());
+    const files = stamp(source, staging, name, kit.spec);
     if (!exists) renameSync(staging, target);
     else if (readdirSync(target).length === 0) {
       rmdirSync(target);
@@ -100,6 +102,7 @@ export function runNew(args: readonly string[], out: Output): number {
       cpSync(staging, target, { recursive: true, force: true });
     }
     const shown = relative(process.cwd(), target) || ".";
+    if (kit.note !== undefined) out.stdout(`${kit.note}\n`);
     out.stdout(
       `created ${name} in ${target} (${String(files)} files)\n\n` +
         `  cd ${shown}\n  npm install\n  npm start\n`,
@@ -127,8 +130,8 @@ function stamp(source: string, dir: string, name: string, kit: string): number {
       rewrite,
     });
   }
-  // layout/ holds the project's own root files; npm drops files named .gitignore from
-  // packages, so it is kept as `gitignore` and renamed here.
+  // layout/ holds the project's own root files; npm drops files named .gitignore and .npmrc
+  // from packages, so they are kept as `gitignore` and `npmrc` and renamed here.
   // A layout source without layout/ gets the bundled one.
   const extras = existsSync(join(source, layoutExtras))
     ? join(source, layoutExtras)
@@ -137,7 +140,7 @@ function stamp(source: string, dir: string, name: string, kit: string): number {
     for (const entry of readdirSync(extras)) {
       files += copyTree(extras, dir, entry, {
         skip: skipped,
-        target: (path) => (path === "gitignore" ? ".gitignore" : path),
+        target: (path) => (path === "gitignore" || path === "npmrc" ? `.${path}` : path),
         rewrite: (path, text) =>
           text.replaceAll("{{name}}", name).replaceAll("{{NAME}}_", envPrefix(name)),
       });
@@ -145,11 +148,4 @@ function stamp(source: string, dir: string, name: string, kit: string): number {
   }
   writeFileSync(join(dir, "package.json"), projectManifest(name, kit, kitPackage()));
   return files + 1;
-}
-
-/** The kratos-ts dependency: a local path or tarball becomes `file:<absolute path>`. */
-function kitSpec(kit: string | undefined): string {
-  if (kit === undefined) return `^${packageVersion()}`;
-  if (existsSync(kit)) return `file:${resolve(kit)}`;
-  return kit;
 }

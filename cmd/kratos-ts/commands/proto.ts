@@ -1,54 +1,44 @@
 // `kratos-ts proto add|client|server`: write a proto, generate its code, write service stubs.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
-import type { DescService } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { parse } from "yaml";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
 import { parseCommand } from "../args.js";
+import { buf, moduleFile, splitTemplate, templateFor } from "../buf-workspace.js";
 import { CliError, usageError } from "../cli-error.js";
 import type { Output } from "../output.js";
 import { projectRoot } from "../project.js";
 import { protoNames, protoTemplate } from "../proto-template.js";
-import { serviceStub, stubFileName } from "../service-stub.js";
+import { protoServer } from "./proto-server.js";
 
 export const protoHelp = `Usage: kratos-ts proto <command> [options]
 
 Commands:
-  add <api/x/v1/y.proto>     write a CRUD proto template (package from the path, service from
-                             the file name, Create/Update/Delete/Get/List with HTTP bindings)
+  add <api/x/v1/y.proto>     write a CRUD proto template (package from the path below its buf
+                             module, service from the file name, Create/Update/Delete/Get/List
+                             with HTTP bindings)
   client <file|dir>          generate the code of protos (buf generate with the project's
                              buf.gen.yaml, limited to the given path)
   server <file> -t <dir>     write a service class per service of a proto into <dir>, each
-                             method answering UNIMPLEMENTED; existing files are kept
+                             method answering UNIMPLEMENTED, with a test, and serve it (an entry
+                             in internal/service/services.ts); existing files are kept
 
-Run inside a project made by kratos-ts new. kratos-ts proto <command> --help for more.
+Run inside a project made by kratos-ts new; the module roots come from its buf.yaml.
+kratos-ts proto <command> --help for more.
 `;
 
 const addSpec = { name: "proto add", options: {}, positionals: [1, 1] } as const;
 const clientSpec = { name: "proto client", options: {}, positionals: [1, 1] } as const;
-const serverSpec = {
-  name: "proto server",
-  options: { target: { type: "string", short: "t" } },
-  positionals: [1, 1],
-} as const;
 
 const addHelp = `Usage: kratos-ts proto add <api/x/v1/y.proto>
 
-Writes a CRUD proto template: package x.v1, service Y with Create/Update/Delete/Get/List and
-their HTTP bindings. Refuses to overwrite an existing file.
+Writes a CRUD proto template: package x.v1 (the folders below the file's module root in
+buf.yaml), service Y with Create/Update/Delete/Get/List and their HTTP bindings. Refuses to
+overwrite an existing file.
 `;
 const clientHelp = `Usage: kratos-ts proto client <file|dir>
 
-Runs the project's generators (buf generate with buf.gen.yaml; buf.gen.conf.yaml for files under
-internal/) on the given proto file or folder.
-`;
-const serverHelp = `Usage: kratos-ts proto server <file> -t <dir>
-
-Writes one injectable service class per service of the proto into <dir> (for example
-internal/service), every method answering UNIMPLEMENTED. Existing files are skipped.
+Runs the project's generators on the given proto file or folder: the buf.gen*.yaml template
+whose inputs hold its module (buf.gen.yaml when none does). The code is written next to the
+protos of the module, as for the template's own input.
 `;
 
 /** Runs `kratos-ts proto ...`. */
@@ -79,7 +69,8 @@ function protoAdd(args: readonly string[], out: Output): number {
   }
   const root = projectRoot();
   const file = resolve(positionals[0] ?? "");
-  const names = protoNames(relative(root, file));
+  const { module } = moduleFile(root, relative(root, file));
+  const names = protoNames(relative(root, file), module);
   if ("error" in names) throw new CliError(names.error);
   if (existsSync(file)) throw new CliError(`${relative(process.cwd(), file)} already exists`);
   mkdirSync(dirname(file), { recursive: true });
@@ -97,102 +88,13 @@ function protoClient(args: readonly string[], out: Output): number {
   const root = projectRoot();
   const target = resolve(positionals[0] ?? "");
   if (!existsSync(target)) throw new CliError(`${positionals[0] ?? ""} does not exist`);
-  const path = relative(root, target);
-  const template = path.startsWith("internal/") ? "buf.gen.conf.yaml" : "buf.gen.yaml";
+  const path = relative(root, target) || ".";
+  const { module } = moduleFile(root, path === "." ? "" : `${path}/`);
   // The OpenAPI document covers every API of a run: its plugin runs once over all of them, the
   // others only over the given path (a limited run of it would write a document of that path).
-  const { limited, whole } = splitTemplate(readFileSync(join(root, template), "utf8"));
+  const { limited, whole } = splitTemplate(templateFor(root, module).text, module);
   if (limited !== undefined) buf(root, ["generate", "--template", limited, "--path", path]);
   if (whole !== undefined) buf(root, ["generate", "--template", whole]);
   out.stdout(`generated ${path}\n`);
   return 0;
-}
-
-function protoServer(args: readonly string[], out: Output): number {
-  const { values, positionals, help } = parseCommand(serverSpec, args);
-  if (help) {
-    out.stdout(serverHelp);
-    return 0;
-  }
-  if (values.target === undefined) throw usageError("missing -t <dir>", "proto server");
-  const root = projectRoot();
-  const file = resolve(positionals[0] ?? "");
-  if (!existsSync(file)) throw new CliError(`${positionals[0] ?? ""} does not exist`);
-  const path = relative(root, file);
-  // buf resolves names relative to the module root (api/): the file as the registry knows it.
-  const moduleName = path.startsWith("api/") ? path.slice("api/".length) : path;
-  const services = compiledServices(root, path, moduleName);
-  if (services.length === 0) throw new CliError(`${path} declares no service`);
-  const dir = resolve(values.target);
-  mkdirSync(dir, { recursive: true });
-  const generated = join(root, "api", moduleName.replace(/\.proto$/, "_pb.js"));
-  let importPath = relative(dir, generated);
-  if (!importPath.startsWith(".")) importPath = `./${importPath}`;
-  for (const service of services) {
-    const target = join(dir, stubFileName(service));
-    const shown = relative(process.cwd(), target);
-    if (existsSync(target)) {
-      out.stdout(`skipped ${shown} (exists)\n`);
-      continue;
-    }
-    writeFileSync(target, serviceStub(service, importPath), { flag: "wx" });
-    out.stdout(`wrote ${shown}\n`);
-  }
-  return 0;
-}
-
-/**
- * A buf.gen template split in two (as JSON): the plugins that may run on a part of the files, and
- * those that must see every file of a run (the OpenAPI document); a side without plugins is
- * undefined.
- */
-export function splitTemplate(templateText: string): {
-  limited: string | undefined;
-  whole: string | undefined;
-} {
-  const template = (parse(templateText) ?? {}) as { plugins?: { local?: unknown }[] };
-  const plugins = template.plugins ?? [];
-  const wholeRun = (p: { local?: unknown }) =>
-    JSON.stringify(p.local ?? "").includes("protoc-gen-kratos-openapi");
-  const part = (list: { local?: unknown }[]) =>
-    list.length === 0 ? undefined : JSON.stringify({ ...template, plugins: list });
-  return {
-    limited: part(plugins.filter((p) => !wholeRun(p))),
-    whole: part(plugins.filter(wholeRun)),
-  };
-}
-
-/** The services of a proto, compiled by buf (so a proto that does not compile is one error). */
-function compiledServices(root: string, path: string, moduleName: string): DescService[] {
-  const dir = mkdtempSync(join(tmpdir(), "kratos-ts-proto-"));
-  try {
-    const image = join(dir, "image.binpb");
-    buf(root, ["build", "--path", path, "-o", image]);
-    const set = fromBinary(FileDescriptorSetSchema, readFileSync(image));
-    const file = createFileRegistry(set).getFile(moduleName);
-    if (file === undefined) throw new CliError(`buf did not compile ${path}`);
-    return file.services;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Runs the project's buf; a failure is one line (buf's first error). */
-function buf(root: string, args: string[]): void {
-  const local = join(root, "node_modules", ".bin", "buf");
-  const command = existsSync(local) ? local : "buf";
-  // Plugins are node scripts: the project's Node (node_modules/.bin/node) must come first.
-  const path = `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`;
-  const r = spawnSync(command, args, {
-    cwd: root,
-    encoding: "utf8",
-    env: { ...process.env, PATH: path },
-  });
-  if (r.error !== undefined) {
-    throw new CliError(`cannot run buf (${r.error.message}); run npm install in the project`);
-  }
-  if (r.status !== 0) {
-    const first = r.stderr.trim().split("\n")[0] ?? "";
-    throw new CliError(`buf ${args[0] ?? ""} failed: ${first}`);
-  }
 }

@@ -10,12 +10,15 @@ import { parseCommand } from "../args.js";
 import { CliError } from "../cli-error.js";
 import type { Output } from "../output.js";
 import { projectRoot } from "../project.js";
+import { projectNode } from "../project-node.js";
 
 export const runHelp = `Usage: kratos-ts run [service] [options] [-- service args]
 
 Builds the project and runs cmd/<service> with -conf ./configs (unless the service args give
--conf) and the Node flags npm start uses (${serviceNodeFlags.join(" ")}). With one service
-under cmd/ it needs no name; with several it asks, or takes the name.
+-conf) and the Node flags npm start uses (${serviceNodeFlags.join(" ")}), on the project's own
+Node (node_modules/.bin/node). With one service under cmd/ it needs no name; with several it
+asks, or takes the name. SIGINT and SIGTERM are passed on to the service, which stops
+gracefully; run exits with the service's exit code.
 
 Options:
   -w, --watch  rebuild and restart when sources change
@@ -53,20 +56,21 @@ export async function runRun(args: readonly string[], out: Output): Promise<numb
     ? rest
     : ["-conf", "./configs", ...rest];
   const main = join("dist", "cmd", service, "main.js");
+  const node = projectNode(root);
   const env = {
     ...process.env,
     PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
   };
   const tsc = join(root, "node_modules", "typescript-7", "bin", "tsc");
   if (values.watch !== true) {
-    const built = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json"], {
+    const built = spawnSync(node, [tsc, "-p", "tsconfig.json"], {
       cwd: root,
       stdio: "inherit",
       env,
     });
     if (built.status !== 0) throw new CliError("the build failed (see above)");
     return wait(
-      spawn(process.execPath, [...serviceNodeFlags, main, ...serviceArgs], {
+      spawn(node, [...serviceNodeFlags, main, ...serviceArgs], {
         cwd: root,
         stdio: "inherit",
         env,
@@ -76,28 +80,24 @@ export async function runRun(args: readonly string[], out: Output): Promise<numb
   // Watch: one build so dist/ exists when the service starts, then the compiler rebuilds dist/
   // on change and node restarts the service on a new dist/ (in this order: two compilers
   // writing dist/ at once would race).
-  const first = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json"], {
+  const first = spawnSync(node, [tsc, "-p", "tsconfig.json"], {
     cwd: root,
     stdio: "ignore",
     env,
   });
   if (first.status !== 0) out.stderr("the first build failed; waiting for a fix");
-  const compiler = spawn(
-    process.execPath,
-    [tsc, "-p", "tsconfig.json", "--watch", "--preserveWatchOutput"],
-    { cwd: root, stdio: "inherit", env },
-  );
-  const node = spawn(
-    process.execPath,
-    [...serviceNodeFlags, "--watch-path=dist", main, ...serviceArgs],
-    {
-      cwd: root,
-      stdio: "inherit",
-      env,
-    },
-  );
+  const compiler = spawn(node, [tsc, "-p", "tsconfig.json", "--watch", "--preserveWatchOutput"], {
+    cwd: root,
+    stdio: "inherit",
+    env,
+  });
+  const watched = spawn(node, [...serviceNodeFlags, "--watch-path=dist", main, ...serviceArgs], {
+    cwd: root,
+    stdio: "inherit",
+    env,
+  });
   try {
-    return await wait(node);
+    return await wait(watched);
   } finally {
     compiler.kill();
   }
