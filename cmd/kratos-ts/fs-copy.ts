@@ -1,16 +1,21 @@
 // Copying a layout tree into a project: recursive, with a filter and a per-file text rewrite.
-import {
-  copyFileSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { dirname, extname, join } from "node:path";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
-/** Files whose text is rewritten on the way (the rest are copied as bytes). */
-const textExtensions = new Set([".ts", ".yaml", ".yml", ".md", ".json", ".proto", ".txt"]);
+// Text is told by content, not by extension: a layout's eslint.config.js, .npmrc, Dockerfile or
+// Makefile names the service as much as its .ts files do, and must be renamed with them.
+// A byte-order mark is kept (ignoreBOM), so a rewritten file differs only where it is renamed.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** A file's text, or undefined for binary content (a NUL byte, or not UTF-8): copied as bytes. */
+function textOf(bytes: Buffer): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Options of {@link copyTree}. */
 export interface CopyOptions {
@@ -34,7 +39,8 @@ export function copyTree(
 ): number {
   if (options.skip(relativePath)) return 0;
   const source = join(sourceRoot, relativePath);
-  if (statSync(source).isDirectory()) {
+  const stat = statSync(source);
+  if (stat.isDirectory()) {
     let count = 0;
     for (const name of readdirSync(source).sort()) {
       count += copyTree(sourceRoot, targetRoot, `${relativePath}/${name}`, options);
@@ -43,10 +49,10 @@ export function copyTree(
   }
   const target = join(targetRoot, options.target(relativePath));
   mkdirSync(dirname(target), { recursive: true });
-  if (textExtensions.has(extname(relativePath))) {
-    writeFileSync(target, options.rewrite(relativePath, readFileSync(source, "utf8")));
-  } else {
-    copyFileSync(source, target);
-  }
+  const bytes = readFileSync(source);
+  const text = textOf(bytes);
+  writeFileSync(target, text === undefined ? bytes : options.rewrite(relativePath, text));
+  // Keep the mode, as a plain copy would: a layout's scripts stay executable.
+  chmodSync(target, stat.mode & 0o777);
   return 1;
 }

@@ -58,32 +58,63 @@ export function envPrefix(name: string): string {
   return name.toUpperCase().replaceAll("-", "_") + "_";
 }
 
-/** Where a layout file lands in the new project: `cmd/server/...` -> `cmd/<name>/...`. */
-export function targetPath(relativePath: string, name: string): string {
-  return relativePath === "cmd/server" || relativePath.startsWith("cmd/server/")
-    ? `cmd/${name}` + relativePath.slice("cmd/server".length)
-    : relativePath;
+/**
+ * How the layout names its service. The layout is a working service called `helloworld`, started
+ * from `cmd/server`; its first API is `helloworld.v1.Greeter`, which a new project keeps (as in
+ * kratos-layout). So the layout writes the two apart, and {@link renameService} tells them apart
+ * by that alone, with no list of files or sentences:
+ *
+ * - the service is `helloworld` as a word of its own (`const name = "helloworld"`, "The
+ *   helloworld service", `./data/helloworld.db`, `/configs/helloworld.yaml`), `HELLOWORLD` in
+ *   env variables (`HELLOWORLD_SERVER__HTTP__ADDR`) and the folder `cmd/server`;
+ * - the API is `helloworld` followed by `.v<N>` or `/` (`helloworld.v1.Greeter`,
+ *   `/helloworld.v1.Greeter/SayHello`, `api/helloworld/v1/`, the route `/helloworld/{name}`);
+ * - a name inside an identifier (`file_helloworld_v1_greeter`, `cmd/serverless`) is neither.
+ *
+ * The service name appears only in strings and comments, never as code: `user-svc` would not be
+ * an identifier. test/cli/rename.test.ts stamps projects and holds every file to these rules.
+ */
+const layoutService = {
+  /** Lower case, not inside an identifier, not followed by `.v<N>` or `/` (the API). */
+  name: /(?<![\w$])helloworld(?![\w$]|\.v\d|\/)/g,
+  /** Upper case, as in env variables: `HELLOWORLD_` becomes the new env prefix. */
+  constant: /(?<![A-Za-z0-9$])HELLOWORLD(?![A-Za-z0-9$])/g,
+  /** The entry point's folder, in paths and imports (`../../cmd/server/wire.js`). */
+  entry: /(?<![\w$-])cmd\/server(?![\w$-])/g,
+};
+
+/**
+ * Renames the layout's service in a path or a text, leaving the example API as it is: see
+ * {@link layoutService}. One function for both, so a file named after the service and the
+ * imports of it are renamed alike.
+ */
+export function renameService(text: string, name: string): string {
+  return (
+    text
+      .replace(layoutService.entry, `cmd/${name}`)
+      // `HELLOWORLD` -> `USER_SVC`: the env prefix without its trailing `_`.
+      .replace(layoutService.constant, envPrefix(name).slice(0, -1))
+      .replace(layoutService.name, name)
+  );
 }
 
 /**
- * Renames the service inside one copied text file. The example API (`helloworld.v1.Greeter`)
- * stays: it is the service's first API, as in kratos-layout; what changes is the service itself.
+ * Whether a layout path is part of the APIs (`api/`: protos, their generated code, the OpenAPI
+ * document). They are copied as they are: their names are the contract with clients, and the
+ * generated files must stay what the protos generate.
  */
+function isApi(relativePath: string): boolean {
+  return relativePath === "api" || relativePath.startsWith("api/");
+}
+
+/** Where a layout file lands in the new project: `cmd/server/...` -> `cmd/<name>/...`. */
+export function targetPath(relativePath: string, name: string): string {
+  return isApi(relativePath) ? relativePath : renameService(relativePath, name);
+}
+
+/** Renames the service inside one copied text file; the example API stays. */
 export function renameText(relativePath: string, text: string, name: string): string {
-  let out = text.replaceAll("cmd/server/", `cmd/${name}/`);
-  if (relativePath === "cmd/server/main.ts") {
-    out = out
-      .replace(/const name = "[^"]*";/, `const name = "${name}";`)
-      .replace(/const envPrefix = "[^"]*";/, `const envPrefix = "${envPrefix(name)}";`)
-      .replace(/`HELLOWORLD_<KEY>__<KEY>`/, `\`${envPrefix(name)}<KEY>__<KEY>\``);
-  }
-  if (relativePath === "cmd/server/flags.ts") {
-    out = out.replace(/usage: helloworld /, `usage: ${name} `);
-  }
-  if (relativePath.startsWith("configs/")) {
-    out = out.replaceAll("./data/helloworld.db", `./data/${name}.db`);
-  }
-  return out;
+  return isApi(relativePath) ? text : renameService(text, name);
 }
 
 /**

@@ -21,7 +21,7 @@ import { wire } from "./wire.js";
 
 /** The service name: the app name, the registry name, and the prefix of env overrides. */
 const name = "helloworld";
-/** Env variables `HELLOWORLD_<KEY>__<KEY>` override config keys (see README, "Config"). */
+/** Env variables `HELLOWORLD_<KEY>__<KEY>` override config keys (see configs/README.md). */
 const envPrefix = "HELLOWORLD_";
 
 async function main(args: readonly string[]): Promise<void> {

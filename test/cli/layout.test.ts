@@ -8,6 +8,7 @@ import {
   envPrefix,
   projectBufGen,
   projectManifest,
+  renameService,
   renameText,
   skipped,
   targetPath,
@@ -41,6 +42,47 @@ describe("layout renaming", () => {
     assert.equal(targetPath("cmd/server/main.ts", "demo"), "cmd/demo/main.ts");
     assert.equal(targetPath("cmd/serverless/x.ts", "demo"), "cmd/serverless/x.ts");
     assert.equal(targetPath("internal/server/http.ts", "demo"), "internal/server/http.ts");
+  });
+
+  it("renames files named after the service, not the API's", () => {
+    assert.equal(targetPath("configs/helloworld.yaml", "demo"), "configs/demo.yaml");
+    assert.equal(
+      targetPath("api/helloworld/v1/greeter.proto", "demo"),
+      "api/helloworld/v1/greeter.proto",
+    );
+    assert.equal(targetPath("api/helloworld.md", "demo"), "api/helloworld.md");
+  });
+
+  it("tells the service from the example API by how the layout writes them", () => {
+    const service = [
+      "// The helloworld service; cmd/server starts it.",
+      'const name = "helloworld";',
+      "source: ./data/helloworld.db # HELLOWORLD_DATA__DATABASE__SOURCE, key /configs/helloworld.yaml",
+      "Is it helloworld? `cmd/server`, dist/cmd/server/main.js",
+    ].join("\n");
+    assert.equal(
+      renameService(service, "user-svc"),
+      [
+        "// The user-svc service; cmd/user-svc starts it.",
+        'const name = "user-svc";',
+        "source: ./data/user-svc.db # USER_SVC_DATA__DATABASE__SOURCE, key /configs/user-svc.yaml",
+        "Is it user-svc? `cmd/user-svc`, dist/cmd/user-svc/main.js",
+      ].join("\n"),
+    );
+    const api = [
+      'import { Greeter } from "../../api/helloworld/v1/greeter_pb.js";',
+      'import "helloworld/v1/greeter.proto"; // package helloworld.v1;',
+      'curl localhost:8000/helloworld/kratos; get: "/helloworld/{name}"',
+      'operation="/helloworld.v1.Greeter/SayHello"',
+      "file_helloworld_v1_greeter, helloworldClient, myHelloworld, HELLOWORLDX",
+      "cmd/serverless, cmd/server-2, internal/server/http.ts",
+    ].join("\n");
+    assert.equal(renameService(api, "user-svc"), api);
+    // Files of api/ are the API: copied as they are, whatever they say.
+    assert.equal(
+      renameText("api/helloworld/v1/x.proto", "// the helloworld service", "x"),
+      "// the helloworld service",
+    );
   });
 
   it("renames the service name, env prefix, usage line and database file", () => {

@@ -41,7 +41,7 @@ async function eventually(check: () => boolean, what: string, ms = 5000): Promis
   }
 }
 
-describe("layout data layer", () => {
+describe("helloworld data layer", () => {
   it("opens a file database in WAL mode with synchronous=NORMAL and a busy timeout", async () => {
     const tmp = tempDb();
     const data = open(tmp.file);

@@ -1,4 +1,5 @@
-// The layout's layers wired as cmd/server wires them, on an in-memory database, without sockets.
+// The helloworld service's layers wired as cmd/server wires them, on an in-memory database,
+// without sockets.
 import "reflect-metadata";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -39,7 +40,7 @@ function wireServices() {
 const isNotFound = (err: unknown) =>
   err instanceof KratosError && err.code === 404 && err.reason === "GREETING_NOT_FOUND";
 
-describe("layout layers", () => {
+describe("helloworld layers", () => {
   it("wires the HTTP and gRPC servers", async () => {
     const wired = wire(bootstrap(), discardLogger, noTelemetry);
     assert.equal(wired.servers.length, 2);
