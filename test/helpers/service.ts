@@ -23,6 +23,11 @@ export interface ServiceProcess {
   waitForLine(match: (line: LogLine) => boolean): Promise<LogLine>;
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
+  /**
+   * Resolves when its stdout has closed: every process writing to it (the command and any
+   * process it started) has exited or closed it.
+   */
+  closed: Promise<void>;
 }
 
 /**
@@ -35,17 +40,30 @@ export function spawnService(
   env: Record<string, string> = {},
   main = serviceMain,
 ): ServiceProcess {
-  const child = spawn(process.execPath, [...serviceNodeFlags, main, ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+  return spawnLogged(process.execPath, [...serviceNodeFlags, main, ...args], cwd, {
+    ...process.env,
+    ...env,
   });
+}
+
+/**
+ * Spawns any command that runs a service (`npm start`, `kratos-ts run`) with exactly `env`,
+ * following the JSON log lines on its stdout.
+ */
+export function spawnLogged(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): ServiceProcess {
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   const lines: LogLine[] = [];
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   const reader = createInterface({ input: child.stdout });
+  const closed = new Promise<void>((resolve) => reader.once("close", resolve));
   reader.on("line", (text) => {
     let line: LogLine;
     try {
@@ -65,6 +83,7 @@ export function spawnService(
     child,
     lines,
     exited,
+    closed,
     stderr: () => stderr,
     waitForLine(match) {
       const seen = lines.find(match);
@@ -80,14 +99,21 @@ export function spawnService(
 }
 
 /** Spawns the service and waits until it has started; returns its HTTP and gRPC endpoints. */
-export async function startService(
+export function startService(
   args: readonly string[],
   cwd: string,
   env?: Record<string, string>,
   entry: { main: string; name: string } = { main: serviceMain, name: "helloworld" },
 ): Promise<ServiceProcess & { http: URL; grpc: URL }> {
-  const service = spawnService(args, cwd, env, entry.main);
-  const started = await service.waitForLine((l) => l["msg"] === `${entry.name} started`);
+  return started(spawnService(args, cwd, env, entry.main), entry.name);
+}
+
+/** Waits until the service `name` in `service` has started; adds its HTTP and gRPC endpoints. */
+export async function started(
+  service: ServiceProcess,
+  name: string,
+): Promise<ServiceProcess & { http: URL; grpc: URL }> {
+  const started = await service.waitForLine((l) => l["msg"] === `${name} started`);
   const endpoints = started["endpoints"] as string[];
   const http = endpoints.find((e) => e.startsWith("http://"));
   const grpc = endpoints.find((e) => e.startsWith("grpc://"));

@@ -131,12 +131,36 @@ function wait(child: ChildProcess): Promise<number> {
   const onInt = forward("SIGINT");
   const onTerm = forward("SIGTERM");
   process.on("SIGINT", onInt).on("SIGTERM", onTerm);
+  const orphaned = watchLauncher(onTerm);
   return new Promise<number>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       process.off("SIGINT", onInt).off("SIGTERM", onTerm);
+      clearInterval(orphaned);
       // A child killed by a signal exits as a shell reports it: 128 + the signal's number.
       resolve(code ?? (signal === null ? 1 : 128 + constants.signals[signal]));
     });
   });
 }
+
+/**
+ * Under npm (`npx kratos-ts run`, or an npm script), this process is a child of the `sh -c`
+ * npm starts, and npm passes SIGTERM and SIGINT on to that shell only: the shell dies and this
+ * process never hears of it. A new parent means the launcher is gone: stop the service as for
+ * SIGTERM. Outside npm a new parent means nothing (nohup, a closed terminal), so nothing is
+ * watched.
+ */
+function watchLauncher(stop: () => void): NodeJS.Timeout | undefined {
+  if (process.env.npm_lifecycle_event === undefined) return undefined;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, launcherPollMs);
+  timer.unref();
+  return timer;
+}
+
+// How often the launcher is checked: a stop request is seen this late at worst.
+const launcherPollMs = 200;
