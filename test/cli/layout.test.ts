@@ -158,29 +158,35 @@ describe("layout renaming", () => {
     assert.ok(!skipped("internal/data/data.ts"));
   });
 
-  it("writes a package.json on the kit's versions", () => {
+  it("writes a package.json on the kit's versions, with its Node, lint and an exec'd start", () => {
     const json = JSON.parse(
       projectManifest("demo", "^1.2.3", {
         version: "1.2.3",
         dependencies: { inversify: "^8.0.0", "@bufbuild/protoc-gen-es": "^2.0.0", pino: "^10" },
-        devDependencies: { node: "24.21.0", eslint: "10.0.0" },
+        devDependencies: { node: "24.21.0", eslint: "10.0.0", fastify: "5.0.0" },
       }),
     ) as {
       name: string;
+      engines: { node: string };
       scripts: Record<string, string>;
       dependencies: Record<string, string>;
       devDependencies: Record<string, string>;
     };
     assert.equal(json.name, "demo");
+    assert.deepEqual(json.engines, { node: ">=24" });
     assert.deepEqual(json.dependencies, { "kratos-ts": "^1.2.3", inversify: "^8.0.0" });
     assert.deepEqual(json.devDependencies, {
       "@bufbuild/protoc-gen-es": "^2.0.0",
+      eslint: "10.0.0",
       node: "24.21.0",
     });
+    // exec: npm passes SIGTERM to the shell of the script, which gives way to the service.
     assert.equal(
       json.scripts.start,
-      `npm run build && node ${serviceNodeFlags.join(" ")} dist/cmd/demo/main.js -conf ./configs`,
+      `npm run build && exec node ${serviceNodeFlags.join(" ")} dist/cmd/demo/main.js -conf ./configs`,
     );
+    assert.match(json.scripts.test ?? "", /^npm run build && npm run lint && node --test /);
+    assert.match(json.scripts.lint ?? "", /eslint .*prettier --check .*buf lint.*buf format/);
     assert.equal(envPrefix("a-b"), "A_B_");
   });
 

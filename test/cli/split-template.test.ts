@@ -1,8 +1,16 @@
 // `proto client` runs the project's generators on one path, except the OpenAPI plugin, which
 // must see every API of the project: the template is split in two.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { splitTemplate } from "../../cmd/kratos-ts/buf-workspace.js";
+import {
+  bufModules,
+  messagesOut,
+  moduleFile,
+  splitTemplate,
+} from "../../cmd/kratos-ts/buf-workspace.js";
+import { tempDir } from "../helpers/repo.js";
 
 const template = `version: v2
 inputs:
@@ -52,5 +60,58 @@ describe("splitTemplate", () => {
     );
     assert.equal(onlyOpenapi.limited, undefined);
     assert.ok(onlyOpenapi.whole !== undefined);
+  });
+});
+
+describe("proto commands on a module of their own", () => {
+  it("generate the module next to its protos, and the OpenAPI document over every input", () => {
+    const { limited, whole } = splitTemplate(template, "proto");
+    assert.ok(limited !== undefined && whole !== undefined);
+    const a = JSON.parse(limited) as { inputs: unknown; plugins: { out: string }[] };
+    assert.deepEqual(a.inputs, [{ directory: "proto" }]);
+    assert.deepEqual(
+      a.plugins.map((p) => p.out),
+      ["proto", "proto"],
+    );
+    assert.equal(messagesOut(limited, "proto"), "proto");
+    const b = JSON.parse(whole) as { inputs: unknown; plugins: { out: string }[] };
+    assert.deepEqual(b.inputs, [{ directory: "api" }, { directory: "proto" }]);
+    assert.equal(b.plugins[0]?.out, "api");
+  });
+
+  it("keep the template as it is for its own input", () => {
+    const { limited, whole } = splitTemplate(template, "api");
+    assert.deepEqual((JSON.parse(limited ?? "{}") as { inputs: unknown }).inputs, [
+      { directory: "api" },
+    ]);
+    assert.deepEqual((JSON.parse(whole ?? "{}") as { inputs: unknown }).inputs, [
+      { directory: "api" },
+    ]);
+  });
+
+  it("find a file's module in buf.yaml, the deepest first", () => {
+    const dir = tempDir("kratos-ts-modules-");
+    try {
+      writeFileSync(
+        join(dir.path, "buf.yaml"),
+        "version: v2\nmodules:\n  - path: api\n  - path: proto/\n  - path: proto/vendor\n",
+      );
+      assert.deepEqual(bufModules(dir.path), ["api", "proto", "proto/vendor"]);
+      assert.deepEqual(moduleFile(dir.path, "proto/echo/v1/echo.proto"), {
+        module: "proto",
+        name: "echo/v1/echo.proto",
+      });
+      assert.deepEqual(moduleFile(dir.path, "proto/vendor/x/v1/x.proto"), {
+        module: "proto/vendor",
+        name: "x/v1/x.proto",
+      });
+      assert.throws(() => moduleFile(dir.path, "other/a/v1/a.proto"), {
+        message: /is in no module of buf\.yaml \(modules: api, proto, proto\/vendor\)/,
+      });
+      writeFileSync(join(dir.path, "buf.yaml"), "version: v2\n");
+      assert.deepEqual(moduleFile(dir.path, "a/v1/a.proto"), { module: ".", name: "a/v1/a.proto" });
+    } finally {
+      dir.remove();
+    }
   });
 });

@@ -10,6 +10,7 @@ interface PackageJson {
   version: string;
   type: string;
   engines: { node: string };
+  devDependencies: Record<string, string>;
   exports: Record<string, string | Record<string, string>>;
   bin: Record<string, string>;
   scripts: Record<string, string>;
@@ -18,10 +19,28 @@ interface PackageJson {
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as PackageJson;
 
 describe("package.json", () => {
-  it("is an ESM package for Node >= 22", () => {
+  it("is an ESM package for the Node it pins, as README, engines and the guard say", () => {
     assert.equal(pkg.name, "kratos-ts");
     assert.equal(pkg.type, "module");
-    assert.equal(pkg.engines.node, ">=22");
+    const pinned = /^(\d+)\./.exec(pkg.devDependencies["node"] ?? "")?.[1];
+    assert.equal(pkg.engines.node, `>=${pinned ?? "?"}`);
+    assert.match(
+      readFileSync(join(repoRoot, "scripts", "check-node.mjs"), "utf8"),
+      new RegExp(`major < ${pinned ?? "?"}\\b`),
+    );
+    const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+    assert.match(readme, new RegExp(`Node ${pinned ?? "?"}\\b`));
+    assert.doesNotMatch(readme, /Node >= ?2[0-3] (with npm on the PATH )?is enough/);
+  });
+
+  it("installs quietly on an older Node: the pinned Node runs everything, npm prints errors only", () => {
+    // npm runs on the system Node and would warn EBADENGINE for each package needing Node >= 22.
+    const npmrc = readFileSync(join(repoRoot, ".npmrc"), "utf8");
+    assert.match(npmrc, /^loglevel=error$/m);
+    assert.equal(
+      readFileSync(join(repoRoot, "layout", "npmrc"), "utf8").match(/^loglevel=.*$/m)?.[0],
+      "loglevel=error",
+    );
   });
 
   it("exports subpaths whose types and code exist and load", async () => {
@@ -48,7 +67,8 @@ describe("package.json", () => {
 
   it("has bin entries that exist and run", () => {
     for (const [name, file] of Object.entries(pkg.bin)) {
-      accessSync(join(repoRoot, file), constants.R_OK);
+      // Executable after every build: `npm link` points at these files and sets no mode again.
+      accessSync(join(repoRoot, file), constants.R_OK | constants.X_OK);
       assert.match(readFileSync(join(repoRoot, file), "utf8"), /^#!\/usr\/bin\/env node\n/, name);
     }
     const cli = run("node", [join(repoRoot, pkg.bin["kratos-ts"] ?? ""), "--version"]);
@@ -61,10 +81,10 @@ describe("package.json", () => {
     assert.equal(plugin.stdout.trim(), `protoc-gen-kratos-errors v${pkg.version}`);
   });
 
-  it("starts the layout service with the service's Node flags", () => {
+  it("starts the layout service with the service's Node flags, exec'd so signals reach it", () => {
     assert.equal(
       pkg.scripts.start,
-      `npm run build && node ${serviceNodeFlags.join(" ")} dist/cmd/server/main.js -conf ./configs`,
+      `npm run build && exec node ${serviceNodeFlags.join(" ")} dist/cmd/server/main.js -conf ./configs`,
     );
   });
 
