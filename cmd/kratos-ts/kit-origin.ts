@@ -88,14 +88,17 @@ export function kitDependency(
   }
   const origin = kitOrigin(running.root);
   if (origin.kind === "registry") return { spec: `^${origin.version}`, note: undefined };
-  const copy =
+  const tarball =
     origin.kind === "file" && origin.tarball !== undefined && existsSync(origin.tarball)
-      ? vendorTarball(project, origin.tarball)
-      : packKit(project, origin.root);
-  const from = origin.kind === "checkout" ? `the kit at ${origin.root}` : `this CLI's kit`;
+      ? origin.tarball
+      : undefined;
+  const copy =
+    tarball === undefined ? packKit(project, origin.root) : vendorTarball(project, tarball);
+  const from =
+    tarball === undefined ? `packed from the kit at ${origin.root}` : `a copy of ${tarball}`;
   return {
     spec: `file:${copy}`,
-    note: `kratos-ts is not from the npm registry here: the project depends on ${copy}, packed from ${from}`,
+    note: `kratos-ts is not from the npm registry here: the project depends on ${copy}, ${from}`,
   };
 }
 
