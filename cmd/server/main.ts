@@ -7,15 +7,15 @@ import { createApp } from "kratos-ts/app";
 import { createConfig, envSource, fileSource } from "kratos-ts/config";
 import type { Config, Source } from "kratos-ts/config";
 import { etcdSource } from "kratos-ts/config/etcd";
-import { createLogger, isLogLevel } from "kratos-ts/log";
+import { createLogger } from "kratos-ts/log";
 import type { Logger } from "kratos-ts/log";
 import { createEtcdRegistry } from "kratos-ts/registry";
 import type { EtcdRegistry } from "kratos-ts/registry";
 import { startTelemetry } from "kratos-ts/telemetry";
-import type { LogLevel } from "kratos-ts/log";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
 import type { Registry } from "../../internal/conf/conf_pb.js";
 import { durationMs } from "../../internal/server/conf.js";
+import { followLogLevel, logLevel, warnUnknownKeys, withConfigFile } from "./config.js";
 import { parseFlags, usage } from "./flags.js";
 import { wire } from "./wire.js";
 
@@ -33,20 +33,14 @@ async function main(args: readonly string[]): Promise<void> {
   }
   const config = await loadConfig(flags.conf);
   const bc = config.scan(BootstrapSchema);
-  const level = logLevel(bc.log?.level);
+  const level = logLevel(config);
   if (level === "debug" || level === "trace") showStacks = true;
   const id = `${hostname()}-${process.pid}`;
   const logger = createLogger({ level, service: { id, name, version } });
-  config.useLogger(logger.child({ module: "config" }));
-  config.watch("log.level", (value) => {
-    const next = value.exists ? value.string() : "info";
-    if (!isLogLevel(next)) {
-      logger.warn({ key: "log.level", value: next }, "config change ignored: unknown log level");
-      return;
-    }
-    logger.level = next;
-    logger.info({ key: "log.level", value: next }, "config changed");
-  });
+  const configLog = logger.child({ module: "config" });
+  config.useLogger(configLog);
+  warnUnknownKeys(config, configLog);
+  followLogLevel(config, logger);
   // Before the servers exist: the middleware finds the SDK's providers on first use anyway, but
   // the context manager must be in place before the first request.
   const telemetry = startTelemetry({
@@ -61,7 +55,7 @@ async function main(args: readonly string[]): Promise<void> {
   } catch (err) {
     await telemetry.shutdown();
     await config.close();
-    throw err;
+    throw withConfigFile(err, config);
   }
   const registry = etcdRegistry(bc.registry, logger);
   const cleanup = async () => {
@@ -83,7 +77,7 @@ async function main(args: readonly string[]): Promise<void> {
   } catch (err) {
     await cleanup();
     await config.close();
-    throw err;
+    throw withConfigFile(err, config);
   }
 }
 
@@ -126,16 +120,6 @@ function etcdRegistry(conf: Registry | undefined, logger: Logger): EtcdRegistry 
     callTimeout: etcd.dialTimeout === undefined ? undefined : durationMs(etcd.dialTimeout),
     logger: logger.child({ module: "registry/etcd" }),
   });
-}
-
-function logLevel(value: string | undefined): LogLevel {
-  if (value === undefined || value === "") return "info";
-  if (!isLogLevel(value)) {
-    throw new Error(
-      `log.level: unknown level "${value}" (trace, debug, info, warn, error, fatal, silent)`,
-    );
-  }
-  return value;
 }
 
 /** The version of the project this service belongs to: the nearest package.json's. */

@@ -7,6 +7,8 @@ import { ConfigError } from "./source.js";
 import type { Source } from "./source.js";
 import { deepEqual, emptyTree, lookup, mergeInto, originOf } from "./tree.js";
 import type { Tree } from "./tree.js";
+import { unknownKeys } from "./unknown-keys.js";
+import type { UnknownKey } from "./unknown-keys.js";
 import { createValue } from "./value.js";
 import type { Value } from "./value.js";
 
@@ -38,9 +40,20 @@ export interface Config {
   /**
    * The config (or the subtree at `path`) as a message of `schema`, through proto JSON: keys are
    * field names (snake_case or JSON names), durations read as `1s` or Go's `1m30s`, numbers and
-   * booleans may be strings (env). Unknown keys are ignored, as in Kratos.
+   * booleans may be strings (env). Unknown keys are ignored, as in Kratos; {@link
+   * Config.unknownKeys} lists them.
    */
   scan<Desc extends DescMessage>(schema: Desc, path?: string): MessageShape<Desc>;
+  /**
+   * The keys that {@link Config.scan} with the same arguments ignores because no field of the
+   * message takes them, typos such as `server.http.timout`, each with the file or source that
+   * set it, for a warning like `configs/config.yaml: unknown key server.http.timout (ignored)`.
+   * Keys from every source count, env variables included. Nested messages are checked, also in
+   * lists and as map values; the keys of a map field are data and never unknown, nor is
+   * anything inside Struct, Value, Any, Duration and the other well-known types, nor a key that
+   * a `${...}` placeholder reads. Only the highest unknown key of a subtree is listed.
+   */
+  unknownKeys(schema: DescMessage, path?: string): UnknownKey[];
   /**
    * Calls `observer` after each reload that changed the value at `path` (added, changed or
    * removed). Returns a function that stops the observer.
@@ -100,6 +113,11 @@ class MergedConfig implements Config {
   scan<Desc extends DescMessage>(schema: Desc, path = ""): MessageShape<Desc> {
     const tree = this.#loaded();
     return scanValue(schema, lookup(tree.root, path), path, tree);
+  }
+
+  unknownKeys(schema: DescMessage, path = ""): UnknownKey[] {
+    const tree = this.#loaded();
+    return unknownKeys(schema, lookup(tree.root, path), path, tree);
   }
 
   watch(path: string, observer: (value: Value) => void): () => void {

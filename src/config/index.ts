@@ -11,4 +11,5 @@ export type { EnvSourceOptions } from "./env-source.js";
 export { fileSource, isConfigFile } from "./file-source.js";
 export { ConfigError } from "./source.js";
 export type { Source, SourceData } from "./source.js";
+export type { UnknownKey } from "./unknown-keys.js";
 export type { Value } from "./value.js";

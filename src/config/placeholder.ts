@@ -16,6 +16,7 @@ export function resolvePlaceholders(tree: Tree, env: Record<string, string | und
   const find = (key: string, path: string): { found: boolean; value: unknown } => {
     const fromConfig = lookup(tree.root, key);
     if (fromConfig !== undefined) {
+      tree.referenced.add(key);
       if (resolving.has(key)) {
         throw new ConfigError(`placeholder \${${key}} refers to itself`, {
           file: originOf(tree, path),

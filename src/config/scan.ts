@@ -44,10 +44,26 @@ const passThrough = new Set([
   "google.protobuf.Empty",
 ]);
 
+/**
+ * Whether a message reads as one JSON value rather than as a map of its fields (Duration,
+ * Timestamp, Struct, Any, the wrappers, ...): what is inside is not field names.
+ */
+export function isOpaque(desc: DescMessage): boolean {
+  return (
+    desc.typeName === "google.protobuf.Duration" ||
+    passThrough.has(desc.typeName) ||
+    isWrapper(desc)
+  );
+}
+
+function isWrapper(desc: DescMessage): boolean {
+  return desc.typeName.startsWith("google.protobuf.") && desc.typeName.endsWith("Value");
+}
+
 function message(desc: DescMessage, value: unknown, path: string, fail: Fail): JsonValue {
   if (desc.typeName === "google.protobuf.Duration") return duration(value, path, fail);
   if (passThrough.has(desc.typeName)) return value as JsonValue;
-  if (desc.typeName.startsWith("google.protobuf.") && desc.typeName.endsWith("Value")) {
+  if (isWrapper(desc)) {
     // Wrappers (Int32Value, StringValue, ...) are their value field in JSON.
     const field = desc.fields[0];
     if (field?.fieldKind === "scalar") return scalar(field.scalar, value, path, fail);

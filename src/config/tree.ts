@@ -12,11 +12,16 @@ export function isMap(value: unknown): value is Record<string, unknown> {
 export interface Tree {
   root: Record<string, unknown>;
   origins: Map<string, string>;
+  /**
+   * The dotted keys that placeholders read (`${ports.http}`): keys kept only for that are used,
+   * so the unknown-key check leaves them alone.
+   */
+  referenced: Set<string>;
 }
 
 /** An empty tree. */
 export function emptyTree(): Tree {
-  return { root: {}, origins: new Map() };
+  return { root: {}, origins: new Map(), referenced: new Set() };
 }
 
 /** Merges `value` into `tree`: maps deep-merge; lists and scalars replace what was there. */

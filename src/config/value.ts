@@ -8,6 +8,12 @@ export interface Value {
   readonly path: string;
   /** False when the key is not in the config. */
   readonly exists: boolean;
+  /**
+   * The file or source that set the value (a file path, `env`, `etcd:<key>`); for a key that is
+   * not set, the nearest parent's; undefined when no source has any part of it. Name it in your
+   * own errors about the value: `new ConfigError(why, { file: value.origin, key: value.path })`.
+   */
+  readonly origin: string | undefined;
   /** The value as loaded (a copy: changing it changes nothing). */
   raw(): unknown;
   /** A string; numbers and booleans are converted. */
@@ -34,6 +40,7 @@ export function createValue(path: string, value: unknown, origin: string | undef
   return {
     path,
     exists: value !== undefined,
+    origin,
     raw: () => structuredClone(value),
     string() {
       if (typeof value === "string") return value;

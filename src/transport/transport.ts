@@ -12,7 +12,9 @@ export type Kind = "http" | "grpc";
 export interface Server {
   /**
    * Binds and serves; resolves once the port is bound. The values of `ctx` (the app's context:
-   * app info) are visible from every request context the server creates.
+   * app info) are visible from every request context the server creates. A bind failure of the
+   * kit's servers is one line naming the server and address (`grpc server: listen
+   * 0.0.0.0:9000: address already in use`), with the system error as its cause.
    */
   start(ctx?: Context): Promise<void>;
   /**

@@ -9,6 +9,7 @@ import { appInfo, createApp } from "kratos-ts/app";
 import type { App, AppOptions } from "kratos-ts/app";
 import type { Context } from "kratos-ts/context";
 import type { Registrar, ServiceInstance } from "kratos-ts/registry";
+import { createGrpcServer } from "kratos-ts/transport/grpc";
 import { createHttpServer } from "kratos-ts/transport/http";
 import type { Server } from "kratos-ts/transport";
 
@@ -213,9 +214,42 @@ describe("app with real servers", () => {
     const other = createHttpServer({ addr: "127.0.0.1:0" });
     const clash = createHttpServer({ addr: `127.0.0.1:${first.endpoint().port}` });
     const app = createApp({ name: "helloworld", signals: [], servers: [other, clash] });
-    await assert.rejects(app.run(), /EADDRINUSE/);
-    assert.equal(other.httpServer.listening, false);
-    await first.stop();
+    try {
+      await assert.rejects(app.run(), (err: NodeJS.ErrnoException) => {
+        assert.equal(err.code, "EADDRINUSE");
+        assert.equal((err.cause as NodeJS.ErrnoException | undefined)?.code, "EADDRINUSE");
+        return true;
+      });
+      assert.equal(other.httpServer.listening, false);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  // An app starts several servers: the line must say which one failed, on which address.
+  it("a port in use names the server that failed and its address", async () => {
+    const first = createHttpServer({ addr: "127.0.0.1:0" });
+    await first.start();
+    try {
+      const addr = `127.0.0.1:${first.endpoint().port}`;
+      const clashes: [string, Server][] = [
+        ["http server", createHttpServer({ addr })],
+        ["grpc server", createGrpcServer({ addr })],
+      ];
+      for (const [name, server] of clashes) {
+        const app = createApp({ name: "helloworld", signals: [], servers: [server] });
+        await assert.rejects(app.run(), {
+          message: `${name}: listen ${addr}: address already in use`,
+        });
+      }
+      const bad = createGrpcServer({ addr: "127.0.0.1" });
+      await assert.rejects(bad.start(), {
+        message: 'grpc server: address "127.0.0.1" has no port (host:port)',
+      });
+    } finally {
+      // Also when an assertion fails: a server left listening keeps the test file running.
+      await first.stop();
+    }
   });
 
   it("lets in-flight requests finish before the servers close", async () => {

@@ -122,7 +122,7 @@ export class GrpcPort {
   }
 
   async listen(addr: string): Promise<AddressInfo> {
-    const address = await listen(this.#net, addr);
+    const address = await listen(this.#net, addr, "grpc server");
     this.#stopping = false;
     this.#h1Connections.open();
     // The HTTP/1.1 server never listens (it is handed sockets), and node starts checking its

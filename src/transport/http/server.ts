@@ -216,7 +216,11 @@ class KratosHttpServer implements HttpServer {
   async start(ctx?: Context): Promise<void> {
     if (this.httpServer.listening) throw new Error("http server already started");
     this.#contextInit = { values: ctx?.values, timeoutMs: this.#timeoutMs, onSignal: abortOnClose };
-    const address = await listen(this.httpServer, this.#options.addr ?? defaults.addr);
+    const address = await listen(
+      this.httpServer,
+      this.#options.addr ?? defaults.addr,
+      "http server",
+    );
     this.#connections.open();
     this.#endpoint = endpointOf(this.#options.tls === undefined ? "http" : "https", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
