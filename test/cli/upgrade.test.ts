@@ -27,7 +27,11 @@ function registry(known: Record<string, string>): Promise<Server> {
     const version = { name, version: latest, dist: { tarball: `http://x/${name}.tgz` } };
     res.end(JSON.stringify({ name, "dist-tags": { latest }, versions: { [latest]: version } }));
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      resolve(server);
+    });
+  });
 }
 
 /** Runs the CLI asynchronously (the registry lives in this process) against `server`. */

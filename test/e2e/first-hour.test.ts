@@ -33,11 +33,15 @@ const stopTimeoutMs = 10_000;
 const dir = tempDir("kratos-ts-first-hour-");
 const prefix = join(dir.path, "global");
 
+// How npm reaches the registry on this machine, which a user's shell would have too.
+const networkConfig = /^npm_config_(registry|cache|cafile|strict_ssl|(https_|no)?proxy)$/i;
+
 /** A user's shell environment: no npm variables, PATH without any node_modules/.bin. */
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(key) && key !== "NODE_TEST_CONTEXT" && key !== "INIT_CWD") env[key] = value;
+    const fromNpmRun = /^npm_/i.test(key) && !networkConfig.test(key);
+    if (!fromNpmRun && key !== "NODE_TEST_CONTEXT" && key !== "INIT_CWD") env[key] = value;
   }
   const path = (process.env.PATH ?? "").split(delimiter).filter((p) => !p.includes("node_modules"));
   // npm itself must stay reachable: the Node of the running test has one beside it.
@@ -101,8 +105,8 @@ function assertFree(port: number): Promise<void> {
   });
 }
 
-function curl(url: URL | string): { status: number; body: string } {
-  const r = ok(sh("curl", ["-s", "-w", "\n%{http_code}", String(url)], dir.path), `curl ${url}`);
+function curl(url: URL): { status: number; body: string } {
+  const r = ok(sh("curl", ["-s", "-w", "\n%{http_code}", url.href], dir.path), `curl ${url.href}`);
   const at = r.stdout.lastIndexOf("\n");
   return { status: Number(r.stdout.slice(at + 1)), body: r.stdout.slice(0, at) };
 }
