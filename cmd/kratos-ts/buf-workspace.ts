@@ -50,10 +50,7 @@ export function moduleFile(root: string, path: string): ModuleFile {
  * module root itself when the template has no such plugin.
  */
 export function messagesOut(templateText: string, module: string): string {
-  const template = (parse(templateText) ?? {}) as {
-    plugins?: { local?: unknown; out?: unknown }[];
-  };
-  const es = (template.plugins ?? []).find((p) =>
+  const es = (parseTemplate(templateText).plugins ?? []).find((p) =>
     JSON.stringify(p.local ?? "").includes("protoc-gen-es"),
   );
   return typeof es?.out === "string" ? es.out : module;
