@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file conf/conf.proto.
  */
 export const file_conf_conf: GenFile = /*@__PURE__*/
-  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYizAEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2UigQIKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxpiCgRIVFRQEg8KB25ldHdvcmsYASABKAkSDAoEYWRkchgCIAEoCRIqCgd0aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB29wZW5hcGkYBCABKAgaUQoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJZCgREYXRhEiUKCGRhdGFiYXNlGAEgASgLMhMuY29uZi5EYXRhLkRhdGFiYXNlGioKCERhdGFiYXNlEg4KBmRyaXZlchgBIAEoCRIOCgZzb3VyY2UYAiABKAkitQEKCFJlZ2lzdHJ5EiEKBGV0Y2QYASABKAsyEy5jb25mLlJlZ2lzdHJ5LkV0Y2QahQEKBEV0Y2QSEQoJZW5kcG9pbnRzGAEgAygJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCgluYW1lc3BhY2UYAyABKAkSLwoMZGlhbF90aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm0KDENvbmZpZ1NvdXJjZRIlCgRldGNkGAEgASgLMhcuY29uZi5Db25maWdTb3VyY2UuRXRjZBo2CgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRILCgNrZXkYAiABKAkSDgoGcHJlZml4GAMgASgIIhQKA0xvZxINCgVsZXZlbBgBIAEoCSIiCglUZWxlbWV0cnkSFQoNb3RscF9lbmRwb2ludBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_duration]);
+  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYizAEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2Ui2QMKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxqSAQoEQ09SUxIPCgdvcmlnaW5zGAEgAygJEg8KB21ldGhvZHMYAiADKAkSDwoHaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRITCgtjcmVkZW50aWFscxgFIAEoCBIqCgdtYXhfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGoMBCgRIVFRQEg8KB25ldHdvcmsYASABKAkSDAoEYWRkchgCIAEoCRIqCgd0aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB29wZW5hcGkYBCABKAgSHwoEY29ycxgFIAEoCzIRLmNvbmYuU2VydmVyLkNPUlMacgoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIfCgRjb3JzGAQgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUyJZCgREYXRhEiUKCGRhdGFiYXNlGAEgASgLMhMuY29uZi5EYXRhLkRhdGFiYXNlGioKCERhdGFiYXNlEg4KBmRyaXZlchgBIAEoCRIOCgZzb3VyY2UYAiABKAkitQEKCFJlZ2lzdHJ5EiEKBGV0Y2QYASABKAsyEy5jb25mLlJlZ2lzdHJ5LkV0Y2QahQEKBEV0Y2QSEQoJZW5kcG9pbnRzGAEgAygJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCgluYW1lc3BhY2UYAyABKAkSLwoMZGlhbF90aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm0KDENvbmZpZ1NvdXJjZRIlCgRldGNkGAEgASgLMhcuY29uZi5Db25maWdTb3VyY2UuRXRjZBo2CgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRILCgNrZXkYAiABKAkSDgoGcHJlZml4GAMgASgIIhQKA0xvZxINCgVsZXZlbBgBIAEoCSIiCglUZWxlbWV0cnkSFQoNb3RscF9lbmRwb2ludBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_duration]);
 
 /**
  * Everything the service reads from its config.
@@ -90,6 +90,65 @@ export const ServerSchema: GenMessage<Server> = /*@__PURE__*/
   messageDesc(file_conf_conf, 1);
 
 /**
+ * Cross-origin calls from browsers (CORS); off unless `origins` lists some.
+ *
+ * @generated from message conf.Server.CORS
+ */
+export type Server_CORS = Message<"conf.Server.CORS"> & {
+  /**
+   * Origins that may call: `https://app.example`, `*`, or patterns such as
+   * `https://*.example.com` and `http://localhost:*`.
+   *
+   * @generated from field: repeated string origins = 1;
+   */
+  origins: string[];
+
+  /**
+   * Methods a page may use; default: the server's (HTTP: GET HEAD POST PUT PATCH DELETE,
+   * gRPC port: POST GET).
+   *
+   * @generated from field: repeated string methods = 2;
+   */
+  methods: string[];
+
+  /**
+   * Request headers a page may send; default `*`, any a preflight asks for.
+   *
+   * @generated from field: repeated string headers = 3;
+   */
+  headers: string[];
+
+  /**
+   * Response headers a page may read; default: the server's (gRPC port: grpc-status,
+   * grpc-message, grpc-status-details-bin and Connect's).
+   *
+   * @generated from field: repeated string expose_headers = 4;
+   */
+  exposeHeaders: string[];
+
+  /**
+   * Allow cookies and HTTP authentication.
+   *
+   * @generated from field: bool credentials = 5;
+   */
+  credentials: boolean;
+
+  /**
+   * How long a browser may cache a preflight answer; unset: not sent.
+   *
+   * @generated from field: google.protobuf.Duration max_age = 6;
+   */
+  maxAge?: Duration | undefined;
+};
+
+/**
+ * Describes the message conf.Server.CORS.
+ * Use `create(Server_CORSSchema)` to create a new message.
+ */
+export const Server_CORSSchema: GenMessage<Server_CORS> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 1, 0);
+
+/**
  * The HTTP/JSON server.
  *
  * @generated from message conf.Server.HTTP
@@ -122,6 +181,13 @@ export type Server_HTTP = Message<"conf.Server.HTTP"> & {
    * @generated from field: bool openapi = 4;
    */
   openapi: boolean;
+
+  /**
+   * Cross-origin calls from browsers.
+   *
+   * @generated from field: conf.Server.CORS cors = 5;
+   */
+  cors?: Server_CORS | undefined;
 };
 
 /**
@@ -129,7 +195,7 @@ export type Server_HTTP = Message<"conf.Server.HTTP"> & {
  * Use `create(Server_HTTPSchema)` to create a new message.
  */
 export const Server_HTTPSchema: GenMessage<Server_HTTP> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 1, 0);
+  messageDesc(file_conf_conf, 1, 1);
 
 /**
  * The gRPC server (also Connect and gRPC-Web on the same port).
@@ -157,6 +223,13 @@ export type Server_GRPC = Message<"conf.Server.GRPC"> & {
    * @generated from field: google.protobuf.Duration timeout = 3;
    */
   timeout?: Duration | undefined;
+
+  /**
+   * Cross-origin calls from browsers over Connect and gRPC-Web.
+   *
+   * @generated from field: conf.Server.CORS cors = 4;
+   */
+  cors?: Server_CORS | undefined;
 };
 
 /**
@@ -164,7 +237,7 @@ export type Server_GRPC = Message<"conf.Server.GRPC"> & {
  * Use `create(Server_GRPCSchema)` to create a new message.
  */
 export const Server_GRPCSchema: GenMessage<Server_GRPC> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 1, 1);
+  messageDesc(file_conf_conf, 1, 2);
 
 /**
  * The resources of the data layer.

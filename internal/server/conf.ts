@@ -1,4 +1,7 @@
 import type { Duration } from "@bufbuild/protobuf/wkt";
+import type { Logger } from "kratos-ts/log";
+import type { CorsOptions } from "kratos-ts/transport";
+import type { Server_CORS } from "../conf/conf_pb.js";
 
 /** The listening address of a server's config; rejects networks other than tcp by key. */
 export function listenAddr(
@@ -15,4 +18,26 @@ export function listenAddr(
 export function durationMs(duration: Duration | undefined): number {
   if (duration === undefined) return 0;
   return Number(duration.seconds) * 1000 + Math.round(duration.nanos / 1e6);
+}
+
+/**
+ * A server's CORS options from `server.<http|grpc>.cors`: off (undefined) unless it lists
+ * origins; fields left out take the server's defaults. Refused origins are logged at debug.
+ */
+export function corsOptions(conf: Server_CORS | undefined, log: Logger): CorsOptions | undefined {
+  if (conf === undefined || conf.origins.length === 0) return undefined;
+  const list = (values: string[]) => (values.length === 0 ? undefined : values);
+  const options: CorsOptions = {
+    origins: conf.origins,
+    credentials: conf.credentials,
+    logger: log,
+  };
+  const methods = list(conf.methods);
+  if (methods !== undefined) options.methods = methods;
+  const headers = list(conf.headers);
+  if (headers !== undefined) options.headers = headers;
+  const expose = list(conf.exposeHeaders);
+  if (expose !== undefined) options.exposeHeaders = expose;
+  if (conf.maxAge !== undefined) options.maxAge = Math.floor(durationMs(conf.maxAge) / 1000);
+  return options;
 }

@@ -3,7 +3,7 @@ import type { GrpcServer } from "kratos-ts/transport/grpc";
 import type { Logger } from "kratos-ts/log";
 import type { Server_GRPC } from "../conf/conf_pb.js";
 import type { ServedService } from "../service/serve.js";
-import { durationMs, listenAddr } from "./conf.js";
+import { corsOptions, durationMs, listenAddr } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
 /**
@@ -19,6 +19,7 @@ export function newGrpcServer(
     addr: listenAddr("server.grpc", conf, "0.0.0.0:9000"),
     timeout: durationMs(conf?.timeout),
     middleware: layoutMiddleware(log),
+    cors: corsOptions(conf?.cors, log),
   });
   for (const service of services) service.registerGrpc(server);
   return server;

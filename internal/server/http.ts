@@ -6,7 +6,7 @@ import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
 import type { Server_HTTP } from "../conf/conf_pb.js";
 import type { ServedService } from "../service/serve.js";
-import { durationMs, listenAddr } from "./conf.js";
+import { corsOptions, durationMs, listenAddr } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
 /** api/openapi.yaml, seen from the compiled dist/internal/server/ (services run from dist/). */
@@ -26,6 +26,7 @@ export function newHttpServer(
     addr: listenAddr("server.http", conf, "0.0.0.0:8000"),
     timeout: durationMs(conf?.timeout),
     middleware: layoutMiddleware(log),
+    cors: corsOptions(conf?.cors, log),
   });
   for (const service of services) service.registerHttp(server);
   if (conf?.openapi === true) {

@@ -12,6 +12,7 @@ export {
   setServerTransport,
 } from "./transport.js";
 export type { Kind, Server, Transporter } from "./transport.js";
+export type { CorsDefaults, CorsOptions } from "./cors.js";
 export { NodeHeader } from "./header.js";
 export { resolverFor } from "./resolver.js";
 export type { Resolver } from "./resolver.js";

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -363,5 +364,50 @@ describe("layout service, bad input", () => {
     const version = spawnService(["-version"], dir.path);
     assert.equal(await version.exited, 0);
     dir.remove();
+  });
+});
+
+describe("layout service, CORS from its config", () => {
+  const dir = project();
+  after(() => {
+    dir.remove();
+  });
+
+  it("answers preflights on both ports for server.*.cors.origins (set from env here)", async () => {
+    const origin = "https://app.example";
+    const service = await startService(["-conf", dir.confDir], dir.path, {
+      HELLOWORLD_SERVER__HTTP__CORS__ORIGINS: origin,
+      HELLOWORLD_SERVER__GRPC__CORS__ORIGINS: `${origin},http://localhost:*`,
+    });
+    try {
+      const preflight = (url: URL, from: string) =>
+        new Promise<{ status: number; allowOrigin: unknown }>((resolve, reject) => {
+          const headers = { origin: from, "access-control-request-method": "POST" };
+          request(url, { method: "OPTIONS", headers }, (res) => {
+            res.resume();
+            resolve({
+              status: res.statusCode ?? 0,
+              allowOrigin: res.headers["access-control-allow-origin"],
+            });
+          })
+            .on("error", reject)
+            .end();
+        });
+      const grpcUrl = new URL("/helloworld.v1.Greeter/SayHello", `http://${service.grpc.host}`);
+      assert.deepEqual(await preflight(new URL("/v1/greetings", service.http), origin), {
+        status: 204,
+        allowOrigin: origin,
+      });
+      assert.deepEqual(await preflight(grpcUrl, "http://localhost:5173"), {
+        status: 204,
+        allowOrigin: "http://localhost:5173",
+      });
+      assert.deepEqual(await preflight(grpcUrl, "https://evil.example"), {
+        status: 403,
+        allowOrigin: undefined,
+      });
+    } finally {
+      await stopService(service);
+    }
   });
 });

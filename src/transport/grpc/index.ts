@@ -5,6 +5,7 @@
  * @module
  */
 export { createGrpcServer } from "./server.js";
+export { grpcCorsDefaults } from "./cors.js";
 export { createGrpcClient } from "./client.js";
 export type { GrpcClient, GrpcClientOptions } from "./client.js";
 export type { GrpcServer, GrpcServerOptions } from "./server.js";

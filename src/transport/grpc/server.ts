@@ -8,8 +8,11 @@ import { endpointOf } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
+import { corsPolicy } from "../cors.js";
+import type { CorsOptions, CorsPolicy } from "../cors.js";
 import type { Server } from "../transport.js";
 import { runCall } from "./call.js";
+import { applyCors, grpcCorsDefaults } from "./cors.js";
 import type { CallEnvironment, RegisteredMethod } from "./call.js";
 import { Http1Exchange, Http2Exchange } from "./exchange.js";
 import type { Exchange } from "./exchange.js";
@@ -64,6 +67,11 @@ export interface GrpcServerOptions {
   idleTimeout?: number;
   /** Most connections open at once; more are closed as they arrive. Default 10 000; 0: no cap. */
   maxConnections?: number;
+  /**
+   * Lets pages on other origins call over Connect and gRPC-Web (off by default). Preflights are
+   * answered before the protocol is detected; see {@link CorsOptions} and `grpcCorsDefaults`.
+   */
+  cors?: CorsOptions;
 }
 
 /** The gRPC server: gRPC over h2c, and Connect and gRPC-Web over HTTP/1.1 and h2c, on one port. */
@@ -109,6 +117,7 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
   readonly #health = new HealthRegistry();
   readonly #reflection = new ReflectionIndex();
   readonly #port: GrpcPort;
+  readonly #cors: CorsPolicy | undefined;
   #version = 0;
   #endpoint: URL | undefined;
   #endpointText = "";
@@ -116,6 +125,8 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
   #stopping = false;
 
   constructor(options: GrpcServerOptions) {
+    this.#cors =
+      options.cors === undefined ? undefined : corsPolicy(options.cors, grpcCorsDefaults);
     this.#options = options;
     this.maxMessageBytes = options.maxMessageBytes ?? defaults.maxMessageBytes;
     this.timeoutMs =
@@ -205,7 +216,20 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
     return new URL(this.#endpoint.href);
   }
 
-  #dispatch(exchange: Exchange): void {
+  #dispatch(received: Exchange): void {
+    let exchange = received;
+    if (this.#cors !== undefined) {
+      const cors = applyCors(this.#cors, exchange);
+      if (cors === "answered") return;
+      if (cors === "refused") {
+        const origin = exchange.headers.origin ?? "";
+        const body = Buffer.from(`origin ${origin} may not call this server`);
+        exchange.head(403, { "content-type": "text/plain", "content-length": body.byteLength });
+        exchange.end(body);
+        return;
+      }
+      exchange = cors;
+    }
     let session;
     try {
       session = detectProtocol(exchange);

@@ -4,6 +4,7 @@
  * @module
  */
 export { createHttpServer } from "./server.js";
+export { httpCorsDefaults } from "./cors.js";
 export type {
   Filter,
   HttpServer,

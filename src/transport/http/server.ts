@@ -28,6 +28,9 @@ import { HttpTransporter, httpTransport } from "./transporter.js";
 import { bindUrl, decodeRequestBody } from "./request.js";
 import { encodeReply, outgoingHeaders } from "./reply.js";
 import { closesAfterReply, Http1Connections, timeoutCheckInterval } from "../http1/connections.js";
+import { corsPolicy } from "../cors.js";
+import type { CorsOptions, CorsPolicy } from "../cors.js";
+import { applyCors, httpCorsDefaults } from "./cors.js";
 
 /** A plain node handler wrapper that runs before routing (Kratos `http.Filter`). */
 export type Filter = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -74,6 +77,11 @@ export interface HttpServerOptions {
   keepAliveTimeout?: number;
   /** Most connections open at once; more are closed as they arrive. Default 10 000; 0: no cap. */
   maxConnections?: number;
+  /**
+   * Lets pages on other origins call the server (off by default). Preflights are answered before
+   * routing and filters; see {@link CorsOptions} and `httpCorsDefaults` for what is allowed.
+   */
+  cors?: CorsOptions;
   /** Writes error responses; default: the Kratos JSON body (or binary errors.Status). */
   errorEncoder?: (err: KratosError, req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -139,6 +147,7 @@ class KratosHttpServer implements HttpServer {
   readonly #prefix: string;
   readonly #maxBody: number;
   readonly #filters: Filter[];
+  readonly #cors: CorsPolicy | undefined;
   readonly #timeoutMs: number | undefined;
   #version = 0;
   #endpoint: URL | undefined;
@@ -151,6 +160,8 @@ class KratosHttpServer implements HttpServer {
     this.#prefix = (options.prefix ?? "").replace(/\/+$/, "");
     this.#maxBody = options.maxBodyBytes ?? defaults.maxBodyBytes;
     this.#filters = options.filters ?? [];
+    this.#cors =
+      options.cors === undefined ? undefined : corsPolicy(options.cors, httpCorsDefaults);
     const timeout = options.timeout ?? defaults.timeout;
     this.#timeoutMs = timeout > 0 ? timeout : undefined;
     if (options.middleware !== undefined) this.#matcher.use("/*", ...options.middleware);
@@ -254,6 +265,20 @@ class KratosHttpServer implements HttpServer {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#cors !== undefined) {
+      const cors = applyCors(this.#cors, req, res);
+      if (cors === "answered") return;
+      if (cors === "refused") {
+        const origin = req.headers.origin ?? "";
+        const err = new KratosError(
+          403,
+          reasons.originNotAllowed,
+          `origin ${origin} may not call this server`,
+        );
+        this.#writeError(req, res, err, undefined);
+        return;
+      }
+    }
     if (this.#filters.length === 0) {
       this.#dispatch(req, res);
       return;
