@@ -27,7 +27,7 @@ import { resolverFor } from "../resolver.js";
 import type { Resolver } from "../resolver.js";
 import { setClientTransport } from "../transport.js";
 import type { Kind, Transporter } from "../transport.js";
-import { codecOf, encodeMessage, toMessage } from "./codec.js";
+import { codecOf, encodeMessage, replyCodecs, toMessage } from "./codec.js";
 import type { Negotiated } from "./codec.js";
 import { buildBody, buildPathAndQuery } from "./request-builder.js";
 import { compileRoute } from "./route.js";
@@ -50,8 +50,11 @@ export interface HttpClientOptions {
   timeout?: number;
   /** Client middleware, outermost first. */
   middleware?: Middleware[];
-  /** Body encoding: `json` (default) or `proto`. */
-  codec?: "json" | "proto";
+  /**
+   * Body encoding, sent as Content-Type and Accept: `json` (default), `protojson` (the same
+   * bytes as `application/protojson`, what Go Kratos v3 servers and clients speak) or `proto`.
+   */
+  codec?: "json" | "protojson" | "proto";
   /** Headers sent with every call. */
   headers?: Record<string, string>;
   /** Resolves `discovery:///` endpoints. */
@@ -115,10 +118,7 @@ class KratosHttpClient implements HttpClient {
         cause: err,
       });
     }
-    this.#codec =
-      options.codec === "proto"
-        ? { name: "proto", contentType: "application/x-protobuf" }
-        : { name: "json", contentType: "application/json" };
+    this.#codec = replyCodecs[options.codec ?? "json"];
     this.#middleware = chain(...(options.middleware ?? []));
     this.#picker = new NodePicker(resolver, options.selector, (nodes) => {
       this.#prune(nodes);

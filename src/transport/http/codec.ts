@@ -4,19 +4,34 @@ import { KratosError } from "../../errors/error.js";
 import { reasons } from "../../errors/reasons.js";
 import { writeJson } from "../../internal/json-writer.js";
 
-/** The body encodings of the HTTP transport. */
-export type CodecName = "json" | "proto" | "form";
+/**
+ * The body encodings of the HTTP transport, by Go Kratos's codec names: `json` and `protojson`
+ * (Kratos v3's name for proto3 JSON; the same bytes here), `proto` (binary), and forms for
+ * request bodies.
+ */
+export type CodecName = "json" | "protojson" | "proto" | "form";
 
-/** A negotiated encoding: its name and the media type to answer with. */
+/** A negotiated reply encoding: its codec and the media type to answer with. */
 export interface Negotiated {
-  name: "json" | "proto";
+  name: "json" | "protojson" | "proto";
   contentType: string;
 }
+
+/**
+ * The reply encodings. The media type is always `application/<codec name>`, as Go Kratos writes
+ * it: its clients pick their decoder by that name, and know no other (a reply typed
+ * `application/x-protobuf` is read as JSON by them, and fails).
+ */
+export const replyCodecs: Readonly<Record<Negotiated["name"], Negotiated>> = {
+  json: { name: "json", contentType: "application/json" },
+  protojson: { name: "protojson", contentType: "application/protojson" },
+  proto: { name: "proto", contentType: "application/proto" },
+};
 
 // Stateless between calls (no streaming decode), so one serves them all.
 const utf8 = new TextDecoder();
 
-const json: Negotiated = { name: "json", contentType: "application/json" };
+const json = replyCodecs.json;
 
 /** The media type without parameters, lower-cased: `application/json; charset=utf-8` -> `application/json`. */
 function mediaType(value: string): string {
@@ -24,11 +39,13 @@ function mediaType(value: string): string {
   return (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
 }
 
-function classify(media: string): "json" | "proto" | "form" | undefined {
+function classify(media: string): CodecName | undefined {
   switch (media) {
     case "application/json":
     case "text/json":
       return "json";
+    case "application/protojson":
+      return "protojson";
     // Go Kratos names its codec "proto" (application/proto); the others are in common use.
     case "application/proto":
     case "application/protobuf":
@@ -60,29 +77,35 @@ export function requestCodec(contentType: string | undefined): CodecName {
   return kind;
 }
 
+// On equal quality, the reply Go Kratos would give: JSON is its fallback for anything it cannot
+// match, so it wins ties.
+const preference = { json: 0, protojson: 1, proto: 2 } as const;
+
 /**
- * The encoding of the response, from the Accept header: the first media type we support, by
- * quality. Without a usable Accept, the request's own encoding (JSON for forms), then JSON.
+ * The encoding of a reply, from the Accept header only (the request's Content-Type never
+ * chooses it, as in Go Kratos): the supported type of highest quality, JSON on a tie, for `*` /
+ * `application/*`, and when nothing in Accept is supported (never 406). Unlike Go Kratos, which
+ * reads only the text before the first `;` and so ignores lists and q-values, every entry is
+ * weighed by its q-value as RFC 9110 says; no Go Kratos client sends a list.
  */
-export function responseCodec(accept: string | undefined, request: CodecName): Negotiated {
-  if (accept !== undefined && accept !== "" && accept !== "*/*") {
-    let best: Negotiated | undefined;
-    let bestQ = 0;
-    for (const item of accept.split(",")) {
-      const [rawMedia = "", ...params] = item.split(";");
-      const media = rawMedia.trim().toLowerCase();
-      const kind = classify(media);
-      if (kind === undefined || kind === "form") continue;
-      const qParam = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
-      const q = qParam === undefined ? 1 : Number(qParam.slice(2));
-      if (q > bestQ) {
-        best = { name: kind, contentType: media };
-        bestQ = q;
-      }
+export function responseCodec(accept: string | undefined): Negotiated {
+  if (accept === undefined || accept === "") return json;
+  let best: Negotiated = json;
+  let bestQ = 0;
+  for (const item of accept.split(",")) {
+    const [rawMedia = "", ...params] = item.split(";");
+    const media = rawMedia.trim().toLowerCase();
+    const kind = media === "*/*" || media === "application/*" ? "json" : classify(media);
+    if (kind === undefined || kind === "form") continue;
+    const qParam = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith("q="));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    if (!(q > 0) || q > 1) continue;
+    if (q > bestQ || (q === bestQ && preference[kind] < preference[best.name])) {
+      best = replyCodecs[kind];
+      bestQ = q;
     }
-    if (best !== undefined) return best;
   }
-  return request === "proto" ? { name: "proto", contentType: "application/x-protobuf" } : json;
+  return best;
 }
 
 /** Binary read options for untrusted requests. */
@@ -91,7 +114,7 @@ const dropUnknown = { readUnknownFields: false } as const;
 /** Decodes a body into a message; a body that does not decode is a 400 CODEC error. */
 export function decodeBody<I extends DescMessage>(
   schema: I,
-  codec: "json" | "proto",
+  codec: "json" | "protojson" | "proto",
   body: Uint8Array,
 ): MessageShape<I> {
   try {

@@ -69,7 +69,7 @@ function bindForm(desc: DescMessage, message: Message, body: Buffer): void {
 function decodeBodyField(
   route: CompiledRoute,
   message: Message,
-  codec: "json" | "proto" | "form",
+  codec: CodecName,
   body: Buffer,
 ): void {
   const field = route.bodyField;

@@ -463,7 +463,7 @@ class KratosHttpServer implements HttpServer {
     if (input !== undefined) {
       try {
         bindUrl(route, input, call.vars, call.search);
-        codec = responseCodec(req.headers.accept, codecName);
+        codec = responseCodec(req.headers.accept);
       } catch (err) {
         input = undefined;
         failure = err;
@@ -478,7 +478,7 @@ class KratosHttpServer implements HttpServer {
             transport,
             res,
             reply,
-            codec ?? responseCodec(req.headers.accept, "json"),
+            codec ?? responseCodec(req.headers.accept),
           );
         } catch (err) {
           this.#writeError(req, res, fromError(err), transport);
@@ -510,7 +510,7 @@ class KratosHttpServer implements HttpServer {
     const output = route.route.output;
     let body: Uint8Array | string;
     let contentType = codec.contentType;
-    if (codec.name === "json" && !route.rawReply && route.responseField === undefined) {
+    if (codec.name !== "proto" && !route.rawReply && route.responseField === undefined) {
       // The common case: JSON straight from what the handler returned, no reply message built.
       body = writeJson(output, reply, { emitImplicit: true });
     } else {
@@ -542,12 +542,7 @@ class KratosHttpServer implements HttpServer {
     // A body left unread past the drain allowance (oversized, or an error before reading it)
     // is not read at all: the connection closes after the reply.
     if (closesAfterReply(req)) headers.connection = "close";
-    let accepted: Negotiated;
-    try {
-      accepted = responseCodec(req.headers.accept, "json");
-    } catch {
-      accepted = { name: "json", contentType: "application/json" };
-    }
+    const accepted = responseCodec(req.headers.accept);
     const { status, body: json } = toHttpError(err);
     const body = accepted.name === "proto" ? toStatusBinary(err) : json;
     headers["content-type"] = accepted.contentType;

@@ -284,14 +284,14 @@ describe("HTTP server", () => {
     assert.equal(book.genre, "GENRE_FICTION");
   });
 
-  it("speaks binary protobuf when asked", async () => {
+  it("speaks binary protobuf when asked, typed application/proto as Go Kratos reads it", async () => {
     const res = await fetch(`${url}/v1/shelves/4/books`, {
       method: "POST",
       headers: { "content-type": "application/x-protobuf", accept: "application/x-protobuf" },
       body: toBinary(BookSchema, create(BookSchema, { id: "p1", title: "Proto" })),
     });
     assert.equal(res.status, 201);
-    assert.equal(res.headers.get("content-type"), "application/x-protobuf");
+    assert.equal(res.headers.get("content-type"), "application/proto");
     const book = fromBinary(BookSchema, new Uint8Array(await res.arrayBuffer()));
     assert.equal(book.name, "shelves/4/books/p1");
   });
@@ -385,7 +385,7 @@ describe("HTTP server", () => {
       req.end();
     });
     assert.equal(status, 200);
-    assert.equal(type, "application/x-protobuf");
+    assert.equal(type, "application/proto");
     assert.equal(fromBinary(ShelfSchema, body).id, 12n);
   });
 
