@@ -26,7 +26,7 @@ export function toStatusMessage(err: KratosError): Status {
   return create(StatusSchema, err.toStatus());
 }
 
-/** Serialized errors.Status, the error body for `application/x-protobuf` responses. */
+/** Serialized errors.Status, the error body of binary protobuf responses (`application/proto`). */
 export function toStatusBinary(err: KratosError): Uint8Array {
   return toBinary(StatusSchema, toStatusMessage(err));
 }
