@@ -1,4 +1,4 @@
-import type { DescEnumValue } from "@bufbuild/protobuf";
+import type { DescEnumValue, DescFile } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, getComments } from "@bufbuild/protoplugin";
 import type { GeneratedFile, Schema } from "@bufbuild/protoplugin";
 import { packageVersion } from "../../src/internal/package-version.js";
@@ -9,7 +9,8 @@ import { GeneratorError } from "../internal/source-location.js";
 /**
  * protoc-gen-kratos-errors: for every enum with `(errors.default_code)` or values with
  * `(errors.code)`, writes `<file>_errors.ts` with, per value, `is<Value>(err)` and
- * `error<Value>(message?, metadata?)`, as Kratos's protoc-gen-go-errors does for Go.
+ * `error<Value>(message?, metadata?)`, as Kratos's protoc-gen-go-errors does for Go. The file
+ * imports protoc-gen-es's `<file>_pb.ts` and registers it for server reflection.
  */
 export const protocGenKratosErrors = createEcmaScriptPlugin({
   name: "protoc-gen-kratos-errors",
@@ -42,6 +43,7 @@ function generateTs(schema: Schema): void {
     }
     const f = schema.generateFile(`${file.name}_errors.ts`);
     f.preamble(file);
+    printRegistration(f, file);
     for (const v of values) printValue(f, v);
   }
 }
@@ -54,6 +56,17 @@ export function helperName(valueName: string): string {
     .map((w) => (/[a-z]/.test(w) ? w : w.toLowerCase()))
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join("");
+}
+
+/**
+ * Registers the file with the kit on import, so server reflection describes its error enums
+ * (Go's reflection finds them as every file linked into the binary).
+ */
+function printRegistration(f: GeneratedFile, file: DescFile): void {
+  const registerErrorFiles = f.import("registerErrorFiles", kitErrorsModule);
+  f.print("// Server reflection describes the error enums of this file (see registerErrorFiles).");
+  f.print(registerErrorFiles, "(", f.importSchema(file), ");");
+  f.print();
 }
 
 function printValue(f: GeneratedFile, { value, code, name }: Helper): void {

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { KratosError } from "./error.js";
-import { errorInfoOf, fromErrorInfo, grpcCodeFromHttp } from "./grpc.js";
+import { errorInfoOf, fromErrorInfo, grpcCodeFromHttp, isBareStatus } from "./grpc.js";
 
 /**
  * Converts an error to a ConnectError: the gRPC code of the Kratos table and a
@@ -15,7 +15,7 @@ export function toConnectError(err: KratosError): ConnectError {
     err.message,
     code,
     undefined,
-    [{ desc: ErrorInfoSchema, value: errorInfoOf(err) }],
+    isBareStatus(err) ? [] : [{ desc: ErrorInfoSchema, value: errorInfoOf(err) }],
     err,
   );
 }

@@ -73,8 +73,30 @@ export interface GrpcStatus {
   code: number;
   /** The status message (`grpc-message`, before percent-encoding). */
   message: string;
-  /** A serialized google.rpc.Status holding a google.rpc.ErrorInfo (`grpc-status-details-bin`). */
+  /**
+   * A serialized google.rpc.Status holding a google.rpc.ErrorInfo (`grpc-status-details-bin`);
+   * empty for a bare status (see {@link bareStatus}), which is sent without the header.
+   */
   details: Uint8Array;
+}
+
+// Errors that travel as a bare gRPC status: code and message, no google.rpc.Status details.
+const bare = new WeakSet<KratosError>();
+
+/**
+ * Marks `err` to travel without details: no `grpc-status-details-bin`, no Connect error details.
+ * For the kit's twins of grpc-go's own services only (health answers an unknown service with a
+ * bare NOT_FOUND, as grpc-go does). The errors of handlers always carry an ErrorInfo, as Go
+ * Kratos's errors do, even with an empty reason; a copy (`withMetadata`) is not bare.
+ */
+export function bareStatus(err: KratosError): KratosError {
+  bare.add(err);
+  return err;
+}
+
+/** Whether `err` travels without details (see {@link bareStatus}). */
+export function isBareStatus(err: KratosError): boolean {
+  return bare.has(err);
 }
 
 /** The `google.rpc.ErrorInfo` detail Go Kratos puts in (and reads from) every gRPC error. */
@@ -92,6 +114,7 @@ export function errorInfoOf(err: KratosError): {
 /** Converts an error to the gRPC status that carries it. */
 export function toGrpcStatus(err: KratosError): GrpcStatus {
   const code = grpcCodeFromHttp(err.code);
+  if (bare.has(err)) return { code, message: err.message, details: new Uint8Array(0) };
   const info = create(ErrorInfoSchema, errorInfoOf(err));
   const status = create(StatusSchema, {
     code,

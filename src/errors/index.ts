@@ -42,5 +42,6 @@ export {
 } from "./grpc.js";
 export type { GrpcStatus, GrpcStatusInput } from "./grpc.js";
 export { fromConnectError, toConnectError } from "./connect.js";
+export { errorFiles, registerErrorFiles } from "./files.js";
 export { fromHttpResponse, toHttpError, toStatusBinary, toStatusMessage } from "./http.js";
 export type { HttpErrorResponse } from "./http.js";

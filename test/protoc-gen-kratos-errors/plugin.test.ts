@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { KratosError, toGrpcStatus, fromGrpcStatus } from "kratos-ts/errors";
+import { errorFiles, KratosError, toGrpcStatus, fromGrpcStatus } from "kratos-ts/errors";
 import { helperName } from "../../cmd/protoc-gen-kratos-errors/plugin.js";
 import * as generated from "../fixtures/errors/gen/fixture/v1/reasons_errors.js";
 import { generateWithPlugin } from "../helpers/plugin.js";
@@ -21,10 +21,12 @@ describe("protoc-gen-kratos-errors golden output", () => {
         readFileSync(join(out.path, file), "utf8"),
         readFileSync(join(fixtureDir, file), "utf8"),
       );
-      // plain.proto has no error enum: no file for it.
-      assert.equal(
-        run("ls", [join(out.path, "gen/fixture/v1")]).stdout.trim(),
-        "reasons_errors.ts",
+      // plain.proto has no error enum: no helpers for it (protoc-gen-es writes its messages).
+      assert.deepEqual(
+        run("ls", [join(out.path, "gen/fixture/v1")])
+          .stdout.trim()
+          .split("\n"),
+        ["plain_pb.ts", "reasons_errors.ts", "reasons_pb.ts"],
       );
     } finally {
       out.remove();
@@ -72,6 +74,14 @@ describe("generated error helpers", () => {
     assert.ok(
       generated.isUserNotFound(fromGrpcStatus(toGrpcStatus(generated.errorUserNotFound()))),
     );
+  });
+
+  it("register their file for server reflection when imported", () => {
+    const names = errorFiles().map((f) => f.proto.name);
+    assert.ok(names.includes("fixture/v1/reasons.proto"), names.join(", "));
+    // The kit's detail types come first; plain.proto, with no helpers, is not there.
+    assert.equal(names[0], "google/rpc/error_details.proto");
+    assert.ok(!names.includes("fixture/v1/plain.proto"));
   });
 
   it("exist only for values that have a code", () => {

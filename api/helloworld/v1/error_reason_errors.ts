@@ -2,7 +2,11 @@
 // @generated from file helloworld/v1/error_reason.proto (package helloworld.v1, syntax proto3)
 /* eslint-disable */
 
-import { fromError, KratosError } from "kratos-ts/errors";
+import { fromError, KratosError, registerErrorFiles } from "kratos-ts/errors";
+import { file_helloworld_v1_error_reason } from "./error_reason_pb.js";
+
+// Server reflection describes the error enums of this file (see registerErrorFiles).
+registerErrorFiles(file_helloworld_v1_error_reason);
 
 /**
  * True when `err` is the error `GREETER_UNSPECIFIED` (500) of enum helloworld.v1.ErrorReason: same reason and code.

@@ -1,4 +1,5 @@
 import { KratosError } from "../../errors/error.js";
+import { bareStatus } from "../../errors/grpc.js";
 import { AsyncQueue } from "../../internal/async-queue.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import type { HealthCheckResponse } from "../../gen/grpc/health/v1/health_pb.js";
@@ -66,7 +67,10 @@ export function healthService(registry: HealthRegistry): ServiceImpl<typeof Heal
     check(req) {
       const status = registry.get(req.service);
       if (status === undefined) {
-        return Promise.reject(new KratosError(404, "", `unknown service "${req.service}"`));
+        // A bare NOT_FOUND, no ErrorInfo: what grpc-go's health server sends.
+        return Promise.reject(
+          bareStatus(new KratosError(404, "", `unknown service "${req.service}"`)),
+        );
       }
       return Promise.resolve({ status });
     },

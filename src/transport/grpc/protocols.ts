@@ -197,9 +197,11 @@ function grpcStatusHeaders(
   const status = toGrpcStatus(error);
   out["grpc-status"] = String(status.code);
   out["grpc-message"] = encodeGrpcMessage(status.message);
-  out["grpc-status-details-bin"] = Buffer.from(status.details)
-    .toString("base64")
-    .replace(/=+$/, "");
+  if (status.details.byteLength > 0) {
+    out["grpc-status-details-bin"] = Buffer.from(status.details)
+      .toString("base64")
+      .replace(/=+$/, "");
+  }
   return out;
 }
 

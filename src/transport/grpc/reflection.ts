@@ -1,6 +1,7 @@
 import { create, createRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescFile, DescService, MessageInitShape, Registry } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { errorFiles } from "../../errors/files.js";
 import {
   ServerReflection,
   ServerReflectionRequestSchema,
@@ -14,25 +15,31 @@ import {
 } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import type { ServiceImpl } from "./service.js";
 
-/** The services and files a reflection client can discover. */
+/**
+ * The services and files a reflection client can discover: the files of the registered services
+ * and every file whose types can appear in errors (google.rpc.ErrorInfo and Status,
+ * errors.Status, and the error enums of registerErrorFiles), each with its imports.
+ */
 export class ReflectionIndex {
   readonly #services = new Map<string, DescService>();
   #files: Map<string, DescFile> | undefined;
   #registry: Registry | undefined;
+  // The errorFiles() array #files was built from: a new array means new files.
+  #errorFiles: readonly DescFile[] | undefined;
 
   add(service: DescService): void {
     this.#services.set(service.typeName, service);
     this.#files = undefined;
-    this.#registry = undefined;
   }
 
   serviceNames(): string[] {
     return [...this.#services.keys()].sort();
   }
 
-  /** Every file of the registered services, with their imports, by file name. */
+  /** Every file a client can ask for, with its imports, by file name. */
   files(): Map<string, DescFile> {
-    if (this.#files !== undefined) return this.#files;
+    const errors = errorFiles();
+    if (this.#files !== undefined && this.#errorFiles === errors) return this.#files;
     const files = new Map<string, DescFile>();
     const visit = (file: DescFile): void => {
       if (files.has(file.proto.name)) return;
@@ -40,12 +47,16 @@ export class ReflectionIndex {
       for (const dep of file.dependencies) visit(dep);
     };
     for (const service of this.#services.values()) visit(service.file);
+    for (const file of errors) visit(file);
     this.#files = files;
+    this.#errorFiles = errors;
+    this.#registry = undefined;
     return files;
   }
 
   registry(): Registry {
-    this.#registry ??= createRegistry(...this.files().values());
+    const files = this.files();
+    this.#registry ??= createRegistry(...files.values());
     return this.#registry;
   }
 
