@@ -1,6 +1,7 @@
 // Cross-origin access for browsers (Go Kratos mounts a gorilla/handlers CORS filter for this).
 // The policy is transport-neutral: both servers ask it what a request's CORS headers are, and
 // answer preflights before routing, so a page on another origin can call either port.
+import type { IncomingHttpHeaders } from "node:http";
 import type { Logger } from "../log/logger.js";
 
 /** CORS settings of a server; off unless given. */
@@ -42,6 +43,20 @@ export interface CorsRequest {
   requestMethod: string | undefined;
   /** `Access-Control-Request-Headers` of a preflight. */
   requestHeaders: string | undefined;
+}
+
+/** The CORS parts of a request's method and headers (HTTP/1.1 or HTTP/2 alike). */
+export function corsRequest(method: string, headers: IncomingHttpHeaders): CorsRequest {
+  return {
+    method,
+    origin: headers.origin,
+    requestMethod: one(headers["access-control-request-method"]),
+    requestHeaders: one(headers["access-control-request-headers"]),
+  };
+}
+
+function one(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 /** What to do with a request. */

@@ -2,6 +2,7 @@
 // applied to an exchange before the protocol is detected.
 import type { OutgoingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
+import { corsRequest } from "../cors.js";
 import type { CorsDefaults, CorsPolicy } from "../cors.js";
 import type { Exchange, HeadOptions } from "./exchange.js";
 
@@ -33,13 +34,7 @@ export function applyCors(
   policy: CorsPolicy,
   exchange: Exchange,
 ): Exchange | "answered" | "refused" {
-  const h = exchange.headers;
-  const answer = policy({
-    method: exchange.method,
-    origin: h.origin,
-    requestMethod: one(h["access-control-request-method"]),
-    requestHeaders: one(h["access-control-request-headers"]),
-  });
+  const answer = policy(corsRequest(exchange.method, exchange.headers));
   switch (answer.kind) {
     case "none":
       return exchange;
@@ -53,10 +48,6 @@ export function applyCors(
         ? exchange
         : new WithHeaders(exchange, answer.headers);
   }
-}
-
-function one(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 /** An exchange whose head carries extra headers; only cross-origin calls pay for it. */

@@ -1,5 +1,6 @@
 // CORS on the HTTP server: the shared policy applied to node's request and response.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { corsRequest } from "../cors.js";
 import type { CorsDefaults, CorsPolicy } from "../cors.js";
 
 /**
@@ -23,13 +24,7 @@ export function applyCors(
   req: IncomingMessage,
   res: ServerResponse,
 ): "serve" | "answered" | "refused" {
-  const h = req.headers;
-  const answer = policy({
-    method: req.method ?? "GET",
-    origin: h.origin,
-    requestMethod: one(h["access-control-request-method"]),
-    requestHeaders: one(h["access-control-request-headers"]),
-  });
+  const answer = policy(corsRequest(req.method ?? "GET", req.headers));
   switch (answer.kind) {
     case "none":
       return "serve";
@@ -43,8 +38,4 @@ export function applyCors(
     case "refused":
       return "refused";
   }
-}
-
-function one(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(", ") : value;
 }
