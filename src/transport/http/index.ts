@@ -7,11 +7,13 @@ export { createHttpServer } from "./server.js";
 export { httpCorsDefaults } from "./cors.js";
 export type {
   Filter,
+  HttpReply,
   HttpServer,
   HttpServerOptions,
   RawHandler,
   RawHandlerOptions,
 } from "./server.js";
+export type { Negotiated } from "./codec.js";
 export { createHttpClient } from "./client.js";
 export type { CallOptions } from "../call-options.js";
 export type { ClientRoute, HttpClient, HttpClientOptions } from "./client.js";

@@ -82,7 +82,16 @@ export interface HttpServerOptions {
    * routing and filters; see {@link CorsOptions} and `httpCorsDefaults` for what is allowed.
    */
   cors?: CorsOptions;
-  /** Writes error responses; default: the Kratos JSON body (or binary errors.Status). */
+  /**
+   * Writes the reply of a protobuf route (Go Kratos `http.ResponseEncoder`), for example to wrap
+   * it in a `{code, data, message}` envelope; the reply headers a handler set are on `res`
+   * already. Default: the message alone, in the codec Accept chose.
+   */
+  responseEncoder?: (reply: HttpReply, req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Writes error responses (Go Kratos `http.ErrorEncoder`); default: the Kratos JSON body (or
+   * binary errors.Status).
+   */
   errorEncoder?: (err: KratosError, req: IncomingMessage, res: ServerResponse) => void;
 }
 
@@ -95,6 +104,18 @@ const defaults = {
   keepAliveTimeout: 5_000,
   maxConnections: 10_000,
 };
+
+/** What a {@link HttpServerOptions.responseEncoder} writes. */
+export interface HttpReply {
+  /** The route's output message type. */
+  readonly schema: DescMessage;
+  /** The handler's reply, as a message of `schema`. */
+  readonly message: Message;
+  /** The status the handler chose (`setResponseStatus`); 200 by default. */
+  readonly status: number;
+  /** The reply codec the Accept header chose, for encoders that keep the negotiation. */
+  readonly codec: Negotiated;
+}
 
 /** The HTTP server: generated routes, raw handlers, one middleware chain. */
 export interface HttpServer extends Server {
@@ -502,6 +523,20 @@ class KratosHttpServer implements HttpServer {
     const headers = outgoingHeaders(transport);
     if (closesAfterReply(transport.request)) headers.connection = "close";
     const status = transport.status;
+    const encoder = this.#options.responseEncoder;
+    if (encoder !== undefined) {
+      for (const [name, value] of Object.entries(headers)) {
+        if (value !== undefined) res.setHeader(name, value);
+      }
+      res.statusCode = status;
+      const output = route.route.output;
+      encoder(
+        { schema: output, message: toMessage(output, reply), status, codec },
+        transport.request,
+        res,
+      );
+      return;
+    }
     if (status === 204) {
       res.writeHead(status, headers);
       res.end();
