@@ -3,7 +3,7 @@
 // checkout, `npm link` or a tarball must not name a registry version that does not exist.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { CliError } from "./cli-error.js";
 
 /** How the kit package at a folder was installed. */
@@ -127,7 +127,7 @@ export function packKit(project: string, root: string): string {
   const [packed] = JSON.parse(r.stdout) as { filename: string }[];
   if (packed === undefined) throw new CliError(`npm pack in ${root} wrote no tarball`);
   const file = basename(packed.filename);
-  if (isAbsolute(file) || !existsSync(join(dest, file))) {
+  if (!existsSync(join(dest, file))) {
     throw new CliError(`npm pack in ${root} did not write ${join(dest, file)}`);
   }
   return `${vendorDir}/${file}`;

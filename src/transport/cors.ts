@@ -2,6 +2,8 @@
 // The policy is transport-neutral: both servers ask it what a request's CORS headers are, and
 // answer preflights before routing, so a page on another origin can call either port.
 import type { IncomingHttpHeaders } from "node:http";
+import { KratosError } from "../errors/error.js";
+import { reasons } from "../errors/reasons.js";
 import type { Logger } from "../log/logger.js";
 
 /** CORS settings of a server; off unless given. */
@@ -45,6 +47,15 @@ export interface CorsRequest {
   requestHeaders: string | undefined;
 }
 
+/** The answer to a preflight from an origin that may not call: 403 `ORIGIN_NOT_ALLOWED`. */
+export function originRefused(origin: string): KratosError {
+  return new KratosError(
+    403,
+    reasons.originNotAllowed,
+    `origin ${origin} may not call this server`,
+  );
+}
+
 /** The CORS parts of a request's method and headers (HTTP/1.1 or HTTP/2 alike). */
 export function corsRequest(method: string, headers: IncomingHttpHeaders): CorsRequest {
   return {
@@ -65,8 +76,8 @@ export type CorsAnswer =
   | { kind: "none" }
   /** A preflight: answer 204 with these headers and stop. */
   | { kind: "preflight"; headers: Record<string, string> }
-  /** A preflight from an origin that may not call: answer 403 without CORS headers. */
-  | { kind: "refused"; origin: string }
+  /** A preflight from an origin that may not call: answer it without CORS headers. */
+  | { kind: "refused"; error: KratosError }
   /** A request to serve as usual, with these headers on its response (none for a refused origin). */
   | { kind: "serve"; headers: Record<string, string> };
 
@@ -101,7 +112,9 @@ export function corsPolicy(options: CorsOptions, defaults: CorsDefaults): CorsPo
         { origin, method: req.requestMethod ?? req.method },
         "cors: origin not allowed",
       );
-      return preflight ? { kind: "refused", origin } : { kind: "serve", headers: {} };
+      return preflight
+        ? { kind: "refused", error: originRefused(origin) }
+        : { kind: "serve", headers: {} };
     }
     const out = common(origin);
     if (!preflight) {

@@ -45,7 +45,7 @@ export function runUpgrade(args: readonly string[], out: Output): number {
   const dryRun = values["dry-run"] === true;
   const current = currentKit(root);
   const env = npmEnv(root);
-  const packages = [...generators.map((p) => `${p}@latest`)];
+  const packages = generators.map((p) => `${p}@latest`);
   const kitTarget = kitTargetSpec(root, values.kit, dryRun);
   if (kitTarget !== undefined) {
     packages.unshift(`kratos-ts@${kitTarget}`);

@@ -1,10 +1,8 @@
 // CORS on the gRPC port, for browsers calling over Connect and gRPC-Web: the shared policy
 // applied to an exchange before the protocol is detected.
-import type { OutgoingHttpHeaders } from "node:http";
-import type { Readable } from "node:stream";
 import { corsRequest } from "../cors.js";
 import type { CorsDefaults, CorsPolicy } from "../cors.js";
-import type { Exchange, HeadOptions } from "./exchange.js";
+import type { Exchange } from "./exchange.js";
 
 /**
  * What the gRPC port allows when its `cors` option leaves a field out: Connect's and gRPC-Web's
@@ -27,75 +25,29 @@ export const grpcCorsDefaults: CorsDefaults = {
 
 /**
  * Applies `policy` to an exchange: "answered" after a 204 to an allowed preflight, "refused"
- * for a preflight whose origin may not call (the caller answers 403), or the exchange to serve,
- * which adds the CORS headers to whatever head the protocol sends.
+ * for a preflight whose origin may not call (the caller answers 403), or "serve" after adding
+ * the CORS headers to whatever head the protocol sends.
  */
 export function applyCors(
   policy: CorsPolicy,
   exchange: Exchange,
-): Exchange | "answered" | "refused" {
+): "serve" | "answered" | "refused" {
   const answer = policy(corsRequest(exchange.method, exchange.headers));
   switch (answer.kind) {
     case "none":
-      return exchange;
+      return "serve";
     case "preflight":
       exchange.head(204, answer.headers, { end: true });
       return "answered";
-    case "refused":
-      return "refused";
+    case "refused": {
+      const body = Buffer.from(answer.error.message);
+      const headers = { "content-type": "text/plain", "content-length": body.byteLength };
+      exchange.head(answer.error.code, headers);
+      exchange.end(body);
+      return "answered";
+    }
     case "serve":
-      return Object.keys(answer.headers).length === 0
-        ? exchange
-        : new WithHeaders(exchange, answer.headers);
-  }
-}
-
-/** An exchange whose head carries extra headers; only cross-origin calls pay for it. */
-class WithHeaders implements Exchange {
-  constructor(
-    readonly inner: Exchange,
-    readonly extra: OutgoingHttpHeaders,
-  ) {}
-  get http2(): boolean {
-    return this.inner.http2;
-  }
-  get method(): string {
-    return this.inner.method;
-  }
-  get path(): string {
-    return this.inner.path;
-  }
-  get search(): string {
-    return this.inner.search;
-  }
-  get headers(): Exchange["headers"] {
-    return this.inner.headers;
-  }
-  get input(): Readable {
-    return this.inner.input;
-  }
-  get headSent(): boolean {
-    return this.inner.headSent;
-  }
-  get closed(): boolean {
-    return this.inner.closed;
-  }
-  head(status: number, headers: OutgoingHttpHeaders, options?: HeadOptions): void {
-    this.inner.head(status, { ...headers, ...this.extra }, options);
-  }
-  write(chunk: Uint8Array): Promise<void> {
-    return this.inner.write(chunk);
-  }
-  end(chunk?: Uint8Array | string, trailers?: OutgoingHttpHeaders): void {
-    this.inner.end(chunk, trailers);
-  }
-  onAbort(listener: () => void): void {
-    this.inner.onAbort(listener);
-  }
-  destroy(): void {
-    this.inner.destroy();
-  }
-  discardInput(): void {
-    this.inner.discardInput();
+      exchange.addHeaders(answer.headers);
+      return "serve";
   }
 }

@@ -46,6 +46,8 @@ export interface Exchange {
   readonly closed: boolean;
   /** Sends the head (see {@link HeadOptions}). */
   head(status: number, headers: OutgoingHttpHeaders, options?: HeadOptions): void;
+  /** Headers the head carries besides the protocol's own (CORS); call before the head. */
+  addHeaders(headers: OutgoingHttpHeaders): void;
   /** Writes body bytes; resolves at once, or when the peer drained a full buffer. */
   write(chunk: Uint8Array): Promise<void>;
   /**
@@ -77,6 +79,8 @@ export class Http2Exchange implements Exchange {
   #headSent = false;
   #finished = false;
   #wantsTrailers = false;
+  // Only cross-origin calls have any; the common head is sent as the protocol built it.
+  #extra: OutgoingHttpHeaders | undefined;
 
   readonly headers: IncomingHttpHeaders;
 
@@ -104,12 +108,17 @@ export class Http2Exchange implements Exchange {
     return this.#finished || this.stream.destroyed || this.stream.closed;
   }
 
+  addHeaders(headers: OutgoingHttpHeaders): void {
+    this.#extra = { ...this.#extra, ...headers };
+  }
+
   head(status: number, headers: OutgoingHttpHeaders, options: HeadOptions = {}): void {
     if (this.#headSent || this.closed) return;
     this.#headSent = true;
     this.#wantsTrailers = options.trailers === true && options.end !== true;
     if (options.end === true) this.#finished = true;
-    respond(this.stream, status, headers, {
+    const all = this.#extra === undefined ? headers : { ...headers, ...this.#extra };
+    respond(this.stream, status, all, {
       endStream: options.end === true,
       waitForTrailers: this.#wantsTrailers,
       sendDate: options.date !== false,
@@ -200,6 +209,13 @@ export class Http1Exchange implements Exchange {
 
   get closed(): boolean {
     return this.#finished || this.res.destroyed;
+  }
+
+  addHeaders(headers: OutgoingHttpHeaders): void {
+    // node merges these into the head writeHead sends.
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== undefined) this.res.setHeader(name, value);
+    }
   }
 
   head(status: number, headers: OutgoingHttpHeaders, options: HeadOptions = {}): void {

@@ -216,20 +216,8 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
     return new URL(this.#endpoint.href);
   }
 
-  #dispatch(received: Exchange): void {
-    let exchange = received;
-    if (this.#cors !== undefined) {
-      const cors = applyCors(this.#cors, exchange);
-      if (cors === "answered") return;
-      if (cors === "refused") {
-        const origin = exchange.headers.origin ?? "";
-        const body = Buffer.from(`origin ${origin} may not call this server`);
-        exchange.head(403, { "content-type": "text/plain", "content-length": body.byteLength });
-        exchange.end(body);
-        return;
-      }
-      exchange = cors;
-    }
+  #dispatch(exchange: Exchange): void {
+    if (this.#cors !== undefined && applyCors(this.#cors, exchange) === "answered") return;
     let session;
     try {
       session = detectProtocol(exchange);

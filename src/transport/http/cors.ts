@@ -1,5 +1,6 @@
 // CORS on the HTTP server: the shared policy applied to node's request and response.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { KratosError } from "../../errors/error.js";
 import { corsRequest } from "../cors.js";
 import type { CorsDefaults, CorsPolicy } from "../cors.js";
 
@@ -16,14 +17,14 @@ export const httpCorsDefaults: CorsDefaults = {
 
 /**
  * Applies `policy` to a request before routing: adds the response's CORS headers and returns
- * "serve", answers an allowed preflight (204) and returns "answered", or returns "refused" for
- * a preflight whose origin may not call (the caller answers 403).
+ * "serve", answers an allowed preflight (204) and returns "answered", or returns the error to
+ * answer a preflight whose origin may not call with (403 `ORIGIN_NOT_ALLOWED`).
  */
 export function applyCors(
   policy: CorsPolicy,
   req: IncomingMessage,
   res: ServerResponse,
-): "serve" | "answered" | "refused" {
+): "serve" | "answered" | KratosError {
   const answer = policy(corsRequest(req.method ?? "GET", req.headers));
   switch (answer.kind) {
     case "none":
@@ -36,6 +37,6 @@ export function applyCors(
       res.end();
       return "answered";
     case "refused":
-      return "refused";
+      return answer.error;
   }
 }

@@ -12,7 +12,7 @@ export type {
   HttpServerOptions,
   RawHandler,
   RawHandlerOptions,
-} from "./server.js";
+} from "./server-api.js";
 export type { Negotiated } from "./codec.js";
 export { createHttpClient } from "./client.js";
 export type { CallOptions } from "../call-options.js";

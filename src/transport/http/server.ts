@@ -8,132 +8,38 @@ import { CancellableContext, createContextKey } from "../../context.js";
 import type { Context, ContextInit } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
-import { toHttpError, toStatusBinary } from "../../errors/http.js";
 import { reasons } from "../../errors/reasons.js";
 import { endpointOf, listen } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
 import { untilClosed } from "../../internal/until-closed.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
-import { serverTransport, setRequestSchema, setServerTransport } from "../transport.js";
-import type { Server } from "../transport.js";
-import { responseCodec, toMessage } from "./codec.js";
+import { setRequestSchema, setServerTransport } from "../transport.js";
+import { responseCodec } from "./codec.js";
 import type { CodecName, Negotiated } from "./codec.js";
 import { parsePathTemplate } from "./path-template.js";
 import { compileRoute } from "./route.js";
 import type { CompiledRoute, HttpRoute } from "./route.js";
 import { Router } from "./router.js";
-import { writeJson } from "../../internal/json-writer.js";
 import { HttpTransporter, httpTransport } from "./transporter.js";
 import { bindUrl, decodeRequestBody } from "./request.js";
-import { encodeReply, outgoingHeaders } from "./reply.js";
-import { closesAfterReply, Http1Connections, timeoutCheckInterval } from "../http1/connections.js";
+import { writeError, writeReply } from "./reply.js";
+import { abortOnClose, invoke } from "./call.js";
+import type { RpcCall } from "./call.js";
+import { defaults } from "./server-api.js";
+import type {
+  Filter,
+  HttpServer,
+  HttpServerOptions,
+  RawHandler,
+  RawHandlerOptions,
+} from "./server-api.js";
+
+export type { HttpServer } from "./server-api.js";
+import { Http1Connections, timeoutCheckInterval } from "../http1/connections.js";
 import { corsPolicy } from "../cors.js";
-import type { CorsOptions, CorsPolicy } from "../cors.js";
+import type { CorsPolicy } from "../cors.js";
 import { applyCors, httpCorsDefaults } from "./cors.js";
-
-/** A plain node handler wrapper that runs before routing (Kratos `http.Filter`). */
-export type Filter = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
-
-/** A hand-written handler mounted beside the generated routes (metrics, uploads, webhooks). */
-export type RawHandler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: Context,
-) => void | Promise<void>;
-
-/** Options of {@link HttpServer.handle}. */
-export interface RawHandlerOptions {
-  /** Run the server's middleware chain around the handler. Default: false. */
-  middleware?: boolean;
-  /** The operation middleware sees. Default: the path. */
-  operation?: string;
-}
-
-/** Options of {@link createHttpServer}; every field is optional. */
-export interface HttpServerOptions {
-  /** Where to listen: `host:port`. Default `0.0.0.0:0` (all interfaces, a free port). */
-  addr?: string;
-  /**
-   * Deadline of each call in milliseconds, visible to handlers as `ctx.signal` / `ctx.deadline`.
-   * Default 0: none. (Go Kratos defaults to 1 s; the layout config sets it explicitly.)
-   */
-  timeout?: number;
-  /** Middleware for every operation (the same as `use("/*", ...)`). */
-  middleware?: Middleware[];
-  /** Wrappers run before routing, outermost first. */
-  filters?: Filter[];
-  /** A path prefix for every route: `/api`. Default none. */
-  prefix?: string;
-  /** Serve HTTPS with these options (key, cert, ...). Default: plain HTTP. */
-  tls?: https.ServerOptions;
-  /** Largest accepted request body in bytes; larger ones get 413. Default 4 MiB. */
-  maxBodyBytes?: number;
-  /** Time allowed to receive the request headers, in ms. Default 10 000. */
-  headersTimeout?: number;
-  /** Time allowed to receive the whole request, in ms. Default 30 000. */
-  requestTimeout?: number;
-  /** Idle time before a keep-alive connection closes, in ms. Default 5 000. */
-  keepAliveTimeout?: number;
-  /** Most connections open at once; more are closed as they arrive. Default 10 000; 0: no cap. */
-  maxConnections?: number;
-  /**
-   * Lets pages on other origins call the server (off by default). Preflights are answered before
-   * routing and filters; see {@link CorsOptions} and `httpCorsDefaults` for what is allowed.
-   */
-  cors?: CorsOptions;
-  /**
-   * Writes the reply of a protobuf route (Go Kratos `http.ResponseEncoder`), for example to wrap
-   * it in a `{code, data, message}` envelope; the reply headers a handler set are on `res`
-   * already. Default: the message alone, in the codec Accept chose.
-   */
-  responseEncoder?: (reply: HttpReply, req: IncomingMessage, res: ServerResponse) => void;
-  /**
-   * Writes error responses (Go Kratos `http.ErrorEncoder`); default: the Kratos JSON body (or
-   * binary errors.Status).
-   */
-  errorEncoder?: (err: KratosError, req: IncomingMessage, res: ServerResponse) => void;
-}
-
-const defaults = {
-  addr: "0.0.0.0:0",
-  timeout: 0,
-  maxBodyBytes: 4 * 1024 * 1024,
-  headersTimeout: 10_000,
-  requestTimeout: 30_000,
-  keepAliveTimeout: 5_000,
-  maxConnections: 10_000,
-};
-
-/** What a {@link HttpServerOptions.responseEncoder} writes. */
-export interface HttpReply {
-  /** The route's output message type. */
-  readonly schema: DescMessage;
-  /** The handler's reply, as a message of `schema`. */
-  readonly message: Message;
-  /** The status the handler chose (`setResponseStatus`); 200 by default. */
-  readonly status: number;
-  /** The reply codec the Accept header chose, for encoders that keep the negotiation. */
-  readonly codec: Negotiated;
-}
-
-/** The HTTP server: generated routes, raw handlers, one middleware chain. */
-export interface HttpServer extends Server {
-  readonly kind: "http";
-  /** Adds middleware for operations matching `selector` (`/*`, `/pkg.Svc/*`, an operation). */
-  use(selector: string, ...middleware: Middleware[]): void;
-  /** Adds a protobuf route; throws when the binding cannot be served. */
-  route<I extends DescMessage, O extends DescMessage>(route: HttpRoute<I, O>): void;
-  /** Mounts a plain handler on a path template (`/metrics`, `/files/{path=**}`). */
-  handle(
-    method: string | readonly string[],
-    path: string,
-    handler: RawHandler,
-    options?: RawHandlerOptions,
-  ): void;
-  /** The node server underneath (created at once, listening after `start`). */
-  readonly httpServer: http.Server;
-}
 
 /** Creates an HTTP server; see {@link HttpServerOptions} for the defaults. */
 export function createHttpServer(options: HttpServerOptions = {}): HttpServer {
@@ -288,15 +194,8 @@ class KratosHttpServer implements HttpServer {
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.#cors !== undefined) {
       const cors = applyCors(this.#cors, req, res);
-      if (cors === "answered") return;
-      if (cors === "refused") {
-        const origin = req.headers.origin ?? "";
-        const err = new KratosError(
-          403,
-          reasons.originNotAllowed,
-          `origin ${origin} may not call this server`,
-        );
-        this.#writeError(req, res, err, undefined);
+      if (cors !== "serve") {
+        if (cors !== "answered") this.#fail(req, res, cors, undefined);
         return;
       }
     }
@@ -313,7 +212,7 @@ class KratosHttpServer implements HttpServer {
     try {
       next();
     } catch (err) {
-      this.#writeError(req, res, fromError(err), undefined);
+      this.#fail(req, res, fromError(err), undefined);
     }
   }
 
@@ -336,7 +235,7 @@ class KratosHttpServer implements HttpServer {
       }
       case "method-not-allowed":
         res.setHeader("allow", match.allowed.join(", "));
-        this.#writeError(
+        this.#fail(
           req,
           res,
           new KratosError(
@@ -348,7 +247,7 @@ class KratosHttpServer implements HttpServer {
         );
         return;
       case "bad-path":
-        this.#writeError(
+        this.#fail(
           req,
           res,
           new KratosError(400, reasons.codec, `malformed path ${path}`),
@@ -356,7 +255,7 @@ class KratosHttpServer implements HttpServer {
         );
         return;
       case "not-found":
-        this.#writeError(
+        this.#fail(
           req,
           res,
           new KratosError(404, reasons.notFound, `no route for ${method} ${path}`),
@@ -376,7 +275,7 @@ class KratosHttpServer implements HttpServer {
     );
     const ctx = this.#startCall(transport);
     const fail = (err: unknown) => {
-      this.#writeError(req, res, fromError(err), transport);
+      this.#fail(req, res, fromError(err), transport);
     };
     try {
       const result = entry.raw(req, res, ctx);
@@ -440,7 +339,7 @@ class KratosHttpServer implements HttpServer {
     try {
       handler = this.#handlerFor(entry);
     } catch (err) {
-      this.#writeError(req, res, fromError(err), transport);
+      this.#fail(req, res, fromError(err), transport);
       ctx.dispose();
       return;
     }
@@ -450,7 +349,7 @@ class KratosHttpServer implements HttpServer {
           ctx.dispose();
         },
         (err: unknown) => {
-          this.#writeError(req, res, fromError(err), transport);
+          this.#fail(req, res, fromError(err), transport);
           ctx.dispose();
         },
       );
@@ -494,133 +393,31 @@ class KratosHttpServer implements HttpServer {
     invoke(call.handler, ctx, input).then(
       (reply) => {
         try {
-          this.#writeReply(
+          writeReply(
             route,
             transport,
-            res,
             reply,
             codec ?? responseCodec(req.headers.accept),
+            this.#options.responseEncoder,
           );
         } catch (err) {
-          this.#writeError(req, res, fromError(err), transport);
+          this.#fail(req, res, fromError(err), transport);
         }
         ctx.dispose();
       },
       (err: unknown) => {
-        this.#writeError(req, res, fromError(err), transport);
+        this.#fail(req, res, fromError(err), transport);
         ctx.dispose();
       },
     );
   }
 
-  #writeReply(
-    route: CompiledRoute,
-    transport: HttpTransporter,
-    res: ServerResponse,
-    reply: unknown,
-    codec: Negotiated,
-  ): void {
-    const headers = outgoingHeaders(transport);
-    if (closesAfterReply(transport.request)) headers.connection = "close";
-    const status = transport.status;
-    const encoder = this.#options.responseEncoder;
-    if (encoder !== undefined) {
-      for (const [name, value] of Object.entries(headers)) {
-        if (value !== undefined) res.setHeader(name, value);
-      }
-      res.statusCode = status;
-      const output = route.route.output;
-      encoder(
-        { schema: output, message: toMessage(output, reply), status, codec },
-        transport.request,
-        res,
-      );
-      return;
-    }
-    if (status === 204) {
-      res.writeHead(status, headers);
-      res.end();
-      return;
-    }
-    const output = route.route.output;
-    let body: Uint8Array | string;
-    let contentType = codec.contentType;
-    if (codec.name !== "proto" && !route.rawReply && route.responseField === undefined) {
-      // The common case: JSON straight from what the handler returned, no reply message built.
-      body = writeJson(output, reply, { emitImplicit: true });
-    } else {
-      ({ body, contentType } = encodeReply(route, toMessage(output, reply), codec));
-    }
-    headers["content-type"] = contentType;
-    headers["content-length"] =
-      typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
-    res.writeHead(status, headers);
-    res.end(body);
-  }
-
-  #writeError(
+  #fail(
     req: IncomingMessage,
     res: ServerResponse,
     err: KratosError,
     transport: HttpTransporter | undefined,
   ): void {
-    if (res.headersSent) {
-      // Too late for an error body: cut the response so the client sees it is incomplete.
-      res.destroy();
-      return;
-    }
-    if (this.#options.errorEncoder !== undefined) {
-      this.#options.errorEncoder(err, req, res);
-      return;
-    }
-    const headers = transport === undefined ? {} : outgoingHeaders(transport);
-    // A body left unread past the drain allowance (oversized, or an error before reading it)
-    // is not read at all: the connection closes after the reply.
-    if (closesAfterReply(req)) headers.connection = "close";
-    const accepted = responseCodec(req.headers.accept);
-    const { status, body: json } = toHttpError(err);
-    const body = accepted.name === "proto" ? toStatusBinary(err) : json;
-    headers["content-type"] = accepted.contentType;
-    headers["content-length"] =
-      typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
-    res.writeHead(status, headers);
-    res.end(body);
+    writeError(req, res, err, transport, this.#options.errorEncoder);
   }
-}
-
-/** What one protobuf call carries from routing to the reply. */
-interface RpcCall {
-  route: CompiledRoute;
-  handler: Handler;
-  ctx: CancellableContext;
-  transport: HttpTransporter;
-  req: IncomingMessage;
-  res: ServerResponse;
-  vars: [string, string][];
-  search: string;
-}
-
-/** Runs a handler; a synchronous throw becomes a rejection. */
-function invoke(handler: Handler, ctx: Context, input: unknown): Promise<unknown> {
-  try {
-    return handler(ctx, input);
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-  }
-}
-
-/**
- * Aborts a call's context when its connection closes before the reply is written (the client
- * went away, or a forced stop). Hooked only when a handler reads `ctx.signal`.
- */
-function abortOnClose(ctx: CancellableContext): void {
-  const transport = serverTransport(ctx);
-  if (!(transport instanceof HttpTransporter)) return;
-  const res = transport.response;
-  const check = () => {
-    if (!res.writableFinished)
-      ctx.abort(new DOMException("client closed the request", "AbortError"));
-  };
-  if (res.destroyed) check();
-  else res.once("close", check);
 }

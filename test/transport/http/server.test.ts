@@ -10,7 +10,8 @@ import type { Context } from "../../../src/context.js";
 import type { Middleware } from "../../../src/middleware/middleware.js";
 import { serverTransport } from "../../../src/transport/transport.js";
 import { createHttpServer } from "../../../src/transport/http/server.js";
-import type { HttpServer, HttpServerOptions } from "../../../src/transport/http/server.js";
+import type { HttpServer } from "../../../src/transport/http/server.js";
+import type { HttpServerOptions } from "../../../src/transport/http/server-api.js";
 import { setResponseStatus } from "../../../src/transport/http/transporter.js";
 import {
   BookSchema,
