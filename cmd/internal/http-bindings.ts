@@ -7,9 +7,9 @@ import { MethodDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { METHODS } from "node:http";
 import { http as httpOption } from "../../src/gen/google/api/annotations_pb.js";
 import type { HttpRule } from "../../src/gen/google/api/http_pb.js";
-import { flatten, parsePathTemplate } from "../../src/transport/http/path-template.js";
-import { compileRoute, RouteError } from "../../src/transport/http/route.js";
-import type { CompiledRoute } from "../../src/transport/http/route.js";
+import { compileRoute, RouteError } from "../../src/http-rule/compile.js";
+import type { CompiledRoute } from "../../src/http-rule/compile.js";
+import { flatten, parsePathTemplate } from "../../src/http-rule/path-template.js";
 import { GeneratorError } from "./source-location.js";
 
 /** One binding of a method: the primary rule or one of its additional bindings. */
@@ -129,7 +129,6 @@ export function compileBinding(method: DescMethod, binding: Binding): CompiledRo
     operation: operationOf(method),
     input: method.input,
     output: method.output,
-    handler: () => Promise.reject(new Error("not callable")),
   });
 }
 

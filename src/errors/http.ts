@@ -33,7 +33,7 @@ export function toStatusBinary(err: KratosError): Uint8Array {
 
 /**
  * Content types whose error bodies are binary errors.Status rather than JSON: the protobuf
- * media types the HTTP codec negotiates (transport/http/codec.ts).
+ * media types the HTTP codec negotiates (encoding/negotiate.ts).
  */
 const protoContentType = /^application\/((x-)?proto(buf)?|vnd\.google\.protobuf)\b/i;
 

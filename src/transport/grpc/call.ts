@@ -1,4 +1,3 @@
-import { toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, Message } from "@bufbuild/protobuf";
 import type { OutgoingHttpHeaders } from "node:http";
 import { CancellableContext, createContextKey } from "../../context.js";
@@ -8,8 +7,7 @@ import { fromError } from "../../errors/from-error.js";
 import { reasons } from "../../errors/reasons.js";
 import type { Handler } from "../../middleware/middleware.js";
 import { setRequestSchema, setServerTransport } from "../transport.js";
-import { toMessage } from "../http/codec.js";
-import { writeJson } from "../../internal/json-writer.js";
+import { encodeMessage } from "../../encoding/message.js";
 import { acceptedEncodings, encodeEnvelope } from "./envelope.js";
 import type { Exchange } from "./exchange.js";
 import { connectUnaryTrailers } from "./protocols.js";
@@ -229,10 +227,7 @@ function writeSingle(state: CallState, output: DescMessage, reply: unknown): voi
   if (!session.enveloped) {
     // A JSON reply stays a string: node then writes head and body in one write, where a buffer
     // body goes through a corked writev (~15% of a Connect JSON call's throughput, measured).
-    const body =
-      session.format === "json"
-        ? writeJson(output, reply, { emitImplicit: false })
-        : serialize(output, reply, "proto");
+    const body = encodeMessage(output, reply, session.format, connectJson);
     const headers = headerRecord(session.headHeaders(), transport);
     headers["content-length"] =
       typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
@@ -245,13 +240,11 @@ function writeSingle(state: CallState, output: DescMessage, reply: unknown): voi
   session.end(exchange, undefined, transport.replyTrailerIfSet, encodeEnvelope(0, bytes));
 }
 
+// The JSON of gRPC and Connect leaves fields at their zero value out (connect-go does too).
+const connectJson = { emitImplicit: false } as const;
+
 /** Encodes a handler's reply (a message or its init object) in the call's format. */
-export function serialize(
-  schema: DescMessage,
-  reply: unknown,
-  format: "proto" | "json",
-): Uint8Array {
-  return format === "proto"
-    ? toBinary(schema, toMessage(schema, reply))
-    : Buffer.from(writeJson(schema, reply, { emitImplicit: false }));
+function serialize(schema: DescMessage, reply: unknown, format: "proto" | "json"): Uint8Array {
+  const encoded = encodeMessage(schema, reply, format, connectJson);
+  return typeof encoded === "string" ? Buffer.from(encoded) : encoded;
 }

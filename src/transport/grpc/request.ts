@@ -1,10 +1,9 @@
 // Reading a call's request messages: the body of a unary call (bounded in size and time), the
 // query of a Connect GET, the message stream of a streaming call, each decoded in the call's
 // format. Everything a client can get wrong here is a client error.
-import { fromBinary, fromJsonString } from "@bufbuild/protobuf";
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
-import { isUtf8 } from "node:buffer";
+import { decodeMessage } from "../../encoding/message.js";
 import { KratosError } from "../../errors/error.js";
 import { reasons } from "../../errors/reasons.js";
 import { AsyncQueue } from "../../internal/async-queue.js";
@@ -12,36 +11,6 @@ import { decompress, EnvelopeParser, flagCompressed, tooLarge, truncated } from 
 import type { Compression, Envelope } from "./envelope.js";
 import type { Exchange } from "./exchange.js";
 import type { ProtocolSession } from "./protocols.js";
-
-/** Binary read options for untrusted requests. */
-const dropUnknown = { readUnknownFields: false } as const;
-
-function deserialize(schema: DescMessage, data: Uint8Array, format: "proto" | "json"): Message {
-  if (format === "json" && !isUtf8(data)) {
-    // Buffer#toString would turn bad bytes into U+FFFD; the binary codec rejects them.
-    throw new KratosError(400, reasons.codec, "cannot decode json message: invalid UTF-8");
-  }
-  try {
-    return format === "proto"
-      ? // Unknown fields are skipped: protobuf-es keeps an object per unknown field, so a 4 MiB
-        // message of 2-byte fields would cost ~300 MiB of heap (found by the fuzz suite).
-        fromBinary(schema, data, dropUnknown)
-      : fromJsonString(schema, utf8Text(data), { ignoreUnknownFields: true });
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new KratosError(400, reasons.codec, `cannot decode ${format} message: ${detail}`, {
-      cause: err,
-    });
-  }
-}
-
-/** UTF-8 text of bytes; Buffer#toString is faster than a TextDecoder on short input. */
-function utf8Text(data: Uint8Array): string {
-  const buffer = Buffer.isBuffer(data)
-    ? data
-    : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return buffer.toString("utf8");
-}
 
 function envelopeData(envelope: Envelope, compression: Compression, limit: number): Uint8Array {
   if ((envelope.flags & ~flagCompressed) !== 0) {
@@ -81,7 +50,7 @@ export function readQuery(
     });
   }
   if (data.byteLength > limit) throw tooLarge(limit);
-  return deserialize(schema, decompress(session.compression, data, limit), session.format);
+  return decodeMessage(schema, decompress(session.compression, data, limit), session.format);
 }
 
 /** Decodes the single request message of a unary or server-streaming call from its body. */
@@ -92,14 +61,18 @@ export function decodeSingle(
   limit: number,
 ): Message {
   if (!session.enveloped) {
-    return deserialize(schema, decompress(session.compression, body, limit), session.format);
+    return decodeMessage(schema, decompress(session.compression, body, limit), session.format);
   }
   // The usual body is exactly one envelope: read it in place. Anything else goes through the
   // parser, for its errors.
   const length = body.length >= 5 ? body.readUInt32BE(1) : -1;
   if (length >= 0 && length <= limit && body.length === 5 + length) {
     const envelope = { flags: body[0] ?? 0, data: body.subarray(5) };
-    return deserialize(schema, envelopeData(envelope, session.compression, limit), session.format);
+    return decodeMessage(
+      schema,
+      envelopeData(envelope, session.compression, limit),
+      session.format,
+    );
   }
   const parser = new EnvelopeParser(limit);
   const envelopes = parser.push(body);
@@ -112,7 +85,7 @@ export function decodeSingle(
       `expected one request message, got ${envelopes.length}`,
     );
   }
-  return deserialize(schema, envelopeData(first, session.compression, limit), session.format);
+  return decodeMessage(schema, envelopeData(first, session.compression, limit), session.format);
 }
 
 /** The request messages of a client- or bidi-streaming call, with backpressure on the input. */
@@ -130,7 +103,7 @@ export function requestStream(
   input.on("data", (chunk: Buffer) => {
     try {
       for (const envelope of parser.push(chunk)) {
-        const message = deserialize(
+        const message = decodeMessage(
           schema,
           envelopeData(envelope, session.compression, limit),
           session.format,

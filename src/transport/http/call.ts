@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CancellableContext, Context } from "../../context.js";
 import type { Handler } from "../../middleware/middleware.js";
 import { serverTransport } from "../transport.js";
-import type { CompiledRoute } from "./route.js";
+import type { CompiledRoute } from "../../http-rule/compile.js";
 import { HttpTransporter } from "./transporter.js";
 
 /** What one protobuf call carries from routing to the reply. */

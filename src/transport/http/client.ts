@@ -11,6 +11,10 @@ import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
 import { CancellableContext } from "../../context.js";
+import { codecOf } from "../../encoding/media-type.js";
+import { encodeMessage, toMessage } from "../../encoding/message.js";
+import { replyCodecs } from "../../encoding/negotiate.js";
+import type { Negotiated } from "../../encoding/negotiate.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
 import { fromHttpResponse } from "../../errors/http.js";
@@ -27,17 +31,15 @@ import { resolverFor } from "../resolver.js";
 import type { Resolver } from "../resolver.js";
 import { setClientTransport } from "../transport.js";
 import type { Kind, Transporter } from "../transport.js";
-import { codecOf, encodeMessage, replyCodecs, toMessage } from "./codec.js";
-import type { Negotiated } from "./codec.js";
 import { buildBody, buildPathAndQuery } from "./request-builder.js";
-import { compileRoute } from "./route.js";
-import type { CompiledRoute, HttpRoute } from "./route.js";
+import { compileRoute } from "../../http-rule/compile.js";
+import type { CompiledRoute, RouteBinding } from "../../http-rule/compile.js";
 
 /** A route as a client needs it: the binding without the handler. */
 export type ClientRoute<
   I extends DescMessage = DescMessage,
   O extends DescMessage = DescMessage,
-> = Omit<HttpRoute<I, O>, "handler">;
+> = RouteBinding<I, O>;
 
 /** Options of {@link createHttpClient}. */
 export interface HttpClientOptions {
@@ -167,10 +169,7 @@ class KratosHttpClient implements HttpClient {
   #compiled(route: ClientRoute): CompiledRoute {
     let compiled = this.#routes.get(route);
     if (compiled === undefined) {
-      compiled = compileRoute({
-        ...route,
-        handler: () => Promise.reject(new Error("client route")),
-      });
+      compiled = compileRoute(route);
       this.#routes.set(route, compiled);
     }
     return compiled;
@@ -216,7 +215,9 @@ class KratosHttpClient implements HttpClient {
   ): Promise<Message> {
     const pathAndQuery = buildPathAndQuery(route, message);
     const codec = this.#codec;
-    const body = buildBody(route, message, (desc, m) => encodeMessage(desc, m, codec));
+    const body = buildBody(route, message, (desc, m) =>
+      encodeMessage(desc, m, codec.name, { emitImplicit: true }),
+    );
     const headers: OutgoingHttpHeaders = { accept: codec.contentType };
     for (const key of transport.requestHeader.keys())
       headers[key] = transport.requestHeader.values(key);

@@ -13,12 +13,13 @@ export type {
   RawHandler,
   RawHandlerOptions,
 } from "./server-api.js";
-export type { Negotiated } from "./codec.js";
+export type { Negotiated } from "../../encoding/negotiate.js";
 export { createHttpClient } from "./client.js";
 export type { CallOptions } from "../call-options.js";
 export type { ClientRoute, HttpClient, HttpClientOptions } from "./client.js";
-export { compileRoute, RouteError } from "./route.js";
+export { compileRoute, RouteError } from "../../http-rule/compile.js";
+export type { CompiledRoute, RouteBinding } from "../../http-rule/compile.js";
 export type { HttpRoute } from "./route.js";
 export { httpTransport, HttpTransporter, setResponseStatus } from "./transporter.js";
-export { parsePathTemplate, PathTemplateError } from "./path-template.js";
-export type { PathTemplate, TemplatePart, TemplateSegment } from "./path-template.js";
+export { parsePathTemplate, PathTemplateError } from "../../http-rule/path-template.js";
+export type { PathTemplate, TemplatePart, TemplateSegment } from "../../http-rule/path-template.js";

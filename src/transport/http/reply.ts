@@ -5,12 +5,13 @@ import type { DescMessage, JsonObject, Message } from "@bufbuild/protobuf";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { KratosError } from "../../errors/error.js";
 import { toHttpError, toStatusBinary } from "../../errors/http.js";
-import { writeJson } from "../../internal/json-writer.js";
+import { writeJson } from "../../encoding/json-writer.js";
+import { encodeMessage, toMessage } from "../../encoding/message.js";
+import { responseCodec } from "../../encoding/negotiate.js";
+import type { Negotiated } from "../../encoding/negotiate.js";
 import { closesAfterReply } from "../http1/connections.js";
 import type { HttpBody } from "../../gen/google/api/httpbody_pb.js";
-import { encodeMessage, responseCodec, toMessage } from "./codec.js";
-import type { Negotiated } from "./codec.js";
-import type { CompiledRoute } from "./route.js";
+import type { CompiledRoute } from "../../http-rule/compile.js";
 import type { HttpServerOptions } from "./server-api.js";
 import type { HttpTransporter } from "./transporter.js";
 
@@ -46,7 +47,10 @@ export function encodeReply(
   if (route.responseField !== undefined) {
     return encodeField(output, message, route.responseField, codec);
   }
-  return { body: encodeMessage(output, message, codec), contentType: codec.contentType };
+  return {
+    body: encodeMessage(output, message, codec.name, { emitImplicit: true }),
+    contentType: codec.contentType,
+  };
 }
 
 /**

@@ -4,9 +4,9 @@ import { base64Encode } from "@bufbuild/protobuf/wire";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
 import { KratosError } from "../../errors/error.js";
 import { reasons } from "../../errors/reasons.js";
-import { stringFormTypes } from "./binding.js";
-import type { TemplateSegment } from "./path-template.js";
-import type { CompiledRoute } from "./route.js";
+import { stringFormTypes } from "../../http-rule/field-path.js";
+import type { TemplateSegment } from "../../http-rule/path-template.js";
+import type { CompiledRoute } from "../../http-rule/compile.js";
 
 /**
  * The client side of binding: the URL path and query of a request message for a route. Path

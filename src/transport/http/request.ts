@@ -7,9 +7,13 @@ import { KratosError } from "../../errors/error.js";
 import { reasons } from "../../errors/reasons.js";
 import { HttpBodySchema } from "../../gen/google/api/httpbody_pb.js";
 import { bindPairs, bindStrings } from "./binding.js";
-import { decodeBody, requestCodec } from "./codec.js";
-import type { CodecName } from "./codec.js";
-import type { CompiledRoute } from "./route.js";
+import type { CodecName } from "../../encoding/media-type.js";
+import { decodeMessage } from "../../encoding/message.js";
+import { requestCodec } from "../../encoding/negotiate.js";
+import type { CompiledRoute } from "../../http-rule/compile.js";
+
+// An empty or blank body is the empty message, as in Kratos.
+const bodyDecoding = { what: "body", blankIsEmpty: true } as const;
 
 /** Reads and decodes the body of a route that has one (`body: "*"` or `body: "field"`). */
 export async function decodeRequestBody(
@@ -29,7 +33,8 @@ export async function decodeRequestBody(
   }
   const codec = requestCodec(contentType);
   if (route.wholeBody) {
-    if (codec !== "form") return { message: decodeBody(input, codec, body), codec };
+    if (codec !== "form")
+      return { message: decodeMessage(input, body, codec, bodyDecoding), codec };
     const message = create(input);
     bindForm(input, message, body);
     return { message, codec };
@@ -80,7 +85,7 @@ function decodeBodyField(
       value = create(field.message);
       bindForm(field.message, value, body);
     } else {
-      value = decodeBody(field.message, codec, body);
+      value = decodeMessage(field.message, body, codec, bodyDecoding);
     }
     setField(message, field, value);
     return;

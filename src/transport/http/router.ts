@@ -1,6 +1,6 @@
 import FindMyWay from "find-my-way";
 import type { ConstraintStrategy, Handler, HTTPMethod, HTTPVersion } from "find-my-way";
-import type { PathTemplate, TemplateSegment } from "./path-template.js";
+import type { PathTemplate, TemplateSegment } from "../../http-rule/path-template.js";
 
 /** Where the value of one template variable comes from: literals and router params. */
 type Piece = { literal: string } | { param: string };

@@ -9,7 +9,7 @@ import type { KratosError } from "../../errors/error.js";
 import type { Middleware } from "../../middleware/middleware.js";
 import type { CorsOptions } from "../cors.js";
 import type { Server } from "../transport.js";
-import type { Negotiated } from "./codec.js";
+import type { Negotiated } from "../../encoding/negotiate.js";
 import type { HttpRoute } from "./route.js";
 
 /** A plain node handler wrapper that runs before routing (Kratos `http.Filter`). */

@@ -15,11 +15,13 @@ import { untilClosed } from "../../internal/until-closed.js";
 import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
 import { setRequestSchema, setServerTransport } from "../transport.js";
-import { responseCodec } from "./codec.js";
-import type { CodecName, Negotiated } from "./codec.js";
-import { parsePathTemplate } from "./path-template.js";
-import { compileRoute } from "./route.js";
-import type { CompiledRoute, HttpRoute } from "./route.js";
+import type { CodecName } from "../../encoding/media-type.js";
+import { responseCodec } from "../../encoding/negotiate.js";
+import type { Negotiated } from "../../encoding/negotiate.js";
+import { compileRoute } from "../../http-rule/compile.js";
+import type { CompiledRoute } from "../../http-rule/compile.js";
+import { parsePathTemplate } from "../../http-rule/path-template.js";
+import type { HttpRoute } from "./route.js";
 import { Router } from "./router.js";
 import { HttpTransporter, httpTransport } from "./transporter.js";
 import { bindUrl, decodeRequestBody } from "./request.js";
@@ -47,7 +49,13 @@ export function createHttpServer(options: HttpServerOptions = {}): HttpServer {
 }
 
 type Entry =
-  | { kind: "rpc"; route: CompiledRoute; operation: string; handler?: Handler; version?: number }
+  | {
+      kind: "rpc";
+      route: CompiledRoute<HttpRoute>;
+      operation: string;
+      handler?: Handler;
+      version?: number;
+    }
   | {
       kind: "raw";
       operation: string;

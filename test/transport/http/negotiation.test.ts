@@ -15,7 +15,7 @@ import {
 import { GreetingSchema } from "../../../api/helloworld/v1/greeter_pb.js";
 import type { CreateGreetingRequest } from "../../../api/helloworld/v1/greeter_pb.js";
 import { KratosError } from "kratos-ts/errors";
-import { requestCodec, responseCodec } from "../../../src/transport/http/codec.js";
+import { requestCodec, responseCodec } from "../../../src/encoding/negotiate.js";
 
 type Reply = "application/json" | "application/protojson" | "application/proto";
 

@@ -12,7 +12,7 @@ import {
   TimestampSchema,
   ValueSchema,
 } from "@bufbuild/protobuf/wkt";
-import { writeJson } from "../../src/internal/json-writer.js";
+import { writeJson } from "../../src/encoding/json-writer.js";
 import { HelloReplySchema } from "../../api/helloworld/v1/greeter_pb.js";
 import { BookSchema, EchoRequestSchema } from "../fixtures/http/gen/bookstore/v1/bookstore_pb.js";
 import {
