@@ -1,5 +1,7 @@
 import FindMyWay from "find-my-way";
 import type { ConstraintStrategy, Handler, HTTPMethod, HTTPVersion } from "find-my-way";
+import { KratosError } from "../../errors/error.js";
+import { reasons } from "../../errors/reasons.js";
 import type { PathTemplate, TemplateSegment } from "../../http-rule/path-template.js";
 
 /** Where the value of one template variable comes from: literals and router params. */
@@ -24,6 +26,26 @@ export type RouteMatch<T> =
   | { kind: "not-found" }
   | { kind: "method-not-allowed"; allowed: string[] }
   | { kind: "bad-path" };
+
+/** The error a request gets when no route serves it: 404, 405 or (a malformed path) 400. */
+export function missError(
+  match: Exclude<RouteMatch<unknown>, { kind: "found" }>,
+  method: string,
+  path: string,
+): KratosError {
+  switch (match.kind) {
+    case "method-not-allowed":
+      return new KratosError(
+        405,
+        reasons.methodNotAllowed,
+        `method ${method} not allowed for ${path}`,
+      );
+    case "bad-path":
+      return new KratosError(400, reasons.codec, `malformed path ${path}`);
+    case "not-found":
+      return new KratosError(404, reasons.notFound, `no route for ${method} ${path}`);
+  }
+}
 
 // find-my-way matches the path without the custom verb; the verb is a route constraint, so
 // `/v1/{name}` and `/v1/{name}:cancel` are two routes on the same tree path.

@@ -2,13 +2,11 @@ import { create } from "@bufbuild/protobuf";
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import https from "node:https";
 import net from "node:net";
 import { CancellableContext, createContextKey } from "../../context.js";
 import type { Context, ContextInit } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
-import { reasons } from "../../errors/reasons.js";
 import { endpointOf, listen } from "../../internal/listen.js";
 import { OperationMatcher } from "../../internal/matcher.js";
 import { untilClosed } from "../../internal/until-closed.js";
@@ -22,7 +20,7 @@ import { compileRoute } from "../../http-rule/compile.js";
 import type { CompiledRoute } from "../../http-rule/compile.js";
 import { parsePathTemplate } from "../../http-rule/path-template.js";
 import type { HttpRoute } from "./route.js";
-import { Router } from "./router.js";
+import { missError, Router } from "./router.js";
 import { HttpTransporter, httpTransport } from "./transporter.js";
 import { bindUrl, decodeRequestBody } from "./request.js";
 import { writeError, writeReply } from "./reply.js";
@@ -38,7 +36,8 @@ import type {
 } from "./server-api.js";
 
 export type { HttpServer } from "./server-api.js";
-import { Http1Connections, timeoutCheckInterval } from "../http1/connections.js";
+import { Http1Connections } from "../http1/connections.js";
+import { createNodeServer } from "./node-server.js";
 import { corsPolicy } from "../cors.js";
 import type { CorsPolicy } from "../cors.js";
 import { applyCors, httpCorsDefaults } from "./cors.js";
@@ -100,28 +99,9 @@ class KratosHttpServer implements HttpServer {
     const timeout = options.timeout ?? defaults.timeout;
     this.#timeoutMs = timeout > 0 ? timeout : undefined;
     if (options.middleware !== undefined) this.#matcher.use("/*", ...options.middleware);
-    const timeouts = {
-      headersTimeout: options.headersTimeout ?? defaults.headersTimeout,
-      requestTimeout: options.requestTimeout ?? defaults.requestTimeout,
-    };
-    const serverOptions: http.ServerOptions = {
-      ...timeouts,
-      keepAliveTimeout: options.keepAliveTimeout ?? defaults.keepAliveTimeout,
-      connectionsCheckingInterval: timeoutCheckInterval(timeouts),
-    };
-    const listener = (req: IncomingMessage, res: ServerResponse) => {
+    this.httpServer = createNodeServer(options, (req, res) => {
       this.#onRequest(req, res);
-    };
-    this.httpServer =
-      options.tls === undefined
-        ? http.createServer(serverOptions, listener)
-        : // The TLS handshake gets the header time too (node's default is 120 s).
-          https.createServer(
-            { ...serverOptions, handshakeTimeout: timeouts.headersTimeout, ...options.tls },
-            listener,
-          );
-    const maxConnections = options.maxConnections ?? defaults.maxConnections;
-    if (maxConnections > 0) this.httpServer.maxConnections = maxConnections;
+    });
     this.#connections = new Http1Connections(this.httpServer);
   }
 
@@ -241,35 +221,9 @@ class KratosHttpServer implements HttpServer {
         this.#serve(entry, req, res, match.vars, search);
         return;
       }
-      case "method-not-allowed":
-        res.setHeader("allow", match.allowed.join(", "));
-        this.#fail(
-          req,
-          res,
-          new KratosError(
-            405,
-            reasons.methodNotAllowed,
-            `method ${method} not allowed for ${path}`,
-          ),
-          undefined,
-        );
-        return;
-      case "bad-path":
-        this.#fail(
-          req,
-          res,
-          new KratosError(400, reasons.codec, `malformed path ${path}`),
-          undefined,
-        );
-        return;
-      case "not-found":
-        this.#fail(
-          req,
-          res,
-          new KratosError(404, reasons.notFound, `no route for ${method} ${path}`),
-          undefined,
-        );
-        return;
+      default:
+        if (match.kind === "method-not-allowed") res.setHeader("allow", match.allowed.join(", "));
+        this.#fail(req, res, missError(match, method, path), undefined);
     }
   }
 
