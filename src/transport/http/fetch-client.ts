@@ -85,7 +85,8 @@ class FetchHttpClient implements HttpClient {
     }
     const url = this.#base + out.pathAndQuery;
     const init: RequestInit = { method: out.method, headers, signal: call.signal };
-    if (out.body !== undefined) init.body = out.body;
+    // Encoded bodies own plain ArrayBuffers; DOM's BodyInit refuses views that could be shared.
+    if (out.body !== undefined) init.body = out.body as string | Uint8Array<ArrayBuffer>;
     if (this.#credentials !== undefined) init.credentials = this.#credentials;
     const fetchFn = this.#fetch ?? globalThis.fetch;
     let res: Response;
