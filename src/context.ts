@@ -205,7 +205,7 @@ export class CancellableContext implements Context {
         this.#timer = setTimeout(() => {
           onAbort(deadlineExceeded());
         }, remaining);
-        this.#timer.unref();
+        unref(this.#timer);
       }
     }
     return controller.signal;
@@ -241,6 +241,16 @@ export class CancellableContext implements Context {
   #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+}
+
+/**
+ * Lets the process exit while a deadline timer is pending. Node's timers have `unref`; browsers
+ * return a number, and this module runs there too (the fetch HTTP client uses it).
+ */
+function unref(timer: unknown): void {
+  if (typeof timer === "object" && timer !== null && "unref" in timer) {
+    (timer as { unref(): void }).unref();
   }
 }
 

@@ -1,5 +1,3 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
-
 /**
  * Request or reply headers as the middleware chain sees them, the same on every transport
  * (gRPC metadata included). Names are case-insensitive; a name may hold several values.
@@ -19,16 +17,22 @@ export interface Header {
   keys(): string[];
 }
 
-type Raw = Record<string, string | string[] | number | undefined>;
+/**
+ * Headers as a plain object, lower-case names: node's `IncomingHttpHeaders`,
+ * `OutgoingHttpHeaders` and http2 header objects all fit. Spelled out here rather than imported
+ * from node:http so that the browser-safe client (transport/http/fetch.ts) reaches no node
+ * module, not even in its type declarations.
+ */
+export type RawHeaders = Record<string, string | string[] | number | undefined>;
 
 /**
  * A Header over a plain object of node headers (`req.headers`, an http2 headers object, or a
  * fresh one for replies). No copy is made, so wrapping a request costs one allocation.
  */
 export class NodeHeader implements Header {
-  readonly raw: Raw;
+  readonly raw: RawHeaders;
 
-  constructor(raw: IncomingHttpHeaders | OutgoingHttpHeaders | Raw = {}) {
+  constructor(raw: RawHeaders = {}) {
     this.raw = raw;
   }
 

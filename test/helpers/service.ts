@@ -127,6 +127,8 @@ export interface LayoutConfigOptions {
   etcd?: string;
   /** The lease TTL in seconds, with `etcd`. Default 5. */
   ttl?: number;
+  /** Origins that may call both servers from a page (`server.<http|grpc>.cors`). Default: none. */
+  corsOrigins?: string[];
   /** More top-level YAML lines. */
   extra?: string[];
 }
@@ -136,10 +138,14 @@ export interface LayoutConfigOptions {
  * port 0 and an in-memory database, so several processes can run side by side.
  */
 export function writeLayoutConfig(dir: string, options: LayoutConfigOptions = {}): void {
+  const cors =
+    options.corsOrigins === undefined
+      ? ""
+      : `, cors: { origins: [${options.corsOrigins.map((o) => JSON.stringify(o)).join(", ")}] }`;
   const lines = [
     "server:",
-    "  http: { addr: 127.0.0.1:0 }",
-    "  grpc: { addr: 127.0.0.1:0 }",
+    `  http: { addr: 127.0.0.1:0${cors} }`,
+    `  grpc: { addr: 127.0.0.1:0${cors} }`,
     "data:",
     "  database: { driver: sqlite, source: ':memory:' }",
   ];

@@ -5,7 +5,11 @@ import type { DescMessage, Message, MessageInitShape } from "@bufbuild/protobuf"
 import { KratosError, notFound } from "kratos-ts/errors";
 import type { Middleware } from "kratos-ts/middleware";
 import { clientTransport, serverTransport } from "kratos-ts/transport";
-import { createHttpClient, createHttpServer } from "kratos-ts/transport/http";
+import {
+  createFetchHttpClient,
+  createHttpClient,
+  createHttpServer,
+} from "kratos-ts/transport/http";
 import type { HttpClient, HttpServer } from "kratos-ts/transport/http";
 import {
   CancelBookRequestSchema,
@@ -123,148 +127,153 @@ const fullEcho: MessageInitShape<typeof EchoRequestSchema> = {
   userName: "u",
 };
 
-for (const codec of ["json", "proto"] as const) {
-  describe(`generated HTTP client -> generated HTTP server (${codec})`, () => {
-    let server: HttpServer;
-    let client: HttpClient;
-    let books: BookstoreHTTPClient;
+// One contract, both clients: node:http and fetch build the same requests and read the same replies.
+const clients = { "node:http": createHttpClient, fetch: createFetchHttpClient } as const;
 
-    before(async () => {
-      server = createHttpServer({ addr: "127.0.0.1:0" });
-      registerBookstoreHTTPServer(server, impl);
-      await server.start();
-      client = createHttpClient({ endpoint: server.endpoint().href, codec });
-      books = createBookstoreHTTPClient(client);
-    });
+for (const [clientName, createClient] of Object.entries(clients)) {
+  for (const codec of ["json", "proto"] as const) {
+    describe(`generated HTTP client (${clientName}) -> generated HTTP server (${codec})`, () => {
+      let server: HttpServer;
+      let client: HttpClient;
+      let books: BookstoreHTTPClient;
 
-    after(async () => {
-      client.close();
-      await server.stop();
-    });
-
-    it("path variable", async () => {
-      const reply = await books.getShelf({ shelfId: 42n });
-      assertReceived("getShelf", GetShelfRequestSchema, { shelfId: 42n });
-      assert.equal(reply.id, 42n);
-    });
-
-    it("multi-segment variable", async () => {
-      await books.getBook({ name: "shelves/1/books/2" });
-      assertReceived("getBook", GetBookRequestSchema, { name: "shelves/1/books/2" });
-    });
-
-    it("a value that does not fit the variable's pattern fails before sending", async () => {
-      await assert.rejects(books.getBook({ name: "not/a/book/name/at/all" }), (err: unknown) => {
-        assert.ok(err instanceof KratosError);
-        assert.equal(err.code, 400);
-        assert.match(err.message, /does not match shelves\/\*\/books\/\*/);
-        return true;
+      before(async () => {
+        server = createHttpServer({ addr: "127.0.0.1:0" });
+        registerBookstoreHTTPServer(server, impl);
+        await server.start();
+        client = createClient({ endpoint: server.endpoint().href, codec });
+        books = createBookstoreHTTPClient(client);
       });
-    });
 
-    it("body field + path + query", async () => {
-      const sent = {
-        shelfId: 3n,
-        requestId: "req-1",
-        book: {
-          id: "b",
-          title: "T",
-          genre: Genre.FICTION,
-          authors: ["a", "b"],
-          createTime: { seconds: 5n },
-        },
-      };
-      const reply = await books.createBook(sent);
-      assertReceived("createBook", CreateBookRequestSchema, sent);
-      assert.equal(reply.title, "T");
-    });
-
-    it("nested path field inside the body field, and a FieldMask in the query", async () => {
-      const sent = { book: { id: "b-7", title: "new" }, updateMask: { paths: ["title"] } };
-      await books.updateBook(sent);
-      assertReceived("updateBook", UpdateBookRequestSchema, sent);
-    });
-
-    it("escapes path values and keeps query fields on DELETE", async () => {
-      const sent = { id: "x y/z?#", force: true };
-      await books.deleteBook(sent);
-      assertReceived("deleteBook", DeleteBookRequestSchema, sent);
-    });
-
-    it("body: * on PUT", async () => {
-      const reply = await books.putShelf({ id: 5n, theme: "sci-fi" });
-      assertReceived("putShelf", ShelfSchema, { id: 5n, theme: "sci-fi" });
-      assert.equal(reply.theme, "sci-fi");
-    });
-
-    it("custom verb after a variable", async () => {
-      const reply = await books.cancelBook({ id: "c1", reason: "late" });
-      assertReceived("cancelBook", CancelBookRequestSchema, { id: "c1", reason: "late" });
-      assert.equal(reply.title, "late");
-    });
-
-    it("custom verb on a literal, repeated enums in the query", async () => {
-      const sent = { query: "q&x=1", genres: [Genre.FICTION, Genre.HISTORY], pageSize: 10 };
-      await books.searchBooks(sent);
-      assertReceived("searchBooks", SearchBooksRequestSchema, sent);
-    });
-
-    it("response_body", async () => {
-      const reply = await books.listBooks({ shelfId: 9n });
-      assertReceived("listBooks", ListBooksRequestSchema, { shelfId: 9n });
-      assert.deepEqual(
-        reply.books.map((b) => b.id),
-        ["9-a", "b"],
-      );
-      assert.equal(reply.nextPageToken, "");
-    });
-
-    it("raw bodies both ways (HttpBody)", async () => {
-      const data = new Uint8Array([1, 2, 3, 250]);
-      const reply = await books.upload({
-        path: "dir/file.bin",
-        file: { contentType: "application/octet-stream", data },
+      after(async () => {
+        client.close();
+        await server.stop();
       });
-      assertReceived("upload", UploadRequestSchema, {
-        path: "dir/file.bin",
-        file: { contentType: "application/octet-stream", data },
+
+      it("path variable", async () => {
+        const reply = await books.getShelf({ shelfId: 42n });
+        assertReceived("getShelf", GetShelfRequestSchema, { shelfId: 42n });
+        assert.equal(reply.id, 42n);
       });
-      assert.equal(reply.contentType, "application/x-echo");
-      assert.deepEqual(Array.from(reply.data), [1, 2, 3, 250]);
-    });
 
-    it("custom HTTP method", async () => {
-      const reply = await books.report({ id: "r1", format: "pdf" });
-      assertReceived("report", ReportRequestSchema, { id: "r1", format: "pdf" });
-      assert.equal(reply.format, "pdf");
-    });
+      it("multi-segment variable", async () => {
+        await books.getBook({ name: "shelves/1/books/2" });
+        assertReceived("getBook", GetBookRequestSchema, { name: "shelves/1/books/2" });
+      });
 
-    it("every field type through the query of a GET", async () => {
-      const reply = await books.echo(fullEcho);
-      assertReceived("echo", EchoRequestSchema, fullEcho);
-      assert.ok(equals(EchoRequestSchema, reply, create(EchoRequestSchema, fullEcho)));
-    });
-
-    it("refuses a map field in a query with a clear error", async () => {
-      await assert.rejects(
-        books.echo({ labels: { a: "b" } }),
-        /map field "labels" cannot travel in the query/,
-      );
-    });
-
-    it("decodes the typed error: code, reason, message, metadata", async () => {
-      await assert.rejects(books.getBook({ name: "shelves/0/books/0" }), (err: unknown) => {
-        assert.ok(err instanceof KratosError);
-        assert.deepEqual(err.toStatus(), {
-          code: 404,
-          reason: "BOOK_NOT_FOUND",
-          message: "no book 0",
-          metadata: { name: "shelves/0/books/0" },
+      it("a value that does not fit the variable's pattern fails before sending", async () => {
+        await assert.rejects(books.getBook({ name: "not/a/book/name/at/all" }), (err: unknown) => {
+          assert.ok(err instanceof KratosError);
+          assert.equal(err.code, 400);
+          assert.match(err.message, /does not match shelves\/\*\/books\/\*/);
+          return true;
         });
-        return true;
+      });
+
+      it("body field + path + query", async () => {
+        const sent = {
+          shelfId: 3n,
+          requestId: "req-1",
+          book: {
+            id: "b",
+            title: "T",
+            genre: Genre.FICTION,
+            authors: ["a", "b"],
+            createTime: { seconds: 5n },
+          },
+        };
+        const reply = await books.createBook(sent);
+        assertReceived("createBook", CreateBookRequestSchema, sent);
+        assert.equal(reply.title, "T");
+      });
+
+      it("nested path field inside the body field, and a FieldMask in the query", async () => {
+        const sent = { book: { id: "b-7", title: "new" }, updateMask: { paths: ["title"] } };
+        await books.updateBook(sent);
+        assertReceived("updateBook", UpdateBookRequestSchema, sent);
+      });
+
+      it("escapes path values and keeps query fields on DELETE", async () => {
+        const sent = { id: "x y/z?#", force: true };
+        await books.deleteBook(sent);
+        assertReceived("deleteBook", DeleteBookRequestSchema, sent);
+      });
+
+      it("body: * on PUT", async () => {
+        const reply = await books.putShelf({ id: 5n, theme: "sci-fi" });
+        assertReceived("putShelf", ShelfSchema, { id: 5n, theme: "sci-fi" });
+        assert.equal(reply.theme, "sci-fi");
+      });
+
+      it("custom verb after a variable", async () => {
+        const reply = await books.cancelBook({ id: "c1", reason: "late" });
+        assertReceived("cancelBook", CancelBookRequestSchema, { id: "c1", reason: "late" });
+        assert.equal(reply.title, "late");
+      });
+
+      it("custom verb on a literal, repeated enums in the query", async () => {
+        const sent = { query: "q&x=1", genres: [Genre.FICTION, Genre.HISTORY], pageSize: 10 };
+        await books.searchBooks(sent);
+        assertReceived("searchBooks", SearchBooksRequestSchema, sent);
+      });
+
+      it("response_body", async () => {
+        const reply = await books.listBooks({ shelfId: 9n });
+        assertReceived("listBooks", ListBooksRequestSchema, { shelfId: 9n });
+        assert.deepEqual(
+          reply.books.map((b) => b.id),
+          ["9-a", "b"],
+        );
+        assert.equal(reply.nextPageToken, "");
+      });
+
+      it("raw bodies both ways (HttpBody)", async () => {
+        const data = new Uint8Array([1, 2, 3, 250]);
+        const reply = await books.upload({
+          path: "dir/file.bin",
+          file: { contentType: "application/octet-stream", data },
+        });
+        assertReceived("upload", UploadRequestSchema, {
+          path: "dir/file.bin",
+          file: { contentType: "application/octet-stream", data },
+        });
+        assert.equal(reply.contentType, "application/x-echo");
+        assert.deepEqual(Array.from(reply.data), [1, 2, 3, 250]);
+      });
+
+      it("custom HTTP method", async () => {
+        const reply = await books.report({ id: "r1", format: "pdf" });
+        assertReceived("report", ReportRequestSchema, { id: "r1", format: "pdf" });
+        assert.equal(reply.format, "pdf");
+      });
+
+      it("every field type through the query of a GET", async () => {
+        const reply = await books.echo(fullEcho);
+        assertReceived("echo", EchoRequestSchema, fullEcho);
+        assert.ok(equals(EchoRequestSchema, reply, create(EchoRequestSchema, fullEcho)));
+      });
+
+      it("refuses a map field in a query with a clear error", async () => {
+        await assert.rejects(
+          books.echo({ labels: { a: "b" } }),
+          /map field "labels" cannot travel in the query/,
+        );
+      });
+
+      it("decodes the typed error: code, reason, message, metadata", async () => {
+        await assert.rejects(books.getBook({ name: "shelves/0/books/0" }), (err: unknown) => {
+          assert.ok(err instanceof KratosError);
+          assert.deepEqual(err.toStatus(), {
+            code: 404,
+            reason: "BOOK_NOT_FOUND",
+            message: "no book 0",
+            metadata: { name: "shelves/0/books/0" },
+          });
+          return true;
+        });
       });
     });
-  });
+  }
 }
 
 describe("HTTP client", () => {
