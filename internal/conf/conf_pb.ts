@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file conf/conf.proto.
  */
 export const file_conf_conf: GenFile = /*@__PURE__*/
-  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYizAEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2Ui2QMKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxqSAQoEQ09SUxIPCgdvcmlnaW5zGAEgAygJEg8KB21ldGhvZHMYAiADKAkSDwoHaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRITCgtjcmVkZW50aWFscxgFIAEoCBIqCgdtYXhfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGoMBCgRIVFRQEg8KB25ldHdvcmsYASABKAkSDAoEYWRkchgCIAEoCRIqCgd0aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB29wZW5hcGkYBCABKAgSHwoEY29ycxgFIAEoCzIRLmNvbmYuU2VydmVyLkNPUlMacgoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIfCgRjb3JzGAQgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUyJZCgREYXRhEiUKCGRhdGFiYXNlGAEgASgLMhMuY29uZi5EYXRhLkRhdGFiYXNlGioKCERhdGFiYXNlEg4KBmRyaXZlchgBIAEoCRIOCgZzb3VyY2UYAiABKAkitQEKCFJlZ2lzdHJ5EiEKBGV0Y2QYASABKAsyEy5jb25mLlJlZ2lzdHJ5LkV0Y2QahQEKBEV0Y2QSEQoJZW5kcG9pbnRzGAEgAygJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCgluYW1lc3BhY2UYAyABKAkSLwoMZGlhbF90aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm0KDENvbmZpZ1NvdXJjZRIlCgRldGNkGAEgASgLMhcuY29uZi5Db25maWdTb3VyY2UuRXRjZBo2CgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRILCgNrZXkYAiABKAkSDgoGcHJlZml4GAMgASgIIhQKA0xvZxINCgVsZXZlbBgBIAEoCSIiCglUZWxlbWV0cnkSFQoNb3RscF9lbmRwb2ludBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_duration]);
+  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYizAEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2UivQQKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxqSAQoEQ09SUxIPCgdvcmlnaW5zGAEgAygJEg8KB21ldGhvZHMYAiADKAkSDwoHaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRITCgtjcmVkZW50aWFscxgFIAEoCBIqCgdtYXhfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGkIKA1RMUxIRCgljZXJ0X2ZpbGUYASABKAkSEAoIa2V5X2ZpbGUYAiABKAkSFgoOY2xpZW50X2NhX2ZpbGUYAyABKAkagwEKBEhUVFASDwoHbmV0d29yaxgBIAEoCRIMCgRhZGRyGAIgASgJEioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHb3BlbmFwaRgEIAEoCBIfCgRjb3JzGAUgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxqRAQoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIfCgRjb3JzGAQgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxIdCgN0bHMYBSABKAsyEC5jb25mLlNlcnZlci5UTFMiWQoERGF0YRIlCghkYXRhYmFzZRgBIAEoCzITLmNvbmYuRGF0YS5EYXRhYmFzZRoqCghEYXRhYmFzZRIOCgZkcml2ZXIYASABKAkSDgoGc291cmNlGAIgASgJIrUBCghSZWdpc3RyeRIhCgRldGNkGAEgASgLMhMuY29uZi5SZWdpc3RyeS5FdGNkGoUBCgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJbmFtZXNwYWNlGAMgASgJEi8KDGRpYWxfdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJtCgxDb25maWdTb3VyY2USJQoEZXRjZBgBIAEoCzIXLmNvbmYuQ29uZmlnU291cmNlLkV0Y2QaNgoERXRjZBIRCgllbmRwb2ludHMYASADKAkSCwoDa2V5GAIgASgJEg4KBnByZWZpeBgDIAEoCCIUCgNMb2cSDQoFbGV2ZWwYASABKAkiIgoJVGVsZW1ldHJ5EhUKDW90bHBfZW5kcG9pbnQYASABKAliBnByb3RvMw", [file_google_protobuf_duration]);
 
 /**
  * Everything the service reads from its config.
@@ -149,6 +149,42 @@ export const Server_CORSSchema: GenMessage<Server_CORS> = /*@__PURE__*/
   messageDesc(file_conf_conf, 1, 0);
 
 /**
+ * TLS on a server's port, from PEM files read at start.
+ *
+ * @generated from message conf.Server.TLS
+ */
+export type Server_TLS = Message<"conf.Server.TLS"> & {
+  /**
+   * The server's certificate (chain), PEM.
+   *
+   * @generated from field: string cert_file = 1;
+   */
+  certFile: string;
+
+  /**
+   * Its private key, PEM.
+   *
+   * @generated from field: string key_file = 2;
+   */
+  keyFile: string;
+
+  /**
+   * mTLS: the CA (PEM) that must have signed each client's certificate; a client without
+   * one is refused in the handshake. Unset: no client certificate asked for.
+   *
+   * @generated from field: string client_ca_file = 3;
+   */
+  clientCaFile: string;
+};
+
+/**
+ * Describes the message conf.Server.TLS.
+ * Use `create(Server_TLSSchema)` to create a new message.
+ */
+export const Server_TLSSchema: GenMessage<Server_TLS> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 1, 1);
+
+/**
  * The HTTP/JSON server.
  *
  * @generated from message conf.Server.HTTP
@@ -195,7 +231,7 @@ export type Server_HTTP = Message<"conf.Server.HTTP"> & {
  * Use `create(Server_HTTPSchema)` to create a new message.
  */
 export const Server_HTTPSchema: GenMessage<Server_HTTP> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 1, 1);
+  messageDesc(file_conf_conf, 1, 2);
 
 /**
  * The gRPC server (also Connect and gRPC-Web on the same port).
@@ -230,6 +266,13 @@ export type Server_GRPC = Message<"conf.Server.GRPC"> & {
    * @generated from field: conf.Server.CORS cors = 4;
    */
   cors?: Server_CORS | undefined;
+
+  /**
+   * Serve TLS (gRPC, Connect and gRPC-Web by ALPN) instead of plaintext; unset: plaintext.
+   *
+   * @generated from field: conf.Server.TLS tls = 5;
+   */
+  tls?: Server_TLS | undefined;
 };
 
 /**
@@ -237,7 +280,7 @@ export type Server_GRPC = Message<"conf.Server.GRPC"> & {
  * Use `create(Server_GRPCSchema)` to create a new message.
  */
 export const Server_GRPCSchema: GenMessage<Server_GRPC> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 1, 2);
+  messageDesc(file_conf_conf, 1, 3);
 
 /**
  * The resources of the data layer.

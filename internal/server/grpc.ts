@@ -3,12 +3,12 @@ import type { GrpcServer } from "kratos-ts/transport/grpc";
 import type { Logger } from "kratos-ts/log";
 import type { Server_GRPC } from "../conf/conf_pb.js";
 import type { ServedService } from "../service/serve.js";
-import { corsOptions, durationMs, listenAddr } from "./conf.js";
+import { corsOptions, durationMs, listenAddr, tlsOptions } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
 /**
- * The gRPC server of `server.grpc`: gRPC, Connect and gRPC-Web on one port, with health and
- * reflection, serving every service of the app.
+ * The gRPC server of `server.grpc`: gRPC, Connect and gRPC-Web on one port (TLS or mTLS with
+ * `server.grpc.tls`), with health and reflection, serving every service of the app.
  */
 export function newGrpcServer(
   conf: Server_GRPC | undefined,
@@ -20,6 +20,7 @@ export function newGrpcServer(
     timeout: durationMs(conf?.timeout),
     middleware: layoutMiddleware(log),
     cors: corsOptions(conf?.cors, log),
+    tls: tlsOptions("server.grpc.tls", conf?.tls),
   });
   for (const service of services) service.registerGrpc(server);
   return server;

@@ -29,6 +29,8 @@ export const reasons = {
   unauthorized: "UNAUTHORIZED",
   /** 403: a CORS preflight from an origin the server's `cors.origins` does not allow. */
   originNotAllowed: "ORIGIN_NOT_ALLOWED",
+  /** 400: plaintext HTTP sent to a port that serves TLS (the gRPC port with `tls`). */
+  tlsRequired: "TLS_REQUIRED",
 } as const;
 
 /** One of the framework's reasons. */

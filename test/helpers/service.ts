@@ -108,7 +108,10 @@ export function startService(
   return started(spawnService(args, cwd, env, entry.main), entry.name);
 }
 
-/** Waits until the service `name` in `service` has started; adds its HTTP and gRPC endpoints. */
+/**
+ * Waits until the service `name` in `service` has started; adds its HTTP and gRPC endpoints (the
+ * gRPC one `grpcs://` when it serves TLS).
+ */
 export async function started(
   service: ServiceProcess,
   name: string,
@@ -116,7 +119,7 @@ export async function started(
   const started = await service.waitForLine((l) => l["msg"] === `${name} started`);
   const endpoints = started["endpoints"] as string[];
   const http = endpoints.find((e) => e.startsWith("http://"));
-  const grpc = endpoints.find((e) => e.startsWith("grpc://"));
+  const grpc = endpoints.find((e) => e.startsWith("grpc://") || e.startsWith("grpcs://"));
   if (http === undefined || grpc === undefined) throw new Error(`endpoints: ${endpoints.join()}`);
   return { ...service, http: new URL(http), grpc: new URL(grpc) };
 }

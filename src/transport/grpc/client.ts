@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import type { CallOptions as ConnectCallOptions, Client, Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -8,6 +8,7 @@ import {
   createGrpcWebTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
+import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { CancellableContext } from "../../context.js";
 import { KratosError } from "../../errors/error.js";
 import { fromError } from "../../errors/from-error.js";
@@ -23,14 +24,22 @@ import { resolverFor } from "../resolver.js";
 import type { Resolver } from "../resolver.js";
 import { setClientTransport } from "../transport.js";
 import type { Kind, Transporter } from "../transport.js";
+import { connectionLost } from "./connection-lost.js";
 
 /** Options of {@link createGrpcClient}. */
 export interface GrpcClientOptions {
   /**
-   * `grpc://host:port` (or a bare `host:port`), `direct:///h1:p1,h2:p2` (balanced) or
-   * `discovery:///name` (with `resolver`).
+   * `grpc://host:port` (or a bare `host:port`), `grpcs://host:port` (TLS), `direct:///h1:p1,h2:p2`
+   * (balanced) or `discovery:///name` (with `resolver`).
    */
   endpoint: string;
+  /**
+   * Call over TLS with these options: `ca` to trust a private CA, and `cert` + `key` for mTLS
+   * (`servername`, `rejectUnauthorized`, ... as node's `tls.connect`). With it every node is
+   * called over TLS, whatever its scheme (as Go Kratos's `WithTLSConfig`); without it only
+   * `grpcs://` and `https://` nodes are, trusting the system's CAs.
+   */
+  tls?: TlsConnectionOptions;
   /** Wire protocol: `grpc` (default, HTTP/2), `connect` (HTTP/2) or `grpc-web` (HTTP/1.1). */
   protocol?: "grpc" | "connect" | "grpc-web";
   /** Deadline of each call in ms, sent as grpc-timeout. Default 0: none (Go Kratos: 2 s). */
@@ -106,8 +115,14 @@ interface Pooled {
   retired: boolean;
 }
 
-function baseUrlOf(url: URL): string {
-  return `${url.protocol === "https:" ? "https" : "http"}://${url.host}`;
+/** Whether a node is called over TLS: the client has `tls`, or the node's scheme says so. */
+function secureNode(url: URL, tls: boolean): boolean {
+  return tls || url.protocol === "https:" || url.protocol === "grpcs:";
+}
+
+/** The URL connect-node calls for a node: https for TLS, http (h2c) otherwise. */
+function baseUrlOf(url: URL, tls: boolean): string {
+  return `${secureNode(url, tls) ? "https" : "http"}://${url.host}`;
 }
 
 function release(node: Pooled): void {
@@ -127,7 +142,12 @@ export function createGrpcClient<S extends DescService>(
 ): GrpcClient<S> {
   let resolver: Resolver;
   try {
-    resolver = resolverFor(options.endpoint, "grpc", ["grpc", "http", "https"], options.resolver);
+    resolver = resolverFor(
+      options.endpoint,
+      options.tls === undefined ? "grpc" : "grpcs",
+      ["grpc", "grpcs", "http", "https"],
+      options.resolver,
+    );
   } catch (err) {
     throw new Error(`grpc client: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
@@ -135,10 +155,11 @@ export function createGrpcClient<S extends DescService>(
   }
   const nodes = new Map<string, Pooled>();
   const middleware = chain(...(options.middleware ?? []));
+  const tls = options.tls !== undefined;
 
   /** Forgets the pooled connections of nodes that left, closing each once it is idle. */
   const prune = (list: readonly Node[]) => {
-    const live = new Set(list.map((n) => baseUrlOf(n.url)));
+    const live = new Set(list.map((n) => baseUrlOf(n.url, tls)));
     for (const [baseUrl, node] of nodes) {
       if (live.has(baseUrl)) continue;
       nodes.delete(baseUrl);
@@ -150,15 +171,19 @@ export function createGrpcClient<S extends DescService>(
   const picker = new NodePicker(resolver, options.selector, prune);
 
   const nodeFor = (url: URL): Pooled => {
-    const baseUrl = baseUrlOf(url);
+    const baseUrl = baseUrlOf(url, tls);
     let node = nodes.get(baseUrl);
     if (node !== undefined) return node;
     let transport: Transport;
     let sessions: Http2SessionManager | undefined;
     if (options.protocol === "grpc-web") {
-      transport = createGrpcWebTransport({ baseUrl, httpVersion: "1.1" });
+      transport = createGrpcWebTransport({
+        baseUrl,
+        httpVersion: "1.1",
+        ...(options.tls === undefined ? {} : { nodeOptions: options.tls }),
+      });
     } else {
-      sessions = new Http2SessionManager(baseUrl);
+      sessions = new Http2SessionManager(baseUrl, undefined, options.tls);
       transport =
         options.protocol === "connect"
           ? createConnectTransport({ baseUrl, httpVersion: "2", sessionManager: sessions })
@@ -193,7 +218,7 @@ export function createGrpcClient<S extends DescService>(
     // The picks of streams, whose outcome is known only when the stream ends.
     const streams: NodePick[] = [];
     const open = (node: Node, req: unknown) => {
-      transport.endpoint = `grpc://${node.url.host}`;
+      transport.endpoint = `${secureNode(node.url, tls) ? "grpcs" : "grpc"}://${node.url.host}`;
       const pooled = nodeFor(node.url);
       pooled.calls++;
       used.push(pooled);
@@ -317,41 +342,6 @@ async function* mapErrors<T>(
   } catch (err) {
     throw map(err);
   }
-}
-
-// How connect-node reports a connection that broke under a call: Code.Aborted with the socket
-// or stream error as the cause, or Code.Canceled for the RST_STREAM CANCEL that Node gives the
-// streams of a session that died. To a client whose own signal did not fire, both mean the
-// node went away: not a conflict (Aborted maps to 409) nor a caller that gave up (499), but 503.
-const lostConnectionCodes: ReadonlySet<string> = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ERR_STREAM_DESTROYED",
-  "ERR_HTTP2_INVALID_STREAM",
-  "ERR_HTTP2_STREAM_ERROR",
-  "ERR_HTTP2_SESSION_ERROR",
-]);
-
-/** A 503 for a connection that broke mid-call; other errors as they are. */
-function connectionLost(err: unknown, signal: AbortSignal, host: string): unknown {
-  if (signal.aborted || !(err instanceof ConnectError)) return err;
-  const lost =
-    err.code === Code.Canceled ||
-    (err.code === Code.Aborted && causeCodes(err).some((code) => lostConnectionCodes.has(code)));
-  if (!lost) return err;
-  return new KratosError(503, "", `connection to ${host} lost: ${err.rawMessage}`, { cause: err });
-}
-
-/** The `code`s of the Node errors in the cause chain of `err`. */
-function causeCodes(err: Error): string[] {
-  const codes: string[] = [];
-  let cause: unknown = err.cause;
-  for (let depth = 0; depth < 16 && cause instanceof Error; depth++) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code !== undefined) codes.push(code);
-    cause = cause.cause;
-  }
-  return codes;
 }
 
 /** The typed error of a failed call (ConnectErrors carry the server's ErrorInfo). */

@@ -9,6 +9,7 @@ export { grpcCorsDefaults } from "./cors.js";
 export { createGrpcClient } from "./client.js";
 export type { GrpcClient, GrpcClientOptions } from "./client.js";
 export type { GrpcServer, GrpcServerOptions } from "./server.js";
+export type { GrpcTlsOptions } from "./tls.js";
 export type {
   BidiStreamingImpl,
   ClientStreamingImpl,

@@ -8,9 +8,13 @@ import type {
 } from "node:http2";
 import net from "node:net";
 import type { AddressInfo, Socket } from "node:net";
+import type tls from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { listen } from "../../internal/listen.js";
 import { untilClosed } from "../../internal/until-closed.js";
 import { Http1Connections, timeoutCheckInterval } from "../http1/connections.js";
+import { classifyFirstBytes, createTlsFront, refusePlaintext } from "./tls.js";
+import type { GrpcTlsOptions } from "./tls.js";
 
 /** The connection limits of the gRPC port (see GrpcServerOptions for what each one means). */
 export interface PortLimits {
@@ -38,12 +42,15 @@ const goAwayGraceMs = 1_000;
 const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 /**
- * One TCP port serving HTTP/2 (h2c) and HTTP/1.1: each connection's first bytes say which
- * (node ignores `allowHTTP1` without TLS). It bounds what a client can hold: the time to show
- * its protocol and, on HTTP/2, to send its SETTINGS; HTTP/1.1 header, request and keep-alive
- * times; HTTP/2 sessions silent for `idleTimeout` are sent away (GOAWAY); at most
- * `maxConnections` at once. Its stop loses no request: HTTP/2 sessions get GOAWAY and finish
- * their streams, HTTP/1.1 connections close between requests (see Http1Connections).
+ * One TCP port serving HTTP/2 and HTTP/1.1. In plaintext each connection's first bytes say
+ * which (node ignores `allowHTTP1` without TLS); with `tls`, ALPN does after the handshake
+ * (`h2`: HTTP/2, else HTTP/1.1), and plaintext is refused at its first bytes. It bounds what a
+ * client can hold: the time to show its protocol, to finish the TLS handshake and, on HTTP/2,
+ * to send its SETTINGS (each within `handshakeTimeout`); HTTP/1.1 header, request and
+ * keep-alive times; HTTP/2 sessions silent for `idleTimeout` are sent away (GOAWAY); at most
+ * `maxConnections` TCP connections at once. Its stop loses no request: HTTP/2 sessions get
+ * GOAWAY and finish their streams, HTTP/1.1 connections close between requests (see
+ * Http1Connections).
  */
 export class GrpcPort {
   readonly #limits: PortLimits;
@@ -51,6 +58,7 @@ export class GrpcPort {
   readonly #h2: http2.Http2Server;
   readonly #h1: http.Server;
   readonly #h1Connections: Http1Connections;
+  readonly #tls: tls.Server | undefined;
   readonly #sessions = new Set<Http2Session>();
   readonly #sockets = new Set<Socket>();
   // The handshake timer of the socket being handed to the HTTP/2 server: node creates its
@@ -58,7 +66,7 @@ export class GrpcPort {
   #handshake: NodeJS.Timeout | undefined;
   #stopping = false;
 
-  constructor(limits: PortLimits, handlers: PortHandlers) {
+  constructor(limits: PortLimits, handlers: PortHandlers, tlsOptions?: GrpcTlsOptions) {
     this.#limits = limits;
     this.#h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
     this.#h2.on("stream", (stream: ServerHttp2Stream, headers: Http2Headers) => {
@@ -110,11 +118,22 @@ export class GrpcPort {
       },
     );
     this.#h1Connections = new Http1Connections(this.#h1);
+    this.#tls =
+      tlsOptions === undefined
+        ? undefined
+        : createTlsFront(tlsOptions, limits.handshakeTimeout, (socket) => {
+            this.#secure(socket);
+          });
     // noDelay as node's own HTTP servers do: small gRPC frames must not wait for Nagle.
     this.#net = net.createServer({ noDelay: true }, (socket) => {
       this.#accept(socket);
     });
     if (limits.maxConnections > 0) this.#net.maxConnections = limits.maxConnections;
+  }
+
+  /** Whether the port serves TLS. */
+  get secure(): boolean {
+    return this.#tls !== undefined;
   }
 
   get listening(): boolean {
@@ -180,26 +199,74 @@ export class GrpcPort {
         seen = seen === undefined ? chunk : Buffer.concat([seen, chunk]);
       }
       if (seen === undefined) return;
-      const n = Math.min(seen.length, preface.length);
-      const maybeH2 = seen.subarray(0, n).equals(preface.subarray(0, n));
       // Too few bytes to tell: wait for more (the handshake timer bounds the wait).
-      if (maybeH2 && seen.length < preface.length) return;
+      const decided = this.#tls === undefined ? plaintextProtocol(seen) : tlsOrNot(seen);
+      if (decided === undefined) return;
       socket.off("readable", check);
       socket.off("end", onEnd);
-      socket.unshift(seen);
-      if (maybeH2) {
-        this.#handshake = timer;
-        this.#h2.emit("connection", socket);
-        this.#handshake = undefined;
-      } else {
-        // From here node's header timeout bounds the first request.
-        clearTimeout(timer);
-        this.#h1.emit("connection", socket);
+      // Put back for whoever reads on; a refused connection's bytes are dropped.
+      if (typeof decided === "string") socket.unshift(seen);
+      switch (decided) {
+        case "h2c":
+          this.#handshake = timer;
+          this.#h2.emit("connection", socket);
+          this.#handshake = undefined;
+          return;
+        case "http1":
+          // From here node's header timeout bounds the first request.
+          clearTimeout(timer);
+          this.#h1.emit("connection", socket);
+          return;
+        case "tls":
+          // From here node's TLS handshake timeout bounds it (see createTlsFront).
+          clearTimeout(timer);
+          this.#tls?.emit("connection", socket);
+          return;
+        default:
+          // Plaintext on the TLS port: answered and ended at once; the timer cuts a client that
+          // does not close its side.
+          refusePlaintext(socket, decided.refuse);
       }
     };
     socket.on("readable", check);
     socket.once("end", onEnd);
   }
+
+  /**
+   * A TLS connection past its handshake: `h2` goes to the HTTP/2 server, which must see its
+   * preface and SETTINGS within the handshake time again; anything else (`http/1.1`, or no
+   * ALPN) to the HTTP/1.1 server.
+   */
+  #secure(socket: TLSSocket): void {
+    // The HTTP servers listen for errors too, but not before the hand-over below.
+    socket.on("error", destroySocket);
+    if (socket.alpnProtocol !== "h2") {
+      this.#h1.emit("connection", socket);
+      return;
+    }
+    const timer = setTimeout(() => {
+      socket.destroy();
+    }, this.#limits.handshakeTimeout);
+    timer.unref();
+    this.#handshake = timer;
+    this.#h2.emit("connection", socket);
+    this.#handshake = undefined;
+  }
+}
+
+/** Where a plaintext port hands a connection, by its first bytes; undefined: too few yet. */
+function plaintextProtocol(seen: Buffer): "h2c" | "http1" | undefined {
+  const n = Math.min(seen.length, preface.length);
+  const maybeH2 = seen.subarray(0, n).equals(preface.subarray(0, n));
+  if (maybeH2 && seen.length < preface.length) return undefined;
+  return maybeH2 ? "h2c" : "http1";
+}
+
+/** TLS, or what plaintext a TLS port refuses; undefined: too few bytes yet. */
+function tlsOrNot(seen: Buffer): "tls" | { refuse: "h2c" | "http1" | "garbage" } | undefined {
+  const kind = classifyFirstBytes(seen);
+  if (kind === undefined || kind === "tls") return kind;
+  return { refuse: kind };
 }
 
 function ignore(): void {

@@ -20,6 +20,7 @@ import { Health, healthService, HealthRegistry } from "./health.js";
 import type { ServingStatus } from "./health.js";
 import { GrpcPort } from "./port.js";
 import type { PortLimits } from "./port.js";
+import type { GrpcTlsOptions } from "./tls.js";
 import { detectProtocol, UnsupportedRequest } from "./protocols.js";
 import {
   ReflectionIndex,
@@ -45,8 +46,17 @@ export interface GrpcServerOptions {
   /** Register server reflection v1 and v1alpha. Default true. */
   reflection?: boolean;
   /**
+   * Serve TLS on the port: ALPN `h2` gets gRPC, Connect and gRPC-Web over HTTP/2, `http/1.1` (or
+   * no ALPN) Connect and gRPC-Web over HTTP/1.1; plaintext is refused (HTTP/1.1 with a 400
+   * TLS_REQUIRED, h2c with GOAWAY INADEQUATE_SECURITY). The endpoint becomes `grpcs://` (as
+   * Go Kratos registers it). For mTLS add the client CA and ask for certificates:
+   * `{ key, cert, ca: clientCa, requestCert: true }`; a client without one signed by `ca` fails
+   * its handshake. See {@link GrpcTlsOptions}. Default: plaintext (h2c and HTTP/1.1).
+   */
+  tls?: GrpcTlsOptions;
+  /**
    * Time a new connection has to show its protocol and, on HTTP/2, to send its preface and
-   * SETTINGS, in ms. Default 10 000.
+   * SETTINGS, in ms; with `tls`, its TLS handshake gets this time too. Default 10 000.
    */
   handshakeTimeout?: number;
   /** HTTP/1.1 (Connect, gRPC-Web): time to receive a request's headers, in ms. Default 10 000. */
@@ -74,7 +84,10 @@ export interface GrpcServerOptions {
   cors?: CorsOptions;
 }
 
-/** The gRPC server: gRPC over h2c, and Connect and gRPC-Web over HTTP/1.1 and h2c, on one port. */
+/**
+ * The gRPC server: gRPC over HTTP/2, and Connect and gRPC-Web over HTTP/1.1 and HTTP/2, on one
+ * port, in plaintext (h2c) or TLS.
+ */
 export interface GrpcServer extends Server {
   readonly kind: "grpc";
   /** Serves a service (from protoc-gen-es) with an implementation; missing methods are UNIMPLEMENTED. */
@@ -141,14 +154,18 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
       maxConnections: options.maxConnections ?? defaults.maxConnections,
     };
     this.requestTimeoutMs = limits.requestTimeout;
-    this.#port = new GrpcPort(limits, {
-      stream: (stream: ServerHttp2Stream, headers: Http2Headers) => {
-        this.#dispatch(new Http2Exchange(stream, headers));
+    this.#port = new GrpcPort(
+      limits,
+      {
+        stream: (stream: ServerHttp2Stream, headers: Http2Headers) => {
+          this.#dispatch(new Http2Exchange(stream, headers));
+        },
+        request: (req: IncomingMessage, res: ServerResponse) => {
+          this.#dispatch(new Http1Exchange(req, res));
+        },
       },
-      request: (req: IncomingMessage, res: ServerResponse) => {
-        this.#dispatch(new Http1Exchange(req, res));
-      },
-    });
+      options.tls,
+    );
     if (options.health !== false) this.register(Health, healthService(this.#health));
     if (options.reflection !== false) {
       this.register(ServerReflection, reflectionService(this.#reflection));
@@ -197,7 +214,7 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
     if (this.#port.listening) throw new Error("grpc server already started");
     this.#baseValues = ctx?.values;
     const address = await this.#port.listen(this.#options.addr ?? defaults.addr);
-    this.#endpoint = endpointOf("grpc", address);
+    this.#endpoint = endpointOf(this.#port.secure ? "grpcs" : "grpc", address);
     this.#endpointText = this.#endpoint.href.replace(/\/$/, "");
     this.#stopping = false;
     this.#health.set("", "SERVING");

@@ -26,7 +26,12 @@ export function clientErrorOf(err: Error & { code?: string }): KratosError {
  * `Connection: close`, since the rest of the connection's bytes cannot be trusted.
  */
 export function clientErrorResponse(err: Error & { code?: string }): string {
-  const { status, body } = toHttpError(clientErrorOf(err));
+  return rawErrorResponse(clientErrorOf(err));
+}
+
+/** `err` as a raw HTTP/1.1 response that closes its connection, with the Kratos JSON body. */
+export function rawErrorResponse(err: KratosError): string {
+  const { status, body } = toHttpError(err);
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n` +
     "Connection: close\r\n" +
