@@ -10,7 +10,7 @@ import { setRequestSchema, setServerTransport } from "../transport.js";
 import { encodeMessage } from "../../encoding/message.js";
 import { acceptedEncodings, encodeEnvelope } from "./envelope.js";
 import type { Exchange } from "./exchange.js";
-import { connectUnaryTrailers } from "./protocols.js";
+import { connectUnaryTrailers } from "./connect-session.js";
 import type { ProtocolSession } from "./protocols.js";
 import { decodeSingle, readBody, readQuery, requestStream } from "./request.js";
 import { GrpcTransporter } from "./transporter.js";
