@@ -63,7 +63,10 @@ export function compileRuleSet(raw: unknown, options: CompileOptions): CompileRe
     const kinds = new Map(options.policies.map((p) => [p.name, p]));
     const known = ["name", "match", ...kinds.keys()];
     list.forEach((item: unknown, i) => {
-      rule = undefined;
+      // Named before its fields are read, so that every problem of the rule names it.
+      const named =
+        typeof item === "object" && item !== null ? (item as { name?: unknown }).name : undefined;
+      rule = typeof named === "string" && named !== "" ? named : undefined;
       const path: FieldPath = ["rules", i];
       const fields = readMap(item, issues, path, known);
       if (fields === undefined) return;
@@ -112,14 +115,14 @@ function compileRule(
         issues.report([...at, ...sub], message);
       },
     };
-    let failed = false;
+    const reported = { any: false };
     const spec = policy.compile(value, {
       report: (sub, message) => {
-        failed = true;
+        reported.any = true;
         scoped.report(sub, message);
       },
     });
-    if (failed || spec === undefined) {
+    if (reported.any || spec === undefined) {
       ok = false;
       continue;
     }

@@ -48,7 +48,7 @@ export function defaultPolicies(options: DefaultPoliciesOptions = {}): Governanc
     reservedPolicy("breaker", ["server"], 300),
     reservedPolicy("route", ["client"], 400),
     reservedPolicy("retry", ["client"], 500),
-    faultPolicy({ meterProvider: options.meterProvider }) as GovernancePolicy,
+    faultPolicy({ meterProvider: options.meterProvider }),
   ];
 }
 

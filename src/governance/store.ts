@@ -121,7 +121,7 @@ class Store implements GovernanceStore {
   async close(): Promise<void> {
     const instances = [...this.#instances.values()];
     this.#instances = new Map();
-    await Promise.all(instances.map((b) => b.instance.close?.()));
+    await Promise.all(instances.map((b) => Promise.resolve(b.instance.close?.())));
   }
 
   #compileOptions(source: GovernanceSourceInfo) {

@@ -320,10 +320,12 @@ describe("governance rule validation", () => {
     );
     assert.equal(store.current, good);
     assert.equal(warnings.length, 1);
-    assert.equal(warnings[0]?.fields["key"], "governance");
-    assert.equal(warnings[0]?.fields["file"], "configs/config.yaml");
+    const [warning] = warnings;
+    assert.ok(warning !== undefined);
+    assert.equal(warning.fields["key"], "governance");
+    assert.equal(warning.fields["file"], "configs/config.yaml");
     assert.match(
-      warnings[0]?.msg ?? "",
+      warning.msg,
       /governance\.rules\.0\.fault\.abort\.percentage: 200 is outside 0\.\.100/,
     );
   });

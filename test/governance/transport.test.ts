@@ -55,7 +55,9 @@ describe("governance faults over HTTP and gRPC", () => {
         "grpc",
         (headers: Record<string, string> = {}, timeoutMs?: number) =>
           g.sayHello({ name: "x" }, { headers, timeoutMs }),
-        () => g.close(),
+        () => {
+          g.close();
+        },
       ],
     ] as const;
   };
