@@ -8,6 +8,8 @@ import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { HelloRequestSchema } from "../api/helloworld/v1/greeter_pb.js";
 import { createContext } from "../src/context.js";
+import { governance } from "../src/governance/middleware.js";
+import { createGovernanceStore } from "../src/governance/store.js";
 import { createLogger } from "../src/log/create-logger.js";
 import { logging } from "../src/middleware/logging.js";
 import { metrics } from "../src/middleware/metrics.js";
@@ -50,6 +52,15 @@ const cases: [string, () => Middleware[]][] = [
   ["logging (info on, to /dev/null)", () => [logging.server({ logger: devNullLogger() })]],
   ["metrics (SDK, Prometheus reader)", () => [metrics.server()]],
   ["validate (protovalidate)", () => [validate()]],
+  ["governance (no rules)", () => [governance.server({ store: createGovernanceStore() })]],
+  [
+    "governance (ten rules, none for the call)",
+    () => [governance.server({ store: createGovernanceStore({ rules: tenRules(false) }) })],
+  ],
+  [
+    "governance (ten rules, one matching by header, 0% abort)",
+    () => [governance.server({ store: createGovernanceStore({ rules: tenRules(true) }) })],
+  ],
   [
     "layout chain",
     () => [
@@ -61,6 +72,26 @@ const cases: [string, () => Middleware[]][] = [
     ],
   ],
 ];
+
+// Ten fault rules on other operations of the service; with `matching`, the last one governs
+// the benchmark's call through a header condition and a 0% abort, so the call pays for the
+// header check and the policy but is never failed.
+function tenRules(matching: boolean) {
+  const rules: unknown[] = Array.from({ length: 9 }, (_, i) => ({
+    name: `rule-${i}`,
+    match: { operations: [`/helloworld.v1.Greeter/Other${i}`], headers: { "x-md-user": "beta" } },
+    fault: { abort: { code: 503, percentage: 50 } },
+  }));
+  rules.push({
+    name: "rule-9",
+    match: {
+      operations: [matching ? "/helloworld.v1.Greeter/*" : "/helloworld.v1.Greeter/Other9"],
+      headers: { "content-type": { regex: "^application/grpc" } },
+    },
+    fault: { abort: { code: 503, percentage: 0 } },
+  });
+  return { rules };
+}
 
 function devNullLogger() {
   return createLogger({ level: "info", destination: { write: () => undefined } });

@@ -7,6 +7,8 @@ import { createApp } from "kratos-ts/app";
 import { createConfig, envSource, fileSource } from "kratos-ts/config";
 import type { Config, Source } from "kratos-ts/config";
 import { etcdSource } from "kratos-ts/config/etcd";
+import { followGovernance } from "kratos-ts/governance";
+import type { FollowedGovernance } from "kratos-ts/governance";
 import { createLogger } from "kratos-ts/log";
 import type { Logger } from "kratos-ts/log";
 import { createEtcdRegistry } from "kratos-ts/registry";
@@ -15,6 +17,7 @@ import { startTelemetry } from "kratos-ts/telemetry";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
 import type { Registry } from "../../internal/conf/conf_pb.js";
 import { durationMs } from "../../internal/server/conf.js";
+import { services } from "../../internal/service/services.js";
 import { followLogLevel, logLevel, warnUnknownKeys, withConfigFile } from "./config.js";
 import { parseFlags, usage } from "./flags.js";
 import { wire } from "./wire.js";
@@ -41,6 +44,7 @@ async function main(args: readonly string[]): Promise<void> {
   config.useLogger(configLog);
   warnUnknownKeys(config, configLog);
   followLogLevel(config, logger);
+  const governance = await followRules(config, logger);
   // Before the servers exist: the middleware finds the SDK's providers on first use anyway, but
   // the context manager must be in place before the first request.
   const telemetry = startTelemetry({
@@ -51,15 +55,17 @@ async function main(args: readonly string[]): Promise<void> {
   });
   let wired: ReturnType<typeof wire>;
   try {
-    wired = wire(bc, logger, telemetry);
+    wired = wire(bc, logger, telemetry, governance);
   } catch (err) {
     await telemetry.shutdown();
+    await governance.close();
     await config.close();
     throw withConfigFile(err, config);
   }
   const registry = etcdRegistry(bc.registry, logger);
   const cleanup = async () => {
     await wired.cleanup();
+    await governance.close();
     await registry?.close();
     await telemetry.shutdown();
   };
@@ -78,6 +84,24 @@ async function main(args: readonly string[]): Promise<void> {
     await cleanup();
     await config.close();
     throw withConfigFile(err, config);
+  }
+}
+
+/**
+ * The rules of `governance`, followed live from every config source. A bad rule set fails the
+ * start with one line naming the file (or etcd key) and the rule; later, a bad change is
+ * refused with one warning and the last good rules stay. The rules are checked against the
+ * operations the app serves.
+ */
+async function followRules(config: Config, logger: Logger): Promise<FollowedGovernance> {
+  try {
+    return followGovernance(config, {
+      logger: logger.child({ module: "governance" }),
+      operations: services.flatMap((s) => s.operations),
+    });
+  } catch (err) {
+    await config.close();
+    throw err;
   }
 }
 

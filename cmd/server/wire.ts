@@ -1,12 +1,18 @@
 // The wiring (what Wire generates in kratos-layout): the config, logger and telemetry go in, the layers'
 // modules are loaded, and the servers come out ready for the app.
 import { Container } from "inversify";
+import type { GovernanceStore } from "kratos-ts/governance";
 import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
 import type { Server } from "kratos-ts/transport";
 import { bizModule } from "../../internal/biz/module.js";
 import type { Bootstrap } from "../../internal/conf/conf_pb.js";
-import { BootstrapToken, LoggerToken, TelemetryToken } from "../../internal/conf/tokens.js";
+import {
+  BootstrapToken,
+  GovernanceToken,
+  LoggerToken,
+  TelemetryToken,
+} from "../../internal/conf/tokens.js";
 import { dataModule } from "../../internal/data/module.js";
 import { GrpcServerToken, HttpServerToken, serverModule } from "../../internal/server/module.js";
 import { serviceModule } from "../../internal/service/module.js";
@@ -20,12 +26,21 @@ export interface Wired {
   cleanup(): Promise<void>;
 }
 
-/** Builds the service from its config; throws one clear line when a resource cannot open. */
-export function wire(bc: Bootstrap, logger: Logger, telemetry: Telemetry): Wired {
+/**
+ * Builds the service from its config and its live governance rules; throws one clear line when
+ * a resource cannot open.
+ */
+export function wire(
+  bc: Bootstrap,
+  logger: Logger,
+  telemetry: Telemetry,
+  governance: GovernanceStore,
+): Wired {
   const container = new Container({ defaultScope: "Singleton" });
   container.bind(BootstrapToken).toConstantValue(bc);
   container.bind(LoggerToken).toConstantValue(logger);
   container.bind(TelemetryToken).toConstantValue(telemetry);
+  container.bind(GovernanceToken).toConstantValue(governance);
   container.load(dataModule, bizModule, serviceModule, serverModule);
   return {
     container,

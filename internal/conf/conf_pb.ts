@@ -8,14 +8,14 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import { file_google_protobuf_duration, file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file conf/conf.proto.
  */
 export const file_conf_conf: GenFile = /*@__PURE__*/
-  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYizAEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2UivQQKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxqSAQoEQ09SUxIPCgdvcmlnaW5zGAEgAygJEg8KB21ldGhvZHMYAiADKAkSDwoHaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRITCgtjcmVkZW50aWFscxgFIAEoCBIqCgdtYXhfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGkIKA1RMUxIRCgljZXJ0X2ZpbGUYASABKAkSEAoIa2V5X2ZpbGUYAiABKAkSFgoOY2xpZW50X2NhX2ZpbGUYAyABKAkagwEKBEhUVFASDwoHbmV0d29yaxgBIAEoCRIMCgRhZGRyGAIgASgJEioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHb3BlbmFwaRgEIAEoCBIfCgRjb3JzGAUgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxqRAQoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIfCgRjb3JzGAQgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxIdCgN0bHMYBSABKAsyEC5jb25mLlNlcnZlci5UTFMiWQoERGF0YRIlCghkYXRhYmFzZRgBIAEoCzITLmNvbmYuRGF0YS5EYXRhYmFzZRoqCghEYXRhYmFzZRIOCgZkcml2ZXIYASABKAkSDgoGc291cmNlGAIgASgJIrUBCghSZWdpc3RyeRIhCgRldGNkGAEgASgLMhMuY29uZi5SZWdpc3RyeS5FdGNkGoUBCgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJbmFtZXNwYWNlGAMgASgJEi8KDGRpYWxfdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJtCgxDb25maWdTb3VyY2USJQoEZXRjZBgBIAEoCzIXLmNvbmYuQ29uZmlnU291cmNlLkV0Y2QaNgoERXRjZBIRCgllbmRwb2ludHMYASADKAkSCwoDa2V5GAIgASgJEg4KBnByZWZpeBgDIAEoCCIUCgNMb2cSDQoFbGV2ZWwYASABKAkiIgoJVGVsZW1ldHJ5EhUKDW90bHBfZW5kcG9pbnQYASABKAliBnByb3RvMw", [file_google_protobuf_duration]);
+  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYi+QEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2USKwoKZ292ZXJuYW5jZRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QivQQKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxqSAQoEQ09SUxIPCgdvcmlnaW5zGAEgAygJEg8KB21ldGhvZHMYAiADKAkSDwoHaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRITCgtjcmVkZW50aWFscxgFIAEoCBIqCgdtYXhfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGkIKA1RMUxIRCgljZXJ0X2ZpbGUYASABKAkSEAoIa2V5X2ZpbGUYAiABKAkSFgoOY2xpZW50X2NhX2ZpbGUYAyABKAkagwEKBEhUVFASDwoHbmV0d29yaxgBIAEoCRIMCgRhZGRyGAIgASgJEioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHb3BlbmFwaRgEIAEoCBIfCgRjb3JzGAUgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxqRAQoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIfCgRjb3JzGAQgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxIdCgN0bHMYBSABKAsyEC5jb25mLlNlcnZlci5UTFMiWQoERGF0YRIlCghkYXRhYmFzZRgBIAEoCzITLmNvbmYuRGF0YS5EYXRhYmFzZRoqCghEYXRhYmFzZRIOCgZkcml2ZXIYASABKAkSDgoGc291cmNlGAIgASgJIrUBCghSZWdpc3RyeRIhCgRldGNkGAEgASgLMhMuY29uZi5SZWdpc3RyeS5FdGNkGoUBCgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJbmFtZXNwYWNlGAMgASgJEi8KDGRpYWxfdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJtCgxDb25maWdTb3VyY2USJQoEZXRjZBgBIAEoCzIXLmNvbmYuQ29uZmlnU291cmNlLkV0Y2QaNgoERXRjZBIRCgllbmRwb2ludHMYASADKAkSCwoDa2V5GAIgASgJEg4KBnByZWZpeBgDIAEoCCIUCgNMb2cSDQoFbGV2ZWwYASABKAkiIgoJVGVsZW1ldHJ5EhUKDW90bHBfZW5kcG9pbnQYASABKAliBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * Everything the service reads from its config.
@@ -56,6 +56,15 @@ export type Bootstrap = Message<"conf.Bootstrap"> & {
    * @generated from field: conf.ConfigSource config_source = 6;
    */
   configSource?: ConfigSource | undefined;
+
+  /**
+   * Governance rules (fault injection, and the reserved kinds), followed live: the rule schema
+   * is the kit's (kratos-ts/governance checks it whole, naming the file or etcd key and the
+   * rule), so it is kept opaque here and read through the config rather than scanned.
+   *
+   * @generated from field: google.protobuf.Struct governance = 7;
+   */
+  governance?: JsonObject | undefined;
 };
 
 /**
@@ -205,7 +214,7 @@ export type Server_HTTP = Message<"conf.Server.HTTP"> & {
   addr: string;
 
   /**
-   * Deadline of each request; 0 or unset: none.
+   * Deadline of each request; unset: 1s (Go Kratos's default), 0s: none.
    *
    * @generated from field: google.protobuf.Duration timeout = 3;
    */
@@ -254,7 +263,8 @@ export type Server_GRPC = Message<"conf.Server.GRPC"> & {
   addr: string;
 
   /**
-   * Deadline of each call when the client sends none shorter; 0 or unset: none.
+   * Deadline of each call when the client sends none shorter; unset: 1s for unary calls (Go
+   * Kratos's default) and none for streams, 0s: none; a value set here bounds streams too.
    *
    * @generated from field: google.protobuf.Duration timeout = 3;
    */

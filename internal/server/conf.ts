@@ -24,6 +24,14 @@ export function durationMs(duration: Duration | undefined): number {
 }
 
 /**
+ * A server's `timeout` in milliseconds: unset leaves the kit's default (1 s, as Go Kratos), `0s`
+ * turns the deadline off.
+ */
+export function timeoutMs(duration: Duration | undefined): number | undefined {
+  return duration === undefined ? undefined : durationMs(duration);
+}
+
+/**
  * A server's CORS options from `server.<http|grpc>.cors`: off (undefined) unless it lists
  * origins; fields left out take the server's defaults. Refused origins are logged at debug.
  */

@@ -1,9 +1,10 @@
 import { createGrpcServer } from "kratos-ts/transport/grpc";
 import type { GrpcServer } from "kratos-ts/transport/grpc";
+import type { GovernanceStore } from "kratos-ts/governance";
 import type { Logger } from "kratos-ts/log";
 import type { Server_GRPC } from "../conf/conf_pb.js";
 import type { ServedService } from "../service/serve.js";
-import { corsOptions, durationMs, listenAddr, tlsOptions } from "./conf.js";
+import { corsOptions, listenAddr, timeoutMs, tlsOptions } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
 /**
@@ -14,11 +15,12 @@ export function newGrpcServer(
   conf: Server_GRPC | undefined,
   services: readonly ServedService[],
   log: Logger,
+  governance: GovernanceStore,
 ): GrpcServer {
   const server = createGrpcServer({
     addr: listenAddr("server.grpc", conf, "0.0.0.0:9000"),
-    timeout: durationMs(conf?.timeout),
-    middleware: layoutMiddleware(log),
+    timeout: timeoutMs(conf?.timeout),
+    middleware: layoutMiddleware(log, governance),
     cors: corsOptions(conf?.cors, log),
     tls: tlsOptions("server.grpc.tls", conf?.tls),
   });

@@ -2,11 +2,12 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createHttpServer } from "kratos-ts/transport/http";
 import type { HttpServer } from "kratos-ts/transport/http";
+import type { GovernanceStore } from "kratos-ts/governance";
 import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
 import type { Server_HTTP } from "../conf/conf_pb.js";
 import type { ServedService } from "../service/serve.js";
-import { corsOptions, durationMs, listenAddr } from "./conf.js";
+import { corsOptions, listenAddr, timeoutMs } from "./conf.js";
 import { layoutMiddleware } from "./middleware.js";
 
 /** api/openapi.yaml, seen from the compiled dist/internal/server/ (services run from dist/). */
@@ -21,11 +22,12 @@ export function newHttpServer(
   services: readonly ServedService[],
   log: Logger,
   telemetry: Telemetry,
+  governance: GovernanceStore,
 ): HttpServer {
   const server = createHttpServer({
     addr: listenAddr("server.http", conf, "0.0.0.0:8000"),
-    timeout: durationMs(conf?.timeout),
-    middleware: layoutMiddleware(log),
+    timeout: timeoutMs(conf?.timeout),
+    middleware: layoutMiddleware(log, governance),
     cors: corsOptions(conf?.cors, log),
   });
   for (const service of services) service.registerHttp(server);

@@ -1,11 +1,12 @@
 import { ContainerModule } from "inversify";
 import type { ServiceIdentifier } from "inversify";
+import type { GovernanceStore } from "kratos-ts/governance";
 import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
 import type { GrpcServer } from "kratos-ts/transport/grpc";
 import type { HttpServer } from "kratos-ts/transport/http";
 import type { Bootstrap } from "../conf/conf_pb.js";
-import { BootstrapToken, LoggerToken, TelemetryToken } from "../conf/tokens.js";
+import { BootstrapToken, GovernanceToken, LoggerToken, TelemetryToken } from "../conf/tokens.js";
 import { ServicesToken } from "../service/module.js";
 import type { ServedService } from "../service/serve.js";
 import { newGrpcServer } from "./grpc.js";
@@ -24,16 +25,25 @@ export const GrpcServerToken: ServiceIdentifier<GrpcServer> = Symbol.for("server
 export const serverModule = new ContainerModule(({ bind }) => {
   bind<HttpServer>(HttpServerToken)
     .toResolvedValue(
-      (bc: Bootstrap, services: readonly ServedService[], log: Logger, telemetry: Telemetry) =>
-        newHttpServer(bc.server?.http, services, log, telemetry),
-      [BootstrapToken, ServicesToken, LoggerToken, TelemetryToken],
+      (
+        bc: Bootstrap,
+        services: readonly ServedService[],
+        log: Logger,
+        telemetry: Telemetry,
+        governance: GovernanceStore,
+      ) => newHttpServer(bc.server?.http, services, log, telemetry, governance),
+      [BootstrapToken, ServicesToken, LoggerToken, TelemetryToken, GovernanceToken],
     )
     .inSingletonScope();
   bind<GrpcServer>(GrpcServerToken)
     .toResolvedValue(
-      (bc: Bootstrap, services: readonly ServedService[], log: Logger) =>
-        newGrpcServer(bc.server?.grpc, services, log),
-      [BootstrapToken, ServicesToken, LoggerToken],
+      (
+        bc: Bootstrap,
+        services: readonly ServedService[],
+        log: Logger,
+        governance: GovernanceStore,
+      ) => newGrpcServer(bc.server?.grpc, services, log, governance),
+      [BootstrapToken, ServicesToken, LoggerToken, GovernanceToken],
     )
     .inSingletonScope();
 });

@@ -18,6 +18,8 @@ export interface ServedService {
 export interface ServiceEntry {
   /** The implementing class, bound to itself as a singleton. */
   readonly impl: Newable<object>;
+  /** The operations it serves, `/helloworld.v1.Greeter/SayHello`: governance rules are checked against them. */
+  readonly operations: readonly string[];
   /** The registration of the object `get` resolves for {@link impl}. */
   resolve(get: <T>(impl: Newable<T>) => T): ServedService;
 }
@@ -34,6 +36,7 @@ export function serve<S extends DescService, T extends ServiceImpl<S>>(
 ): ServiceEntry {
   return {
     impl,
+    operations: service.methods.map((m) => `/${service.typeName}/${m.name}`),
     resolve(get) {
       const object = get(impl);
       return {

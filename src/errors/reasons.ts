@@ -27,6 +27,8 @@ export const reasons = {
   circuitBreaker: "CIRCUITBREAKER",
   /** 401: a missing, malformed, expired or wrongly signed token (the jwt middleware). */
   unauthorized: "UNAUTHORIZED",
+  /** The default reason of an abort injected by a governance rule's `fault` (any code). */
+  faultInjected: "FAULT_INJECTED",
   /** 403: a CORS preflight from an origin the server's `cors.origins` does not allow. */
   originNotAllowed: "ORIGIN_NOT_ALLOWED",
   /** 400: plaintext HTTP sent to a port that serves TLS (the gRPC port with `tls`). */

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
+import { createGovernanceStore } from "kratos-ts/governance";
 import { createLogger } from "kratos-ts/log";
 import { HelloReplySchema, HelloRequestSchema } from "../../api/helloworld/v1/greeter_pb.js";
 import { Server_GRPCSchema, Server_TLSSchema } from "../../internal/conf/conf_pb.js";
@@ -95,7 +96,12 @@ describe("layout config server.grpc.tls", () => {
       addr: "127.0.0.1:0",
       tls: { certFile: certs.server.certFile, keyFile: certs.server.keyFile },
     });
-    const server = newGrpcServer(conf, [], createLogger({ level: "silent" }));
+    const server = newGrpcServer(
+      conf,
+      [],
+      createLogger({ level: "silent" }),
+      createGovernanceStore(),
+    );
     await server.start();
     try {
       assert.equal(server.endpoint().protocol, "grpcs:");

@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { createContext } from "kratos-ts/context";
 import { KratosError } from "kratos-ts/errors";
+import { createGovernanceStore } from "kratos-ts/governance";
 import { discardLogger } from "kratos-ts/log";
 import {
   CreateGreetingRequestSchema,
@@ -28,7 +29,7 @@ function bootstrap(source = ":memory:") {
 }
 
 function wireServices() {
-  const wired = wire(bootstrap(), discardLogger, noTelemetry);
+  const wired = wire(bootstrap(), discardLogger, noTelemetry, createGovernanceStore());
   const { db } = wired.container.get(DataToken);
   return {
     greeter: wired.container.get(GreeterService),
@@ -42,7 +43,7 @@ const isNotFound = (err: unknown) =>
 
 describe("helloworld layers", () => {
   it("wires the HTTP and gRPC servers", async () => {
-    const wired = wire(bootstrap(), discardLogger, noTelemetry);
+    const wired = wire(bootstrap(), discardLogger, noTelemetry, createGovernanceStore());
     assert.equal(wired.servers.length, 2);
     await wired.cleanup();
   });

@@ -31,6 +31,8 @@ export interface CallEnvironment {
   readonly baseValues: ContextValues | undefined;
   readonly maxMessageBytes: number;
   readonly timeoutMs: number | undefined;
+  /** The server's deadline of streaming calls, in ms (none unless set explicitly). */
+  readonly streamTimeoutMs: number | undefined;
   /** Time to receive the request message of a unary or server-streaming call, in ms. */
   readonly requestTimeoutMs: number;
   /** The method's handler wrapped in the middleware selected for its operation. */
@@ -59,7 +61,10 @@ export async function runCall(
 ): Promise<void> {
   const ctx = new CancellableContext({
     values: env.baseValues,
-    timeoutMs: earliest(session.timeoutMs, env.timeoutMs),
+    timeoutMs: earliest(
+      session.timeoutMs,
+      method.desc.methodKind === "unary" ? env.timeoutMs : env.streamTimeoutMs,
+    ),
     // A handler that reads ctx.signal learns when the client cancels or the server is forced
     // to stop (both close the stream); the others pay for no listener.
     onSignal: (c) => {

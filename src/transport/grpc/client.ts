@@ -42,7 +42,11 @@ export interface GrpcClientOptions {
   tls?: TlsConnectionOptions;
   /** Wire protocol: `grpc` (default, HTTP/2), `connect` (HTTP/2) or `grpc-web` (HTTP/1.1). */
   protocol?: "grpc" | "connect" | "grpc-web";
-  /** Deadline of each call in ms, sent as grpc-timeout. Default 0: none (Go Kratos: 2 s). */
+  /**
+   * Deadline of each call in ms, sent as grpc-timeout; 0: none. Default 2 000 for unary calls
+   * and none for streaming calls (as Go Kratos, whose timeout is a unary interceptor's); a value
+   * set here applies to streams too. A call's own `timeoutMs` wins.
+   */
   timeout?: number;
   /** Client middleware, outermost first. Streaming calls run it when the stream opens. */
   middleware?: Middleware[];
@@ -136,6 +140,9 @@ function release(node: Pooled): void {
  * context, metadata, and `direct:///` or `discovery:///` endpoints balanced by a selector (p2c
  * by default) over pooled connections.
  */
+/** Go Kratos's client default, for unary calls when `timeout` is not set. */
+const defaultUnaryTimeout = 2_000;
+
 export function createGrpcClient<S extends DescService>(
   service: S,
   options: GrpcClientOptions,
@@ -201,7 +208,10 @@ export function createGrpcClient<S extends DescService>(
 
   /** A call's context and client transport, with the caller's deadline, signal and headers. */
   const startCall = (method: DescMethod, callOptions: CallOptions) => {
-    const timeout = callOptions.timeoutMs ?? options.timeout ?? 0;
+    const timeout =
+      callOptions.timeoutMs ??
+      options.timeout ??
+      (method.methodKind === "unary" ? defaultUnaryTimeout : 0);
     const ctx = new CancellableContext({
       parent: callOptions.context,
       timeoutMs: timeout > 0 ? timeout : undefined,

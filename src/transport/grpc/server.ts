@@ -35,7 +35,12 @@ import type { ServiceImpl } from "./service.js";
 export interface GrpcServerOptions {
   /** Where to listen: `host:port`. Default `0.0.0.0:0`. */
   addr?: string;
-  /** Deadline of each call in ms (a shorter `grpc-timeout` wins). Default 0: none. */
+  /**
+   * Deadline of each call in ms (a shorter `grpc-timeout` wins); 0: none. Default 1 000 for
+   * unary calls and none for streaming calls, as Go Kratos (whose timeout is a unary
+   * interceptor's): a long-lived stream is not cut by a default. A value set here applies to
+   * every call, streams included, so that a stream's life is bounded when you ask for it.
+   */
   timeout?: number;
   /** Middleware for every operation (the same as `use("/*", ...)`). */
   middleware?: Middleware[];
@@ -100,6 +105,8 @@ export interface GrpcServer extends Server {
 
 const defaults = {
   addr: "0.0.0.0:0",
+  // Go Kratos's server default; see GrpcServerOptions.timeout for streams.
+  timeout: 1_000,
   maxMessageBytes: 4 * 1024 * 1024,
   handshakeTimeout: 10_000,
   headersTimeout: 10_000,
@@ -123,6 +130,7 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
   readonly kind = "grpc" as const;
   readonly maxMessageBytes: number;
   readonly timeoutMs: number | undefined;
+  readonly streamTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number;
   readonly #options: GrpcServerOptions;
   readonly #methods = new Map<string, Entry>();
@@ -142,7 +150,10 @@ class KratosGrpcServer implements GrpcServer, CallEnvironment {
       options.cors === undefined ? undefined : corsPolicy(options.cors, grpcCorsDefaults);
     this.#options = options;
     this.maxMessageBytes = options.maxMessageBytes ?? defaults.maxMessageBytes;
-    this.timeoutMs =
+    const timeout = options.timeout ?? defaults.timeout;
+    this.timeoutMs = timeout > 0 ? timeout : undefined;
+    // The default bounds unary calls only; an explicit timeout bounds streams too.
+    this.streamTimeoutMs =
       options.timeout !== undefined && options.timeout > 0 ? options.timeout : undefined;
     if (options.middleware !== undefined) this.#matcher.use("/*", ...options.middleware);
     const limits: PortLimits = {

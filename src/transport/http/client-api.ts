@@ -37,7 +37,7 @@ export type HttpClientCodec = "json" | "protojson" | "proto";
 
 /** Options every HTTP client takes, whatever carries its requests. */
 export interface HttpClientCommonOptions {
-  /** Deadline of each call in ms. Default 0: none (Go Kratos defaults to 2 s). */
+  /** Deadline of each call in ms; 0: none. Default 2 000, as Go Kratos. A call's `timeoutMs` wins. */
   timeout?: number;
   /** Client middleware, outermost first. Default: none. */
   middleware?: Middleware[];
@@ -54,7 +54,7 @@ export interface HttpClientCommonOptions {
 
 /** The defaults of {@link HttpClientCommonOptions}, in one place. */
 export const httpClientDefaults = {
-  timeout: 0,
+  timeout: 2_000,
   codec: "json",
   maxBodyBytes: 4 * 1024 * 1024,
 } as const satisfies Required<Pick<HttpClientCommonOptions, "timeout" | "codec" | "maxBodyBytes">>;

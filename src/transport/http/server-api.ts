@@ -35,8 +35,9 @@ export interface HttpServerOptions {
   /** Where to listen: `host:port`. Default `0.0.0.0:0` (all interfaces, a free port). */
   addr?: string;
   /**
-   * Deadline of each call in milliseconds, visible to handlers as `ctx.signal` / `ctx.deadline`.
-   * Default 0: none. (Go Kratos defaults to 1 s; the layout config sets it explicitly.)
+   * Deadline of each call in milliseconds, visible to handlers as `ctx.signal` / `ctx.deadline`;
+   * 0: none. Default 1 000, as Go Kratos. It applies to plain handlers too (as Kratos's filter
+   * does): one that streams a long reply should not stop on `ctx.signal` alone, or set 0.
    */
   timeout?: number;
   /** Middleware for every operation (the same as `use("/*", ...)`). */
@@ -78,7 +79,7 @@ export interface HttpServerOptions {
 /** The defaults of {@link HttpServerOptions}. */
 export const defaults = {
   addr: "0.0.0.0:0",
-  timeout: 0,
+  timeout: 1_000,
   maxBodyBytes: 4 * 1024 * 1024,
   headersTimeout: 10_000,
   requestTimeout: 30_000,
