@@ -36,7 +36,9 @@ const http: Transport = {
     const client = createHttpClient({ endpoint });
     return {
       call: (id) => client.invoke(BookstoreGetShelfHTTPRoutes[0], { shelfId: BigInt(id) }),
-      close: () => client.close(),
+      close: () => {
+        client.close();
+      },
     };
   },
 };
@@ -53,7 +55,12 @@ const grpc: Transport = {
   },
   client(endpoint) {
     const client = createGrpcClient(EchoService, { endpoint });
-    return { call: (id) => client.say({ sentence: id }), close: () => client.close() };
+    return {
+      call: (id) => client.say({ sentence: id }),
+      close: () => {
+        client.close();
+      },
+    };
   },
 };
 

@@ -27,7 +27,11 @@ function gated() {
   const handler = (_ctx: Context, req: unknown) => {
     const id = req as string;
     started.push(id);
-    return new Promise<unknown>((resolve) => gates.set(id, () => resolve(id)));
+    return new Promise<unknown>((resolve) =>
+      gates.set(id, () => {
+        resolve(id);
+      }),
+    );
   };
   const open = (id: string) => {
     const gate = gates.get(id);

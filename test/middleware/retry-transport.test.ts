@@ -81,7 +81,9 @@ const http: Transport = {
     return {
       get: () => client.invoke(BookstoreGetShelfHTTPRoutes[0], { shelfId: 1n }),
       post: () => client.invoke(BookstoreCreateBookHTTPRoutes[0], { shelfId: 1n, book: {} }),
-      close: () => client.close(),
+      close: () => {
+        client.close();
+      },
     };
   },
 };
@@ -106,7 +108,9 @@ const grpc: Transport = {
       // Say declares no idempotency_level: the caller marks it.
       get: () => client.say({ sentence: "hi" }, { idempotent: true }),
       post: () => client.say({ sentence: "hi" }),
-      close: () => client.close(),
+      close: () => {
+        client.close();
+      },
     };
   },
 };
