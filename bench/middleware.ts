@@ -1,6 +1,7 @@
 // `npm run bench:middleware`: the cost of each middleware of the layout's default chain, in
 // process, without sockets: the same unary call through a chain of one middleware at a time,
-// then the whole chain, with the OpenTelemetry SDK started as the layout starts it.
+// then the whole chain, with the OpenTelemetry SDK started as the layout starts it; plus the
+// resilience middleware (retry, bulkhead, server breaker) on their success path.
 //
 // Options: --calls=<n> (default 200000), --rounds=<n> (default 5; the median is reported).
 import { performance } from "node:perf_hooks";
@@ -13,9 +14,12 @@ import { createGovernanceStore } from "../src/governance/store.js";
 import { createLogger } from "../src/log/create-logger.js";
 import { logging } from "../src/middleware/logging.js";
 import { metrics } from "../src/middleware/metrics.js";
+import { bulkhead } from "../src/middleware/bulkhead.js";
+import { circuitBreaker } from "../src/middleware/circuitbreaker.js";
 import { chain } from "../src/middleware/middleware.js";
 import type { Handler, Middleware } from "../src/middleware/middleware.js";
 import { recovery } from "../src/middleware/recovery.js";
+import { retry } from "../src/middleware/retry.js";
 import { tracing } from "../src/middleware/tracing.js";
 import { validate } from "../src/middleware/validate.js";
 import { startTelemetry } from "../src/telemetry/telemetry.js";
@@ -61,6 +65,10 @@ const cases: [string, () => Middleware[]][] = [
     "governance (ten rules, one matching by header, 0% abort)",
     () => [governance.server({ store: createGovernanceStore({ rules: tenRules(true) }) })],
   ],
+  // The resilience middleware on their success path: what every call pays with nothing failing.
+  ["retry.client (call succeeds)", () => [retry.client()]],
+  ["bulkhead.server (under the cap)", () => [bulkhead.server({ maxConcurrent: 1_000 })]],
+  ["circuitBreaker.server (closed)", () => [circuitBreaker.server()]],
   [
     "layout chain",
     () => [

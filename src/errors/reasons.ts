@@ -23,7 +23,12 @@ export const reasons = {
   validator: "VALIDATOR",
   /** 429: the server sheds load (the ratelimit middleware). */
   rateLimit: "RATELIMIT",
-  /** 503: the client's circuit breaker rejected the call (the circuitbreaker middleware). */
+  /** 429: a bulkhead's running calls and queue are full, or the call waited too long (the bulkhead middleware). */
+  bulkheadFull: "BULKHEAD_FULL",
+  /**
+   * 503: a circuit breaker rejected the call: the client's (the call was not sent) or the
+   * server's (the operation is failing; the handler did not run).
+   */
   circuitBreaker: "CIRCUITBREAKER",
   /** 401: a missing, malformed, expired or wrongly signed token (the jwt middleware). */
   unauthorized: "UNAUTHORIZED",

@@ -1,7 +1,12 @@
+import type { MeterProvider } from "@opentelemetry/api";
+import type { Context } from "../context.js";
 import { KratosError } from "../errors/error.js";
+import { fromError } from "../errors/from-error.js";
 import { reasons } from "../errors/reasons.js";
 import { callOutcome } from "../internal/call-outcome.js";
-import { clientTransport } from "../transport/transport.js";
+import { clientTransport, serverTransport } from "../transport/transport.js";
+import { resilienceTelemetry } from "../internal/resilience-telemetry.js";
+import { RollingCounts } from "../internal/rolling-counts.js";
 import type { Middleware } from "./middleware.js";
 
 /**
@@ -74,69 +79,6 @@ function resolve(options: SreBreakerOptions): Required<SreBreakerOptions> {
 }
 
 /**
- * Request and accept counts over the last `window` ms, in buckets aligned on multiples of the
- * bucket length, so that what a bucket holds depends only on the clock, never on call timing.
- */
-class RollingCounts {
-  readonly #bucketMs: number;
-  readonly #requests: number[];
-  readonly #accepts: number[];
-  readonly #now: () => number;
-  #last: number;
-
-  constructor(window: number, buckets: number, now: () => number) {
-    this.#bucketMs = window / buckets;
-    this.#requests = new Array<number>(buckets).fill(0);
-    this.#accepts = new Array<number>(buckets).fill(0);
-    this.#now = now;
-    this.#last = this.#bucketId();
-  }
-
-  add(accepted: boolean): void {
-    const i = this.#advance();
-    this.#requests[i] = (this.#requests[i] ?? 0) + 1;
-    if (accepted) this.#accepts[i] = (this.#accepts[i] ?? 0) + 1;
-  }
-
-  /** The totals of the window: requests and accepts. */
-  sum(): { requests: number; accepts: number } {
-    this.#advance();
-    let requests = 0;
-    let accepts = 0;
-    for (let i = 0; i < this.#requests.length; i++) {
-      requests += this.#requests[i] ?? 0;
-      accepts += this.#accepts[i] ?? 0;
-    }
-    return { requests, accepts };
-  }
-
-  #bucketId(): number {
-    return Math.floor(this.#now() / this.#bucketMs);
-  }
-
-  /** Clears the buckets the clock has moved past; returns the index of the current one. */
-  #advance(): number {
-    const n = this.#requests.length;
-    const id = this.#bucketId();
-    // A clock that steps back (a wall clock adjusted) keeps counting into the newest bucket.
-    if (id > this.#last) {
-      const stale = Math.min(id - this.#last, n);
-      for (let s = 1; s <= stale; s++) {
-        const i = mod(this.#last + s, n);
-        this.#requests[i] = 0;
-        this.#accepts[i] = 0;
-      }
-      this.#last = id;
-    }
-    return mod(this.#last, n);
-  }
-}
-
-function mod(a: number, n: number): number {
-  return ((a % n) + n) % n;
-}
-
-/**
  * Google SRE adaptive throttling ("Handling Overload", Site Reliability Engineering ch. 21), as
  * Go Kratos's default breaker (aegis `sre`): over a rolling window the client counts `requests`
  * (every call it attempted, including the ones it rejected itself) and `accepts` (calls the
@@ -149,7 +91,7 @@ export function createSreBreaker(options: SreBreakerOptions = {}): SreBreaker {
   const o = resolve(options);
   const counts = new RollingCounts(o.window, o.buckets, o.now);
   const rejectProbability = (): number => {
-    const { requests, accepts } = counts.sum();
+    const { total: requests, marked: accepts } = counts.sum();
     if (requests < o.minRequests) return 0;
     return Math.max(0, (requests - o.k * accepts) / (requests + 1));
   };
@@ -175,6 +117,56 @@ export interface CircuitBreakerClientOptions extends SreBreakerOptions {
    * ({@link createSreBreaker}) with the other options; when set, those options are ignored.
    */
   breakerFor?: (operation: string) => Breaker;
+}
+
+/**
+ * Options of {@link circuitBreaker.server}: the SRE breaker's settings (plain data) plus how
+ * breakers are keyed and named.
+ */
+export interface CircuitBreakerServerOptions extends Omit<SreBreakerOptions, "now" | "random"> {
+  /**
+   * `operation` (the default): one breaker per operation, so one failing method does not close
+   * the others. `rule`: one breaker for every call through this middleware.
+   */
+  scope?: "operation" | "rule";
+  /** The rule's name, for the metrics' `rule` label and span events. Default "". */
+  name?: string;
+}
+
+/**
+ * What {@link circuitBreaker.server} runs on beside its options: state to keep across a change
+ * of the options, and seams for tests. Not config.
+ */
+export interface CircuitBreakerServerRuntime {
+  /**
+   * The breakers by key (operation, or `*` for `scope: "rule"`). Pass the map of the
+   * middleware being replaced to keep their history when the breaker settings did not change;
+   * with new settings, start a new map. Default: a new map.
+   */
+  breakers?: Map<string, Breaker>;
+  /** Creates the breaker of a key. Default: an SRE breaker with the options' settings. */
+  breakerFor?: (key: string) => Breaker;
+  /** The SRE breakers' clock in ms. Default `performance.now`. */
+  now?: () => number;
+  /** The SRE breakers' random numbers in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Default: the global meter provider. */
+  meterProvider?: MeterProvider;
+}
+
+// Checked as strings: options may come from config, where the type promised nothing.
+const scopes: ReadonlySet<string> = new Set(["operation", "rule"]);
+
+/**
+ * What a failed server call says about the operation's health: 5xx (handler failures, its own
+ * deadline passing: 504) are failures, a client that went away says nothing, the rest (4xx) are
+ * the caller's business.
+ */
+function serverOutcome(ctx: Context, err: unknown): "success" | "failure" | "ignore" {
+  let code = fromError(err).code;
+  if (code === 499 && ctx.signal.aborted) code = fromError(ctx.signal.reason).code;
+  if (code === 499) return "ignore";
+  return code >= 500 ? "failure" : "success";
 }
 
 /**
@@ -217,6 +209,65 @@ export const circuitBreaker = {
           reply = await next(ctx, req);
         } catch (err) {
           const result = callOutcome(ctx, err);
+          if (result === "failure") breaker.markFailure();
+          else if (result === "success") breaker.markSuccess();
+          throw err;
+        }
+        breaker.markSuccess();
+        return reply;
+      };
+  },
+
+  /**
+   * Server circuit breaker (go-zero `breakerhandler`): one SRE breaker per operation, created
+   * on its first call. While an operation keeps failing (5xx, including its own deadline), the
+   * breaker rejects a growing share of its calls with 503 reason `CIRCUITBREAKER` before the
+   * handler runs, so a broken dependency behind one method stops tying up the server, and the
+   * calls still let through find out when it recovers. A rejection counts as a failure (as the
+   * client breaker and go-zero do), in `server_breaker_rejected_total{operation, rule}`, and
+   * marks the active span (`breaker_rejected`).
+   */
+  server(
+    options: CircuitBreakerServerOptions = {},
+    runtime: CircuitBreakerServerRuntime = {},
+  ): Middleware {
+    const { scope = "operation", name = "", ...settings } = options;
+    if (!scopes.has(scope))
+      throw new RangeError(
+        `circuit breaker: scope ${JSON.stringify(scope)} is not "operation" or "rule"`,
+      );
+    const sre: SreBreakerOptions = {
+      ...settings,
+      ...(runtime.now === undefined ? {} : { now: runtime.now }),
+      ...(runtime.random === undefined ? {} : { random: runtime.random }),
+    };
+    resolve(sre);
+    const breakerFor = runtime.breakerFor ?? (() => createSreBreaker(sre));
+    const breakers = runtime.breakers ?? new Map<string, Breaker>();
+    const telemetry = resilienceTelemetry(name, runtime.meterProvider);
+    return (next) =>
+      async function circuitBreakerServer(ctx, req) {
+        const operation = serverTransport(ctx)?.operation ?? "";
+        const key = scope === "rule" ? "*" : operation;
+        let breaker = breakers.get(key);
+        if (breaker === undefined) {
+          breaker = breakerFor(key);
+          breakers.set(key, breaker);
+        }
+        if (!breaker.allow()) {
+          breaker.markFailure();
+          telemetry.count("breakerRejected", operation, "breaker_rejected");
+          throw new KratosError(
+            503,
+            reasons.circuitBreaker,
+            `service unavailable: the circuit breaker of ${operation} is open`,
+          );
+        }
+        let reply: unknown;
+        try {
+          reply = await next(ctx, req);
+        } catch (err) {
+          const result = serverOutcome(ctx, err);
           if (result === "failure") breaker.markFailure();
           else if (result === "success") breaker.markSuccess();
           throw err;

@@ -23,6 +23,8 @@ export { circuitBreaker, createSreBreaker } from "./circuitbreaker.js";
 export type {
   Breaker,
   CircuitBreakerClientOptions,
+  CircuitBreakerServerOptions,
+  CircuitBreakerServerRuntime,
   SreBreaker,
   SreBreakerOptions,
 } from "./circuitbreaker.js";
@@ -39,3 +41,22 @@ export type {
   UtilizationSampler,
   UtilizationSamplerOptions,
 } from "./ratelimit.js";
+export {
+  backoffDefaults,
+  backoffDelay,
+  createRetryBudget,
+  resolveRetryOptions,
+  retry,
+  retryBudgetDefaults,
+  retryDefaults,
+} from "./retry.js";
+export type {
+  BackoffOptions,
+  ResolvedRetryOptions,
+  RetryBudget,
+  RetryBudgetOptions,
+  RetryOptions,
+  RetryRuntime,
+} from "./retry.js";
+export { bulkhead, bulkheadDefaults, createBulkheadState } from "./bulkhead.js";
+export type { BulkheadOptions, BulkheadRuntime, BulkheadState } from "./bulkhead.js";

@@ -13,4 +13,10 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Extra request headers. */
   headers?: Record<string, string>;
+  /**
+   * Marks the call idempotent (or not), overriding what the method says (HTTP GET, HEAD, PUT,
+   * DELETE, OPTIONS and gRPC methods with an `idempotency_level` are idempotent): the retry
+   * middleware sends an idempotent call again even when it may have reached the server.
+   */
+  idempotent?: boolean;
 }

@@ -15,5 +15,7 @@ export type { Kind, Server, Transporter } from "./transport.js";
 export type { CorsDefaults, CorsOptions } from "./cors.js";
 export { NodeHeader } from "./header.js";
 export { resolverFor } from "./resolver.js";
+export { avoidHost, callTraits, idempotentMethod, setCallTraits } from "./retry-hints.js";
+export type { CallTraits } from "./retry-hints.js";
 export type { Resolver } from "./resolver.js";
 export type { Header } from "./header.js";

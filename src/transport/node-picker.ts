@@ -4,6 +4,7 @@ import { createSelector } from "../selector/default-selector.js";
 import type { SelectorOptions } from "../selector/default-selector.js";
 import type { Node, NodeFilter, Selected, Selector } from "../selector/selector.js";
 import { notSent } from "./not-sent.js";
+import { avoidedHosts } from "./retry-hints.js";
 import type { Resolver } from "./resolver.js";
 
 /** One pick: the node, and `done` to call exactly when the call on it ends. */
@@ -41,11 +42,13 @@ export class NodePicker {
    * before the request reached the server ({@link notSent}), the call moves to a node it has not
    * tried yet, so a node that stopped or died moments ago costs no failed call; the error of the
    * last attempt is thrown when every node was tried or the call's signal ended. Only for
-   * requests that can be sent again (a unary message, not a consumed stream).
+   * requests that can be sent again (a unary message, not a consumed stream). Nodes that a retry
+   * middleware asked to avoid (`avoidHost`) are passed over while others are left.
    */
   async call<T>(ctx: Context, attempt: (node: Node) => Promise<T>): Promise<T> {
     const tried = new Set<string>();
-    let pick = await this.pick(ctx.signal);
+    const avoid = avoidedHosts(ctx);
+    let pick = await this.pick(ctx.signal, undefined, avoid);
     for (;;) {
       try {
         const reply = await attempt(pick.node);
@@ -56,7 +59,7 @@ export class NodePicker {
         if (!notSent(err) || ctx.signal.aborted) throw err;
         tried.add(pick.node.url.href);
         try {
-          pick = await this.pick(ctx.signal, tried);
+          pick = await this.pick(ctx.signal, tried, avoid);
         } catch {
           throw err; // every node was tried: the attempt's error says more than NODE_NOT_FOUND
         }
@@ -64,8 +67,15 @@ export class NodePicker {
     }
   }
 
-  /** Picks a node for a call, leaving out the nodes in `exclude` (hrefs). */
-  async pick(signal: AbortSignal, exclude?: ReadonlySet<string>): Promise<NodePick> {
+  /**
+   * Picks a node for a call, leaving out the nodes in `exclude` (hrefs), and the nodes in `avoid`
+   * (`host:port`) unless no other node is left.
+   */
+  async pick(
+    signal: AbortSignal,
+    exclude?: ReadonlySet<string>,
+    avoid?: ReadonlySet<string>,
+  ): Promise<NodePick> {
     const nodes = await this.#resolver.resolve(signal);
     // Resolvers return the same array until the list changes: apply only real changes, so the
     // balancer's per-node state is not rebuilt on every call.
@@ -74,10 +84,16 @@ export class NodePicker {
       this.#selector.apply(nodes);
       this.#onNodes(nodes);
     }
-    const filters: NodeFilter[] =
-      exclude === undefined || exclude.size === 0
-        ? []
-        : [(candidates) => candidates.filter((n) => !exclude.has(n.url.href))];
+    const filters: NodeFilter[] = [];
+    if (exclude !== undefined && exclude.size > 0) {
+      filters.push((candidates) => candidates.filter((n) => !exclude.has(n.url.href)));
+    }
+    if (avoid !== undefined && avoid.size > 0) {
+      filters.push((candidates) => {
+        const others = candidates.filter((n) => !avoid.has(n.url.host));
+        return others.length > 0 ? others : candidates;
+      });
+    }
     const selected: Selected = this.#selector.select({ filters });
     return {
       node: selected.node,

@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import type { CallOptions as ConnectCallOptions, Client, Transport } from "@connectrpc/connect";
 import {
@@ -22,6 +23,7 @@ import { NodePicker } from "../node-picker.js";
 import type { NodePick } from "../node-picker.js";
 import { resolverFor } from "../resolver.js";
 import type { Resolver } from "../resolver.js";
+import { setCallTraits } from "../retry-hints.js";
 import { setClientTransport } from "../transport.js";
 import type { Kind, Transporter } from "../transport.js";
 import { connectionLost } from "./connection-lost.js";
@@ -222,6 +224,12 @@ export function createGrpcClient<S extends DescService>(
       transport.requestHeader.set(k, v);
     }
     setClientTransport(ctx, transport);
+    setCallTraits(ctx, {
+      idempotent:
+        callOptions.idempotent ??
+        method.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN,
+      replayable: method.methodKind === "unary",
+    });
     // The connections this call used (more than one when it moved to another node, or a
     // middleware retried), released when it ends.
     const used: Pooled[] = [];

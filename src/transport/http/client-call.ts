@@ -20,6 +20,7 @@ import { chain } from "../../middleware/middleware.js";
 import type { Handler, Middleware } from "../../middleware/middleware.js";
 import type { CallOptions } from "../call-options.js";
 import { NodeHeader } from "../header.js";
+import { idempotentMethod, setCallTraits } from "../retry-hints.js";
 import { setClientTransport } from "../transport.js";
 import type { Kind, Transporter } from "../transport.js";
 import { httpClientDefaults } from "./client-api.js";
@@ -117,6 +118,10 @@ export class HttpClientCore {
       transport.requestHeader.set(k, v);
     }
     setClientTransport(ctx, transport);
+    setCallTraits(ctx, {
+      idempotent: options.idempotent ?? idempotentMethod(route.method),
+      replayable: true,
+    });
     // The innermost handler: the message as the middleware left it.
     const last: Handler = (c, message) =>
       send(c, { route: compiled, message: message as Message, transport, signal: c.signal });
