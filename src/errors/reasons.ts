@@ -23,6 +23,8 @@ export const reasons = {
   validator: "VALIDATOR",
   /** 429: the server sheds load (the ratelimit middleware). */
   rateLimit: "RATELIMIT",
+  /** 429: a caller exceeded a configured rate limit (the quota middleware). */
+  rateLimited: "RATE_LIMITED",
   /** 503: the client's circuit breaker rejected the call (the circuitbreaker middleware). */
   circuitBreaker: "CIRCUITBREAKER",
   /** 401: a missing, malformed, expired or wrongly signed token (the jwt middleware). */
