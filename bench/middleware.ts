@@ -11,11 +11,13 @@ import { createContext } from "../src/context.js";
 import { createLogger } from "../src/log/create-logger.js";
 import { logging } from "../src/middleware/logging.js";
 import { metrics } from "../src/middleware/metrics.js";
+import { quota, quotaKeys } from "../src/middleware/quota.js";
 import { chain } from "../src/middleware/middleware.js";
 import type { Handler, Middleware } from "../src/middleware/middleware.js";
 import { recovery } from "../src/middleware/recovery.js";
 import { tracing } from "../src/middleware/tracing.js";
 import { validate } from "../src/middleware/validate.js";
+import { createTokenBucketLimiter } from "../src/ratelimit/token-bucket.js";
 import { startTelemetry } from "../src/telemetry/telemetry.js";
 import { NodeHeader } from "../src/transport/header.js";
 import { setRequestSchema, setServerTransport } from "../src/transport/transport.js";
@@ -50,6 +52,16 @@ const cases: [string, () => Middleware[]][] = [
   ["logging (info on, to /dev/null)", () => [logging.server({ logger: devNullLogger() })]],
   ["metrics (SDK, Prometheus reader)", () => [metrics.server()]],
   ["validate (protovalidate)", () => [validate()]],
+  // A bucket no call empties: the admit path (key, clock read, refill) is what is measured.
+  [
+    "quota (local token bucket, by operation)",
+    () => [
+      quota.server({
+        limiter: createTokenBucketLimiter({ rate: 1e12 }),
+        key: quotaKeys.operation(),
+      }),
+    ],
+  ],
   [
     "layout chain",
     () => [
