@@ -16,12 +16,14 @@ import { logging } from "../src/middleware/logging.js";
 import { metrics } from "../src/middleware/metrics.js";
 import { bulkhead } from "../src/middleware/bulkhead.js";
 import { circuitBreaker } from "../src/middleware/circuitbreaker.js";
+import { quota, quotaKeys } from "../src/middleware/quota.js";
 import { chain } from "../src/middleware/middleware.js";
 import type { Handler, Middleware } from "../src/middleware/middleware.js";
 import { recovery } from "../src/middleware/recovery.js";
 import { retry } from "../src/middleware/retry.js";
 import { tracing } from "../src/middleware/tracing.js";
 import { validate } from "../src/middleware/validate.js";
+import { createTokenBucketLimiter } from "../src/ratelimit/token-bucket.js";
 import { startTelemetry } from "../src/telemetry/telemetry.js";
 import { NodeHeader } from "../src/transport/header.js";
 import { setRequestSchema, setServerTransport } from "../src/transport/transport.js";
@@ -69,6 +71,16 @@ const cases: [string, () => Middleware[]][] = [
   ["retry.client (call succeeds)", () => [retry.client()]],
   ["bulkhead.server (under the cap)", () => [bulkhead.server({ maxConcurrent: 1_000 })]],
   ["circuitBreaker.server (closed)", () => [circuitBreaker.server()]],
+  // A bucket no call empties: the admit path (key, clock read, refill) is what is measured.
+  [
+    "quota (local token bucket, by operation)",
+    () => [
+      quota.server({
+        limiter: createTokenBucketLimiter({ rate: 1e12 }),
+        key: quotaKeys.operation(),
+      }),
+    ],
+  ],
   [
     "layout chain",
     () => [

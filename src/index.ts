@@ -18,6 +18,8 @@ export {
   jwtClaims,
   logging,
   metrics,
+  quota,
+  quotaKeys,
   ratelimit,
   recovery,
   selector,

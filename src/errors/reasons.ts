@@ -23,6 +23,8 @@ export const reasons = {
   validator: "VALIDATOR",
   /** 429: the server sheds load (the ratelimit middleware). */
   rateLimit: "RATELIMIT",
+  /** 429: a caller exceeded a configured rate limit (the quota middleware). */
+  rateLimited: "RATE_LIMITED",
   /** 429: a bulkhead's running calls and queue are full, or the call waited too long (the bulkhead middleware). */
   bulkheadFull: "BULKHEAD_FULL",
   /**

@@ -30,6 +30,8 @@ export type {
 } from "./circuitbreaker.js";
 export { jwt, jwtClaims } from "./jwt.js";
 export type { JwtClientOptions, JwtKey, JwtServerOptions, JWTPayload } from "./jwt.js";
+export { quota, quotaKeys } from "./quota.js";
+export type { QuotaKey, QuotaLimiterSelector, QuotaOptions } from "./quota.js";
 export { createBbrLimiter, createUtilizationSampler, ratelimit } from "./ratelimit.js";
 export type {
   Admission,

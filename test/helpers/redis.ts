@@ -1,0 +1,147 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./etcd.js";
+
+/** The Debian `redis-server` binary the suites run. */
+export const redisBinary = process.env.KRATOS_TEST_REDIS_BIN ?? "/usr/bin/redis-server";
+
+/** Whether the redis-server binary is installed. */
+export function redisAvailable(): boolean {
+  return existsSync(redisBinary);
+}
+
+const required = process.env.KRATOS_TEST_REQUIRE_REDIS === "1";
+
+/**
+ * The `skip` option of the Redis suites: `describe("...", { skip: redisSkip() }, ...)`. A
+ * reason when redis-server is not installed; false when it is, or when
+ * `KRATOS_TEST_REQUIRE_REDIS=1` asks that a missing Redis fail the run (then
+ * {@link startRedis} throws, saying so).
+ */
+export function redisSkip(): string | false {
+  if (redisAvailable() || required) return false;
+  return "redis-server is not installed (apt-get install redis-server): Redis suites skipped";
+}
+
+/** A running Redis of a test. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** Whether the server process is running now. */
+  running(): boolean;
+  /** SIGTERM, wait for the exit; `restart` brings it back on the same port. */
+  stop(): Promise<void>;
+  /** Starts Redis again on the same port (empty: nothing is saved) and waits for PING. */
+  restart(): Promise<void>;
+  /** Stops it and removes its directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `redis-server` on a free loopback port with a fresh temp directory and no persistence,
+ * and resolves once it answers PING.
+ */
+export async function startRedis(): Promise<RedisServer> {
+  if (!redisAvailable()) {
+    throw new Error(`KRATOS_TEST_REQUIRE_REDIS=1 but ${redisBinary} is not installed`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "kratos-redis-"));
+  const port = await freePort();
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    "--daemonize",
+    "no",
+    "--loglevel",
+    "warning",
+  ];
+  let child: ChildProcess | undefined;
+  let output = "";
+  const launch = async () => {
+    output = "";
+    const proc = spawn(redisBinary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const keep = (chunk: string) => {
+      output = (output + chunk).slice(-4000);
+    };
+    proc.stdout.setEncoding("utf8").on("data", keep);
+    proc.stderr.setEncoding("utf8").on("data", keep);
+    child = proc;
+    await waitForPong(port, proc, () => output);
+  };
+  const stop = async () => {
+    const proc = child;
+    child = undefined;
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) =>
+      proc.once("exit", () => {
+        resolve();
+      }),
+    );
+    proc.kill("SIGTERM");
+    await exited;
+  };
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    stop,
+    restart: async () => {
+      await stop();
+      await launch();
+    },
+    close: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sends PING in the inline protocol over a plain socket: true when `+PONG` comes back. */
+export function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    let reply = "";
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => {
+      done(false);
+    });
+    socket.on("error", () => {
+      done(false);
+    });
+    socket.on("connect", () => {
+      socket.write("PING\r\n");
+    });
+    socket.setEncoding("utf8").on("data", (chunk: string) => {
+      reply += chunk;
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+    });
+  });
+}
+
+async function waitForPong(port: number, proc: ChildProcess, output: () => string) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null)
+      throw new Error(`redis-server exited with ${proc.exitCode}: ${output()}`);
+    if (await ping(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`redis-server on port ${port} did not answer PING within 15 s: ${output()}`);
+}
