@@ -1,14 +1,25 @@
-// The policy kinds a store knows unless told otherwise: fault injection, and the kinds other
-// parts of issue 23 fill in (route, retry, bulkhead, rateLimit, breaker), reserved so that their
-// keys are part of the rule schema from the start.
+// The policy kinds a store knows unless told otherwise: rate limits, bulkheads, server
+// breakers, retries and fault injection, and `route`, reserved until its policy lands so that its
+// key is part of the rule schema from the start.
 import type { MeterProvider } from "@opentelemetry/api";
+import { breakerPolicy } from "./breaker-policy.js";
+import { bulkheadPolicy } from "./bulkhead-policy.js";
 import { faultPolicy } from "./fault.js";
 import type { GovernanceIssues, GovernancePolicy, GovernanceSide } from "./policy.js";
+import { rateLimitPolicy } from "./rate-limit-policy.js";
+import type { RateLimitPolicyOptions } from "./rate-limit-policy.js";
+import { retryPolicy } from "./retry-policy.js";
 
 /** Options of {@link defaultPolicies}. */
 export interface DefaultPoliciesOptions {
   /** Where the policies count their events. Default: the global provider. */
   meterProvider?: MeterProvider | undefined;
+  /**
+   * The Redis client of rate limits with `redis: true` (`createRedisClient` from
+   * `kratos-ts/ratelimit/redis`); without it such rules are refused. The app closes it after
+   * the store.
+   */
+  redis?: RateLimitPolicyOptions["redis"];
 }
 
 /**
@@ -37,24 +48,27 @@ export function reservedPolicy(
 }
 
 /**
- * The default kinds: `fault` ({@link faultPolicy}) and the reserved `rateLimit` (server, order
- * 100), `bulkhead` (server, 200), `breaker` (server, 300), `route` (client, 400) and `retry`
- * (client, 500).
+ * The default kinds, new objects on each call (a bulkhead policy keeps compartments per rule
+ * name: give each store its own): {@link rateLimitPolicy} (server, order 100),
+ * {@link bulkheadPolicy} (server, 200), {@link breakerPolicy} (server, 300), the reserved
+ * `route` (client, 400), {@link retryPolicy} (client, 500) and {@link faultPolicy} (both, 600).
  */
 export function defaultPolicies(options: DefaultPoliciesOptions = {}): GovernancePolicy[] {
+  const { meterProvider } = options;
   return [
-    reservedPolicy("rateLimit", ["server"], 100),
-    reservedPolicy("bulkhead", ["server"], 200),
-    reservedPolicy("breaker", ["server"], 300),
+    rateLimitPolicy({ meterProvider, redis: options.redis }),
+    bulkheadPolicy({ meterProvider }),
+    breakerPolicy({ meterProvider }),
     reservedPolicy("route", ["client"], 400),
-    reservedPolicy("retry", ["client"], 500),
-    faultPolicy({ meterProvider: options.meterProvider }),
+    retryPolicy({ meterProvider }),
+    faultPolicy({ meterProvider }),
   ];
 }
 
 /**
  * `base` with the kinds of `policies` put in place of those with the same name (or added): how
- * the real retry, bulkhead, rateLimit, breaker and route policies replace the reserved ones.
+ * the route policy replaces the reserved one, or a policy with other options a default one
+ * (`withPolicies(defaultPolicies(), retryPolicy({ sleep }))`).
  */
 export function withPolicies(
   base: readonly GovernancePolicy[],

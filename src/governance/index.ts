@@ -2,15 +2,17 @@
  * Governance: rules in config, applied by middleware and changed live (issue 23).
  *
  * A `governance` section holds a list of named rules. Each rule has a `match` (side, service,
- * operations, regex, headers) and policies, one per kind: `fault` here; `rateLimit`,
- * `bulkhead`, `breaker`, `route` and `retry` are reserved kinds that other parts fill in.
+ * operations, regex, headers) and policies, one per kind: `rateLimit` (local or on Redis),
+ * `bulkhead`, `breaker` on servers, `retry` on clients, `fault` on both; `route` is reserved
+ * (accepted, inert) until its policy lands. Pass a Redis client for shared rate limits with
+ * `defaultPolicies({ redis })`.
  * {@link createGovernanceStore} checks a whole rule set and keeps it as an immutable
  * {@link RuleSet}; {@link followGovernance} keeps a store in step with a `Config`;
  * {@link governance}`.server` / `.client` apply it to calls.
  *
  * Plugging in a policy kind: implement {@link GovernancePolicy} (a `name`, the `sides` it runs
  * on, an `order`, `compile` to check and compile its settings, `create` to build a middleware
- * per rule) and pass it in `policies`, e.g. `withPolicies(defaultPolicies(), retryPolicy())`.
+ * per rule) and pass it in `policies`, e.g. `withPolicies(defaultPolicies(), myPolicy())`.
  * For each kind, the first matching rule (in list order) that carries it governs the call; the
  * chosen kinds run in `order`, lower outer.
  *
@@ -29,6 +31,14 @@ export { defaultPolicies, reservedPolicy, withPolicies } from "./defaults.js";
 export type { DefaultPoliciesOptions } from "./defaults.js";
 export { faultPolicy } from "./fault.js";
 export type { FaultPolicyOptions, FaultSpec } from "./fault.js";
+export { retryPolicy } from "./retry-policy.js";
+export type { RetryPolicyOptions, RetrySpec } from "./retry-policy.js";
+export { bulkheadPolicy } from "./bulkhead-policy.js";
+export type { BulkheadPolicyOptions, BulkheadSpec } from "./bulkhead-policy.js";
+export { breakerPolicy } from "./breaker-policy.js";
+export type { BreakerPolicyOptions, BreakerSpec } from "./breaker-policy.js";
+export { rateLimitPolicy } from "./rate-limit-policy.js";
+export type { RateLimitKey, RateLimitPolicyOptions, RateLimitSpec } from "./rate-limit-policy.js";
 export type {
   GovernanceIssues,
   GovernancePolicy,
@@ -45,6 +55,8 @@ export {
   readString,
 } from "./fields.js";
 export type { FieldPath } from "./fields.js";
+export { check, readBoolean, readChoice, readNumber } from "./checks.js";
+export type { NumberBounds } from "./checks.js";
 export { createGovernanceCounter, markSpan, sideOf } from "./observe.js";
 export type { GovernanceCounter, GovernanceCounterOptions } from "./observe.js";
 export { seededRandom } from "./random.js";

@@ -33,7 +33,7 @@ export interface GovernanceSourceInfo {
 export interface GovernanceStoreOptions extends GovernanceSourceInfo {
   /** The initial rule set (the `governance` section as plain data); a bad one throws. Default none. */
   rules?: unknown;
-  /** The policy kinds rules may carry. Default {@link defaultPolicies}: fault plus the reserved kinds. */
+  /** The policy kinds rules may carry. Default {@link defaultPolicies} (no Redis). */
   policies?: readonly GovernancePolicy[];
   /**
    * The operations the server serves (`/pkg.Svc/Method`): a rule that may run on the server and

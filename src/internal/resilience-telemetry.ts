@@ -1,4 +1,5 @@
-// Counters and span events of the resilience middleware (retry, bulkhead, server breaker). They
+// Counters and span events of the resilience middleware (retry, bulkhead, server breaker, rate
+// limits). They
 // move only on the rare path (a retry, a rejection, a queued call), so they go through the
 // OpenTelemetry instruments of the provider in use, made lazily and again when it changes (a
 // middleware built before the SDK started records into the SDK's provider once it runs).
@@ -32,6 +33,16 @@ export const resilienceCounters = {
   breakerRejected: {
     name: "server_breaker_rejected_total",
     description: "Calls the server circuit breaker rejected",
+  },
+  /** A call a server's rate limit (the quota middleware) answered 429 RATE_LIMITED. */
+  rateLimited: {
+    name: "server_rate_limited_total",
+    description: "Calls a rate limit rejected on the server",
+  },
+  /** A call a client's rate limit refused before sending it. */
+  clientRateLimited: {
+    name: "client_rate_limited_total",
+    description: "Calls a rate limit refused on the client",
   },
 } as const;
 

@@ -1,6 +1,8 @@
+import type { MeterProvider } from "@opentelemetry/api";
 import type { Context } from "../context.js";
 import { KratosError } from "../errors/error.js";
 import { reasons } from "../errors/reasons.js";
+import { resilienceTelemetry } from "../internal/resilience-telemetry.js";
 import { clientMetadata, serverMetadata } from "../metadata/metadata.js";
 import type { RateLimiter } from "../ratelimit/rate-limiter.js";
 import { clientTransport, serverTransport } from "../transport/transport.js";
@@ -28,6 +30,10 @@ export interface QuotaOptions {
   key?: QuotaKey;
   /** Tokens one call takes. Default 1. */
   cost?: number;
+  /** The rule's name, for the metrics' `rule` label and the span events. Default "". */
+  name?: string;
+  /** Where rejections are counted. Default: the global provider. */
+  meterProvider?: MeterProvider;
 }
 
 function transportOf(ctx: Context) {
@@ -84,11 +90,19 @@ function exceeded(limiter: RateLimiter): KratosError {
   return new KratosError(429, reasons.rateLimited, `rate limit exceeded: ${limiter.description}`);
 }
 
-function build(options: QuotaOptions): Middleware {
+function build(options: QuotaOptions, side: "server" | "client"): Middleware {
   const select: QuotaLimiterSelector =
     typeof options.limiter === "function" ? options.limiter : constantLimiter(options.limiter);
   const key = options.key ?? quotaKeys.operation();
   const cost = options.cost ?? 1;
+  const telemetry = resilienceTelemetry(options.name ?? "", options.meterProvider);
+  const counter = side === "server" ? "rateLimited" : "clientRateLimited";
+  const reject = (ctx: Context, limiter: RateLimiter): Promise<never> => {
+    telemetry.count(counter, transportOf(ctx)?.operation ?? "", "rate_limited", {
+      limit: limiter.description,
+    });
+    return Promise.reject(exceeded(limiter));
+  };
   return (next: Handler) =>
     function quota(ctx, req) {
       const limiter = select(ctx, req);
@@ -98,8 +112,8 @@ function build(options: QuotaOptions): Middleware {
       const allowed = limiter.take(k, cost);
       // A local limiter answers synchronously: no promise, no extra tick on the hot path.
       if (allowed === true) return next(ctx, req);
-      if (allowed === false) return Promise.reject(exceeded(limiter));
-      return allowed.then((ok) => (ok ? next(ctx, req) : Promise.reject(exceeded(limiter))));
+      if (allowed === false) return reject(ctx, limiter);
+      return allowed.then((ok) => (ok ? next(ctx, req) : reject(ctx, limiter)));
     };
 }
 
@@ -111,7 +125,9 @@ function constantLimiter(limiter: RateLimiter): QuotaLimiterSelector {
  * Rate limits by key (go-zero `tokenlimit` / `periodlimit` as middleware): each call takes
  * `cost` tokens from the limiter under the key `key` picks; when there are none left it fails
  * at once with 429 reason `RATE_LIMITED` (gRPC RESOURCE_EXHAUSTED) and a message naming the
- * limit, without running the handler. Unlike `ratelimit` (adaptive shedding of an overloaded
+ * limit, without running the handler. Each rejection counts in `server_rate_limited_total`
+ * (`client_rate_limited_total` on a client) with labels `operation` and `rule`, and marks the
+ * active span (`rate_limited`). Unlike `ratelimit` (adaptive shedding of an overloaded
  * process), this enforces a configured rate. On a client it limits what the client sends.
  *
  * ```ts
@@ -120,9 +136,9 @@ function constantLimiter(limiter: RateLimiter): QuotaLimiterSelector {
  */
 export const quota = {
   server(options: QuotaOptions): Middleware {
-    return build(options);
+    return build(options, "server");
   },
   client(options: QuotaOptions): Middleware {
-    return build(options);
+    return build(options, "client");
   },
 };
