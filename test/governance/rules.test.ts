@@ -276,7 +276,9 @@ describe("governance rule validation", () => {
   it("takes snake_case keys and gRPC code names", () => {
     const store = createGovernanceStore({
       rules: {
-        rules: [{ name: "r", rate_limit: { rate: 10 }, fault: { abort: { code: "resource_exhausted" } } }],
+        rules: [
+          { name: "r", rate_limit: { rate: 10 }, fault: { abort: { code: "resource_exhausted" } } },
+        ],
       },
     });
     assert.equal(store.current.rules[0]?.policies.length, 2);
