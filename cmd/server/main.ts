@@ -7,7 +7,7 @@ import { createApp } from "kratos-ts/app";
 import { createConfig, envSource, fileSource } from "kratos-ts/config";
 import type { Config, Source } from "kratos-ts/config";
 import { etcdSource } from "kratos-ts/config/etcd";
-import { followGovernance } from "kratos-ts/governance";
+import { defaultPolicies, followGovernance } from "kratos-ts/governance";
 import type { FollowedGovernance } from "kratos-ts/governance";
 import { createLogger } from "kratos-ts/log";
 import type { Logger } from "kratos-ts/log";
@@ -15,7 +15,7 @@ import { createEtcdRegistry } from "kratos-ts/registry";
 import type { EtcdRegistry } from "kratos-ts/registry";
 import { startTelemetry } from "kratos-ts/telemetry";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
-import type { Registry } from "../../internal/conf/conf_pb.js";
+import type { Data_Redis, Registry } from "../../internal/conf/conf_pb.js";
 import { durationMs } from "../../internal/server/conf.js";
 import { services } from "../../internal/service/services.js";
 import { followLogLevel, logLevel, warnUnknownKeys, withConfigFile } from "./config.js";
@@ -44,7 +44,8 @@ async function main(args: readonly string[]): Promise<void> {
   config.useLogger(configLog);
   warnUnknownKeys(config, configLog);
   followLogLevel(config, logger);
-  const governance = await followRules(config, logger);
+  const redis = await redisClient(bc.data?.redis, logger);
+  const governance = await followRules(config, logger, redis);
   // Before the servers exist: the middleware finds the SDK's providers on first use anyway, but
   // the context manager must be in place before the first request.
   const telemetry = startTelemetry({
@@ -59,6 +60,7 @@ async function main(args: readonly string[]): Promise<void> {
   } catch (err) {
     await telemetry.shutdown();
     await governance.close();
+    await redis?.close();
     await config.close();
     throw withConfigFile(err, config);
   }
@@ -66,6 +68,8 @@ async function main(args: readonly string[]): Promise<void> {
   const cleanup = async () => {
     await wired.cleanup();
     await governance.close();
+    // After the store: its rate limits use the client until they are closed.
+    await redis?.close();
     await registry?.close();
     await telemetry.shutdown();
   };
@@ -93,16 +97,59 @@ async function main(args: readonly string[]): Promise<void> {
  * refused with one warning and the last good rules stay. The rules are checked against the
  * operations the app serves.
  */
-async function followRules(config: Config, logger: Logger): Promise<FollowedGovernance> {
+async function followRules(
+  config: Config,
+  logger: Logger,
+  redis: RedisHandle | undefined,
+): Promise<FollowedGovernance> {
   try {
     return followGovernance(config, {
       logger: logger.child({ module: "governance" }),
       operations: services.flatMap((s) => s.operations),
+      policies: defaultPolicies({ redis: redis?.client, redisTimeout: redis?.timeout }),
     });
   } catch (err) {
+    await redis?.close();
     await config.close();
     throw err;
   }
+}
+
+/** The Redis client of `data.redis`, for the rate limits that share their counts there. */
+interface RedisHandle {
+  readonly client: NonNullable<Parameters<typeof defaultPolicies>[0]>["redis"];
+  /** `read_timeout` in ms, when set: how long a limiter waits before its local fallback. */
+  readonly timeout: number | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * A Redis client when `data.redis.addr` is set; none otherwise, and then ioredis is not even
+ * loaded, so `npm start` needs no Redis. It connects in the background: until it is up, and
+ * whenever Redis is down, rate limits answer from their local fallback.
+ */
+async function redisClient(
+  conf: Data_Redis | undefined,
+  logger: Logger,
+): Promise<RedisHandle | undefined> {
+  if (conf === undefined || conf.addr === "") return undefined;
+  const { createRedisClient } = await import("kratos-ts/ratelimit/redis");
+  const timeout = conf.readTimeout === undefined ? undefined : durationMs(conf.readTimeout);
+  const client = createRedisClient({
+    url: conf.addr.includes("://") ? conf.addr : `redis://${conf.addr}`,
+    connectTimeout: conf.dialTimeout === undefined ? undefined : durationMs(conf.dialTimeout),
+    commandTimeout: timeout,
+    logger: logger.child({ module: "redis" }),
+  });
+  return {
+    client,
+    timeout,
+    async close() {
+      // quit waits for the replies in flight; a client that never connected has none to wait for.
+      if (client.status === "ready") await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
+    },
+  };
 }
 
 /**

@@ -15,7 +15,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file conf/conf.proto.
  */
 export const file_conf_conf: GenFile = /*@__PURE__*/
-  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYi+QEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2USKwoKZ292ZXJuYW5jZRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QivQQKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxqSAQoEQ09SUxIPCgdvcmlnaW5zGAEgAygJEg8KB21ldGhvZHMYAiADKAkSDwoHaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRITCgtjcmVkZW50aWFscxgFIAEoCBIqCgdtYXhfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGkIKA1RMUxIRCgljZXJ0X2ZpbGUYASABKAkSEAoIa2V5X2ZpbGUYAiABKAkSFgoOY2xpZW50X2NhX2ZpbGUYAyABKAkagwEKBEhUVFASDwoHbmV0d29yaxgBIAEoCRIMCgRhZGRyGAIgASgJEioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHb3BlbmFwaRgEIAEoCBIfCgRjb3JzGAUgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxqRAQoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIfCgRjb3JzGAQgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxIdCgN0bHMYBSABKAsyEC5jb25mLlNlcnZlci5UTFMiWQoERGF0YRIlCghkYXRhYmFzZRgBIAEoCzITLmNvbmYuRGF0YS5EYXRhYmFzZRoqCghEYXRhYmFzZRIOCgZkcml2ZXIYASABKAkSDgoGc291cmNlGAIgASgJIrUBCghSZWdpc3RyeRIhCgRldGNkGAEgASgLMhMuY29uZi5SZWdpc3RyeS5FdGNkGoUBCgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJbmFtZXNwYWNlGAMgASgJEi8KDGRpYWxfdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJtCgxDb25maWdTb3VyY2USJQoEZXRjZBgBIAEoCzIXLmNvbmYuQ29uZmlnU291cmNlLkV0Y2QaNgoERXRjZBIRCgllbmRwb2ludHMYASADKAkSCwoDa2V5GAIgASgJEg4KBnByZWZpeBgDIAEoCCIUCgNMb2cSDQoFbGV2ZWwYASABKAkiIgoJVGVsZW1ldHJ5EhUKDW90bHBfZW5kcG9pbnQYASABKAliBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYi+QEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2USKwoKZ292ZXJuYW5jZRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QivQQKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxqSAQoEQ09SUxIPCgdvcmlnaW5zGAEgAygJEg8KB21ldGhvZHMYAiADKAkSDwoHaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRITCgtjcmVkZW50aWFscxgFIAEoCBIqCgdtYXhfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGkIKA1RMUxIRCgljZXJ0X2ZpbGUYASABKAkSEAoIa2V5X2ZpbGUYAiABKAkSFgoOY2xpZW50X2NhX2ZpbGUYAyABKAkagwEKBEhUVFASDwoHbmV0d29yaxgBIAEoCRIMCgRhZGRyGAIgASgJEioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHb3BlbmFwaRgEIAEoCBIfCgRjb3JzGAUgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxqRAQoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIfCgRjb3JzGAQgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxIdCgN0bHMYBSABKAsyEC5jb25mLlNlcnZlci5UTFMi8wEKBERhdGESJQoIZGF0YWJhc2UYASABKAsyEy5jb25mLkRhdGEuRGF0YWJhc2USHwoFcmVkaXMYAiABKAsyEC5jb25mLkRhdGEuUmVkaXMaKgoIRGF0YWJhc2USDgoGZHJpdmVyGAEgASgJEg4KBnNvdXJjZRgCIAEoCRp3CgVSZWRpcxIMCgRhZGRyGAEgASgJEi8KDGRpYWxfdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgxyZWFkX3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24itQEKCFJlZ2lzdHJ5EiEKBGV0Y2QYASABKAsyEy5jb25mLlJlZ2lzdHJ5LkV0Y2QahQEKBEV0Y2QSEQoJZW5kcG9pbnRzGAEgAygJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCgluYW1lc3BhY2UYAyABKAkSLwoMZGlhbF90aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm0KDENvbmZpZ1NvdXJjZRIlCgRldGNkGAEgASgLMhcuY29uZi5Db25maWdTb3VyY2UuRXRjZBo2CgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRILCgNrZXkYAiABKAkSDgoGcHJlZml4GAMgASgIIhQKA0xvZxINCgVsZXZlbBgBIAEoCSIiCglUZWxlbWV0cnkSFQoNb3RscF9lbmRwb2ludBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * Everything the service reads from its config.
@@ -58,7 +58,7 @@ export type Bootstrap = Message<"conf.Bootstrap"> & {
   configSource?: ConfigSource | undefined;
 
   /**
-   * Governance rules (fault injection, and the reserved kinds), followed live: the rule schema
+   * Governance rules (rate limits, bulkheads, breakers, retries, fault injection), followed live: the rule schema
    * is the kit's (kratos-ts/governance checks it whole, naming the file or etcd key and the
    * rule), so it is kept opaque here and read through the config rather than scanned.
    *
@@ -302,6 +302,11 @@ export type Data = Message<"conf.Data"> & {
    * @generated from field: conf.Data.Database database = 1;
    */
   database?: Data_Database | undefined;
+
+  /**
+   * @generated from field: conf.Data.Redis redis = 2;
+   */
+  redis?: Data_Redis | undefined;
 };
 
 /**
@@ -338,6 +343,43 @@ export type Data_Database = Message<"conf.Data.Database"> & {
  */
 export const Data_DatabaseSchema: GenMessage<Data_Database> = /*@__PURE__*/
   messageDesc(file_conf_conf, 2, 0);
+
+/**
+ * A Redis server, for the governance rate limits that say `redis: true` (their counters are
+ * shared there by every instance). Unset: no Redis client is made, and such rules are refused.
+ *
+ * @generated from message conf.Data.Redis
+ */
+export type Data_Redis = Message<"conf.Data.Redis"> & {
+  /**
+   * host:port, or a redis:// (rediss:// for TLS) URL with user, password and db.
+   *
+   * @generated from field: string addr = 1;
+   */
+  addr: string;
+
+  /**
+   * How long to wait for the connection; default 1s.
+   *
+   * @generated from field: google.protobuf.Duration dial_timeout = 2;
+   */
+  dialTimeout?: Duration | undefined;
+
+  /**
+   * How long a command may take before the limiter answers from its local fallback;
+   * default 100ms.
+   *
+   * @generated from field: google.protobuf.Duration read_timeout = 3;
+   */
+  readTimeout?: Duration | undefined;
+};
+
+/**
+ * Describes the message conf.Data.Redis.
+ * Use `create(Data_RedisSchema)` to create a new message.
+ */
+export const Data_RedisSchema: GenMessage<Data_Redis> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 2, 1);
 
 /**
  * Service registration and discovery.

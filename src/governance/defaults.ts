@@ -20,6 +20,8 @@ export interface DefaultPoliciesOptions {
    * the store.
    */
   redis?: RateLimitPolicyOptions["redis"];
+  /** How long a rate limit waits for Redis before its local fallback answers, in ms. Default 100. */
+  redisTimeout?: number | undefined;
 }
 
 /**
@@ -56,7 +58,7 @@ export function reservedPolicy(
 export function defaultPolicies(options: DefaultPoliciesOptions = {}): GovernancePolicy[] {
   const { meterProvider } = options;
   return [
-    rateLimitPolicy({ meterProvider, redis: options.redis }),
+    rateLimitPolicy({ meterProvider, redis: options.redis, redisTimeout: options.redisTimeout }),
     bulkheadPolicy({ meterProvider }),
     breakerPolicy({ meterProvider }),
     reservedPolicy("route", ["client"], 400),

@@ -132,6 +132,8 @@ export interface LayoutConfigOptions {
   ttl?: number;
   /** Origins that may call both servers from a page (`server.<http|grpc>.cors`). Default: none. */
   corsOrigins?: string[];
+  /** A Redis address (`data.redis.addr`). Default: none. */
+  redis?: string;
   /** More top-level YAML lines. */
   extra?: string[];
 }
@@ -152,6 +154,8 @@ export function writeLayoutConfig(dir: string, options: LayoutConfigOptions = {}
     "data:",
     "  database: { driver: sqlite, source: ':memory:' }",
   ];
+  if (options.redis !== undefined)
+    lines.push(`  redis: { addr: ${JSON.stringify(options.redis)} }`);
   if (options.etcd !== undefined) {
     lines.push("registry:", `  etcd: { endpoints: [${options.etcd}], ttl: ${options.ttl ?? 5}s }`);
   }
