@@ -146,8 +146,11 @@ async function redisClient(
     timeout,
     async close() {
       // quit waits for the replies in flight; a client that never connected has none to wait for.
-      if (client.status === "ready") await client.quit().catch(() => client.disconnect());
-      else client.disconnect();
+      if (client.status === "ready") {
+        await client.quit().catch(() => {
+          client.disconnect();
+        });
+      } else client.disconnect();
     },
   };
 }

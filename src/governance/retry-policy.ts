@@ -117,11 +117,11 @@ function compileBackoff(raw: unknown, issues: GovernanceIssues): BackoffOptions 
 }
 
 function compileCodes(raw: unknown, issues: GovernanceIssues): (number | string)[] | undefined {
-  const list = Array.isArray(raw) ? (raw as unknown[]) : [raw];
-  const at: FieldPath = Array.isArray(raw) ? ["codes"] : [];
+  const list: unknown[] = Array.isArray(raw) ? raw : [raw];
+  const codes: (number | string)[] = [];
   let ok = true;
-  const codes = list.map((item, i) => {
-    const path = Array.isArray(raw) ? [...at, i] : ["codes"];
+  for (const [i, item] of list.entries()) {
+    const path: FieldPath = Array.isArray(raw) ? ["codes", i] : ["codes"];
     // "503" from an env override is the number 503; names are matched in upper case.
     const code =
       typeof item === "string" && /^\d+$/.test(item)
@@ -132,11 +132,11 @@ function compileCodes(raw: unknown, issues: GovernanceIssues): (number | string)
     if (typeof code !== "number" && typeof code !== "string") {
       issues.report(path, `expected an HTTP code or a gRPC code name, got ${describe(item)}`);
       ok = false;
-      return 0;
+      continue;
     }
-    ok = check(issues, path, () => resolveRetryOptions({ codes: [code] })) && ok;
-    return code;
-  });
+    if (!check(issues, path, () => resolveRetryOptions({ codes: [code] }))) ok = false;
+    codes.push(code);
+  }
   return ok ? codes : undefined;
 }
 

@@ -39,7 +39,7 @@ type Call = () => Promise<{ message: string }>;
 function gate() {
   let inside = 0;
   const watchers: { n: number; resolve: () => void }[] = [];
-  let release = () => undefined as void;
+  let release: () => void = () => undefined;
   let opened = new Promise<void>((r) => (release = r));
   return {
     async enter(): Promise<void> {
@@ -98,7 +98,12 @@ function clientsOf(http: HttpServer, rpc: GrpcServer, store?: GovernanceStore) {
     ["http", () => h.sayHello({ name: "x" })],
     ["grpc", () => g.sayHello({ name: "x" })],
   ];
-  return { list, close: () => g.close() };
+  return {
+    list,
+    close: () => {
+      g.close();
+    },
+  };
 }
 
 describe("resilience rules over HTTP and gRPC", () => {

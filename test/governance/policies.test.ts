@@ -12,7 +12,10 @@ import {
 import type { GovernanceIssues, GovernancePolicy } from "kratos-ts/governance";
 
 /** Compiles `raw` with `policy`: the spec, or the problems as `path: message` lines. */
-function compile<S>(policy: GovernancePolicy<S>, raw: unknown): { spec?: S; lines: string[] } {
+function compile<S>(
+  policy: GovernancePolicy<S>,
+  raw: unknown,
+): { spec?: S | undefined; lines: string[] } {
   const lines: string[] = [];
   const issues: GovernanceIssues = {
     report(path, message) {
@@ -20,7 +23,7 @@ function compile<S>(policy: GovernancePolicy<S>, raw: unknown): { spec?: S; line
     },
   };
   const spec = policy.compile(raw, issues);
-  return lines.length > 0 ? { lines } : { spec: spec as S, lines };
+  return lines.length > 0 ? { lines } : { spec, lines };
 }
 
 describe("retry rules", () => {
