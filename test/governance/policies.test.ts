@@ -2,6 +2,7 @@
 // what each compiles good input to, and one line per problem, at its path, for bad input.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import {
   breakerPolicy,
   bulkheadPolicy,
@@ -10,6 +11,7 @@ import {
   retryPolicy,
 } from "kratos-ts/governance";
 import type { GovernanceIssues, GovernancePolicy } from "kratos-ts/governance";
+import { externalImports } from "../helpers/import-graph.js";
 
 /** Compiles `raw` with `policy`: the spec, or the problems as `path: message` lines. */
 function compile<S>(
@@ -222,5 +224,16 @@ describe("the policies through a store", () => {
       'configs/config.yaml: governance.rules.1.retry.attempts: -1 is not an integer >= 1 (rule "b")',
       'configs/config.yaml: governance.rules.1.breaker: breaker runs on the server side only, not on the client side (rule "b")',
     ]);
+  });
+});
+
+describe("kratos-ts/governance's import graph", () => {
+  it("does not load ioredis: the app passes the Redis client", () => {
+    const entry = fileURLToPath(new URL("../../src/governance/index.js", import.meta.url));
+    const loaded = externalImports(entry).filter((e) => e.specifier === "ioredis");
+    assert.deepEqual(
+      loaded.map((e) => e.path.join(" -> ")),
+      [],
+    );
   });
 });
