@@ -1,8 +1,9 @@
-// The policy kinds a store knows unless told otherwise: fault injection, and the kinds other
-// parts of issue 23 fill in (route, retry, bulkhead, rateLimit, breaker), reserved so that their
-// keys are part of the rule schema from the start.
+// The policy kinds a store knows unless told otherwise: fault injection, route rules, and the
+// kinds other parts of issue 23 fill in (retry, bulkhead, rateLimit, breaker), reserved so that
+// their keys are part of the rule schema from the start.
 import type { MeterProvider } from "@opentelemetry/api";
 import { faultPolicy } from "./fault.js";
+import { routePolicy } from "./route.js";
 import type { GovernanceIssues, GovernancePolicy, GovernanceSide } from "./policy.js";
 
 /** Options of {@link defaultPolicies}. */
@@ -37,16 +38,16 @@ export function reservedPolicy(
 }
 
 /**
- * The default kinds: `fault` ({@link faultPolicy}) and the reserved `rateLimit` (server, order
- * 100), `bulkhead` (server, 200), `breaker` (server, 300), `route` (client, 400) and `retry`
- * (client, 500).
+ * The default kinds: `fault` ({@link faultPolicy}), `route` ({@link routePolicy}, client, order
+ * 400) and the reserved `rateLimit` (server, order 100), `bulkhead` (server, 200), `breaker`
+ * (server, 300) and `retry` (client, 500).
  */
 export function defaultPolicies(options: DefaultPoliciesOptions = {}): GovernancePolicy[] {
   return [
     reservedPolicy("rateLimit", ["server"], 100),
     reservedPolicy("bulkhead", ["server"], 200),
     reservedPolicy("breaker", ["server"], 300),
-    reservedPolicy("route", ["client"], 400),
+    routePolicy({ meterProvider: options.meterProvider }),
     reservedPolicy("retry", ["client"], 500),
     faultPolicy({ meterProvider: options.meterProvider }),
   ];
@@ -54,7 +55,7 @@ export function defaultPolicies(options: DefaultPoliciesOptions = {}): Governanc
 
 /**
  * `base` with the kinds of `policies` put in place of those with the same name (or added): how
- * the real retry, bulkhead, rateLimit, breaker and route policies replace the reserved ones.
+ * the real retry, bulkhead, rateLimit and breaker policies replace the reserved ones.
  */
 export function withPolicies(
   base: readonly GovernancePolicy[],

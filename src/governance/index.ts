@@ -2,8 +2,8 @@
  * Governance: rules in config, applied by middleware and changed live (issue 23).
  *
  * A `governance` section holds a list of named rules. Each rule has a `match` (side, service,
- * operations, regex, headers) and policies, one per kind: `fault` here; `rateLimit`,
- * `bulkhead`, `breaker`, `route` and `retry` are reserved kinds that other parts fill in.
+ * operations, regex, headers) and policies, one per kind: `fault` and `route` here;
+ * `rateLimit`, `bulkhead`, `breaker` and `retry` are reserved kinds that other parts fill in.
  * {@link createGovernanceStore} checks a whole rule set and keeps it as an immutable
  * {@link RuleSet}; {@link followGovernance} keeps a store in step with a `Config`;
  * {@link governance}`.server` / `.client` apply it to calls.
@@ -29,6 +29,8 @@ export { defaultPolicies, reservedPolicy, withPolicies } from "./defaults.js";
 export type { DefaultPoliciesOptions } from "./defaults.js";
 export { faultPolicy } from "./fault.js";
 export type { FaultPolicyOptions, FaultSpec } from "./fault.js";
+export { chooseDestination, routePolicy } from "./route.js";
+export type { RouteDestination, RoutePolicyOptions, RouteSpec } from "./route.js";
 export type {
   GovernanceIssues,
   GovernancePolicy,
