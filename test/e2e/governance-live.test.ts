@@ -115,7 +115,7 @@ describe(
       const registry = createEtcdRegistry({ endpoints: [etcd.endpoint] });
       const config = createConfig({ sources: [etcdSource({ endpoints: [etcd.endpoint], key })] });
       let rules: FollowedGovernance | undefined;
-      let closeGreeter = () => undefined as void;
+      let closeGreeter: () => void = () => undefined;
       try {
         const versions = ["v1", "v1", "v2"];
         services.push(
