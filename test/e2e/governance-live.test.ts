@@ -126,7 +126,11 @@ describe(
                 version: versions[i],
                 extra: ["config_source:", `  etcd: { endpoints: [${etcd.endpoint}], key: ${key} }`],
               });
-              return startService(["-conf", "./configs"], dir.path);
+              // Generous server deadlines (default 1 s): with both cores busy a call may wait
+              // for a starved process, and only the drill may fail calls here.
+              return startService(["-conf", "./configs"], dir.path, {
+                HELLOWORLD_SERVER__GRPC__TIMEOUT: "10s",
+              });
             }),
           )),
         );
@@ -156,7 +160,7 @@ describe(
         closeGreeter = () => {
           client.close();
         };
-        const caller = steadyCaller(4, async (beta) => {
+        const caller = steadyCaller(8, async (beta) => {
           const start = performance.now();
           const headers: Record<string, string> = beta ? { "x-md-user": "beta" } : {};
           const name = `call-${sent++}`;
@@ -184,7 +188,7 @@ describe(
             20_000,
           );
           assert.equal(
-            share(await caller.window(performance.now(), 200), (c) => c.faulted),
+            share(await caller.window(performance.now(), 100), (c) => c.faulted),
             0,
           );
 
@@ -216,7 +220,7 @@ describe(
           const routeMs = performance.now() - change.start;
           assert.ok(routeMs < 1000, `route rules applied after ${routeMs.toFixed(0)} ms`);
           await applied(services, change.seen, ["drill", "beta", "canary"]);
-          const routed = await caller.window(performance.now(), 1200);
+          const routed = await caller.window(performance.now(), 1000);
           const beta = routed.filter((c) => c.beta);
           const rest = routed.filter((c) => !c.beta);
           assert.equal(
@@ -240,7 +244,7 @@ describe(
           change = await write(routeRules);
           await applied(services, change.seen, ["beta", "canary"]);
           await eventually("the caller's rules", () => store.current.rules.length === 2, 5_000);
-          const unfaulted = await caller.window(performance.now(), 200);
+          const unfaulted = await caller.window(performance.now(), 100);
           assert.equal(
             share(unfaulted, (c) => c.faulted),
             0,
@@ -268,7 +272,7 @@ describe(
             () => store.current.rules.length === 0,
             5_000,
           );
-          const after = await caller.window(performance.now(), 400);
+          const after = await caller.window(performance.now(), 200);
           assert.equal(
             share(after, (c) => c.faulted),
             0,
