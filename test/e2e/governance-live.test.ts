@@ -117,6 +117,7 @@ describe(
       let rules: FollowedGovernance | undefined;
       let closeGreeter: () => void = () => undefined;
       try {
+        const began = performance.now();
         const versions = ["v1", "v1", "v2"];
         services.push(
           ...(await Promise.all(
@@ -135,6 +136,7 @@ describe(
           )),
         );
         const v2 = services[2]?.grpc.host ?? assert.fail("no v2");
+        t.diagnostic(`three instances started in ${(performance.now() - began).toFixed(0)} ms`);
 
         // The caller: its client-side rules follow the same etcd key; seeded for the 90/10 draw.
         await config.load();
@@ -287,6 +289,9 @@ describe(
         } finally {
           await caller.stop();
         }
+        t.diagnostic(
+          `${caller.calls.length} calls in ${(performance.now() - began).toFixed(0)} ms`,
+        );
         assert.deepEqual(caller.unexpected, [], "no call failed because of a switch");
       } finally {
         closeGreeter();
