@@ -1,9 +1,12 @@
 // A client of the helloworld service (`npm run client`): finds every instance through the etcd
 // registry of the config (`registry.etcd`), calls SayHello over gRPC on
 // `discovery:///helloworld`, and prints which instance answered each call, so you can watch
-// the selector spread calls over the instances you started.
+// the selector spread calls over the instances you started. It follows the client-side
+// governance rules of the same config (files and `config_source.etcd`, live), so route rules
+// send its calls to the instances they name (`-md user=beta` for a rule on `x-md-user`).
 import { parseArgs } from "node:util";
-import { createConfig, envSource, fileSource } from "kratos-ts/config";
+import { followGovernance, governance } from "kratos-ts/governance";
+import { createLogger } from "kratos-ts/log";
 import { createEtcdRegistry, discoveryResolver } from "kratos-ts/registry";
 import { createGrpcClient } from "kratos-ts/transport/grpc";
 import type { Middleware } from "kratos-ts/middleware";
@@ -11,9 +14,10 @@ import { clientTransport } from "kratos-ts/transport";
 import { Greeter } from "../../api/helloworld/v1/greeter_pb.js";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
 import { durationMs } from "../../internal/server/conf.js";
+import { loadConfig } from "../server/config.js";
 
 const usage =
-  "usage: helloworld-client [-conf <file|dir>] [-n <calls>] [-name <name>] [-balancer p2c|wrr|random]";
+  "usage: helloworld-client [-conf <file|dir>] [-n <calls>] [-name <name>] [-balancer p2c|wrr|random] [-md key=value]...";
 
 const balancers = ["p2c", "wrr", "random"] as const;
 type BalancerName = (typeof balancers)[number];
@@ -23,6 +27,8 @@ interface Flags {
   calls: number;
   name: string;
   balancer: BalancerName;
+  /** Request metadata, sent as `x-md-<key>` headers (what route rules match on). */
+  headers: Record<string, string>;
 }
 
 /** Go-style flags (`-conf x`, as the server takes them) through node:util's parser. */
@@ -34,6 +40,7 @@ function parseFlags(args: readonly string[]): Flags | undefined {
       n: { type: "string", default: "6" },
       name: { type: "string", default: "kratos" },
       balancer: { type: "string", default: "p2c" },
+      md: { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -43,7 +50,13 @@ function parseFlags(args: readonly string[]): Flags | undefined {
   if (!Number.isInteger(calls) || calls < 1) throw new Error(`-n: not a positive integer`);
   const balancer = balancers.find((b) => b === values.balancer);
   if (balancer === undefined) throw new Error(`-balancer: one of ${balancers.join(", ")}`);
-  return { conf: values.conf, calls, name: values.name, balancer };
+  const headers: Record<string, string> = {};
+  for (const pair of values.md) {
+    const at = pair.indexOf("=");
+    if (at < 1) throw new Error(`-md: expected key=value, got "${pair}"`);
+    headers[`x-md-${pair.slice(0, at).toLowerCase()}`] = pair.slice(at + 1);
+  }
+  return { conf: values.conf, calls, name: values.name, balancer, headers };
 }
 
 async function main(args: readonly string[]): Promise<void> {
@@ -52,15 +65,22 @@ async function main(args: readonly string[]): Promise<void> {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  // The server's config, so both find the same etcd (and HELLOWORLD_ env overrides apply).
-  const config = createConfig({
-    sources: [fileSource(flags.conf), envSource({ prefix: "HELLOWORLD_" })],
-  });
-  await config.load();
+  // The server's config, so both find the same etcd and follow the same rules (and HELLOWORLD_
+  // env overrides apply).
+  const config = await loadConfig(flags.conf, "HELLOWORLD_");
   const etcd = config.scan(BootstrapSchema).registry?.etcd;
-  await config.close();
   if (etcd === undefined || etcd.endpoints.length === 0) {
+    await config.close();
     throw new Error(`registry.etcd.endpoints: not set in ${flags.conf} (the client needs etcd)`);
+  }
+  // Warnings only, on stderr: stdout is the client's report of the calls.
+  const logger = createLogger({ level: "warn", destination: process.stderr });
+  let rules: ReturnType<typeof followGovernance>;
+  try {
+    rules = followGovernance(config, { logger: logger.child({ module: "governance" }) });
+  } catch (err) {
+    await config.close();
+    throw err;
   }
   const registry = createEtcdRegistry({
     endpoints: etcd.endpoints,
@@ -78,18 +98,21 @@ async function main(args: readonly string[]): Promise<void> {
     endpoint: "discovery:///helloworld",
     resolver: discoveryResolver({ discovery: registry, scheme: "grpc" }),
     selector: { balancer: flags.balancer },
-    middleware: [endpoint],
+    // Governance inside `endpoint`: the endpoint read after the route rules chose the node.
+    middleware: [endpoint, governance.client({ store: rules })],
     // The first call also waits for the first list of instances.
     timeout: 5_000,
   });
   try {
     for (let i = 0; i < flags.calls; i++) {
-      const reply = await greeter.sayHello({ name: flags.name });
+      const reply = await greeter.sayHello({ name: flags.name }, { headers: flags.headers });
       process.stdout.write(`${served} ${reply.message}\n`);
     }
   } finally {
     greeter.close();
     await registry.close();
+    await rules.close();
+    await config.close();
   }
 }
 

@@ -1,8 +1,9 @@
 // The service's own checks of its config, each naming the file (or source) and the key, as the
 // kit's config errors do: the log level (at start and live), keys Bootstrap has no field for, and
 // the layers' errors about a key (they see the scanned Bootstrap, not where a value came from).
-import { ConfigError } from "kratos-ts/config";
-import type { Config, Value } from "kratos-ts/config";
+import { ConfigError, createConfig, envSource, fileSource } from "kratos-ts/config";
+import type { Config, Source, Value } from "kratos-ts/config";
+import { etcdSource } from "kratos-ts/config/etcd";
 import { isLogLevel } from "kratos-ts/log";
 import type { LevelLogger, Logger, LogLevel } from "kratos-ts/log";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
@@ -78,4 +79,34 @@ export function withConfigFile(err: unknown, config: Config): unknown {
   const file = config.value(key).origin;
   if (file === undefined) return err;
   return new Error(`${file}: ${err.message}`, { cause: err });
+}
+
+/**
+ * The files of `-conf` and the env overrides (`<envPrefix><KEY>__<KEY>`); with
+ * `config_source.etcd` set there, the same again with the etcd key merged between them (files <
+ * etcd < env), watched like the files. The service and its client (`npm run client`) both load
+ * their config so, and so follow the same governance rules.
+ */
+export async function loadConfig(conf: string, envPrefix: string): Promise<Config> {
+  const local = (): [Source, Source] => [fileSource(conf), envSource({ prefix: envPrefix })];
+  const config = createConfig({ sources: local() });
+  await config.load();
+  const etcd = config.scan(BootstrapSchema).configSource?.etcd;
+  if (etcd === undefined || etcd.endpoints.length === 0 || etcd.key === "") return config;
+  await config.close();
+  const [files, env] = local();
+  const merged = createConfig({
+    sources: [
+      files,
+      etcdSource({ endpoints: etcd.endpoints, key: etcd.key, prefix: etcd.prefix }),
+      env,
+    ],
+  });
+  try {
+    await merged.load();
+  } catch (err) {
+    await merged.close();
+    throw err;
+  }
+  return merged;
 }

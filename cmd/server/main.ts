@@ -4,9 +4,7 @@ import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { createApp } from "kratos-ts/app";
-import { createConfig, envSource, fileSource } from "kratos-ts/config";
-import type { Config, Source } from "kratos-ts/config";
-import { etcdSource } from "kratos-ts/config/etcd";
+import type { Config } from "kratos-ts/config";
 import { defaultPolicies, followGovernance } from "kratos-ts/governance";
 import type { FollowedGovernance } from "kratos-ts/governance";
 import { createLogger } from "kratos-ts/log";
@@ -18,7 +16,7 @@ import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
 import type { Data_Redis, Registry } from "../../internal/conf/conf_pb.js";
 import { durationMs } from "../../internal/server/conf.js";
 import { services } from "../../internal/service/services.js";
-import { followLogLevel, logLevel, warnUnknownKeys, withConfigFile } from "./config.js";
+import { followLogLevel, loadConfig, logLevel, warnUnknownKeys, withConfigFile } from "./config.js";
 import { parseFlags, usage } from "./flags.js";
 import { wire } from "./wire.js";
 
@@ -29,13 +27,16 @@ const envPrefix = "HELLOWORLD_";
 
 async function main(args: readonly string[]): Promise<void> {
   const flags = parseFlags(args);
-  const version = projectVersion();
+  const built = projectVersion();
   if (flags.help || flags.version) {
-    process.stdout.write(flags.help ? `${usage}\n` : `${name} ${version}\n`);
+    process.stdout.write(flags.help ? `${usage}\n` : `${name} ${built}\n`);
     return;
   }
-  const config = await loadConfig(flags.conf);
+  const config = await loadConfig(flags.conf, envPrefix);
   const bc = config.scan(BootstrapSchema);
+  // The version this instance runs and registers as: clients' route rules pick instances by it
+  // (a canary deployed with `registry.version: v2`), so logs and traces name the same one.
+  const version = bc.registry?.version || built;
   const level = logLevel(config);
   if (level === "debug" || level === "trace") showStacks = true;
   const id = `${hostname()}-${process.pid}`;
@@ -77,6 +78,7 @@ async function main(args: readonly string[]): Promise<void> {
     id,
     name,
     version,
+    metadata: { ...bc.registry?.metadata },
     logger,
     servers: wired.servers,
     registrar: registry,
@@ -153,34 +155,6 @@ async function redisClient(
       } else client.disconnect();
     },
   };
-}
-
-/**
- * The files of `-conf` and the env overrides; with `config_source.etcd` set there, the same
- * again with the etcd key merged between them (files < etcd < env), watched like the files.
- */
-async function loadConfig(conf: string): Promise<Config> {
-  const local = (): [Source, Source] => [fileSource(conf), envSource({ prefix: envPrefix })];
-  const config = createConfig({ sources: local() });
-  await config.load();
-  const etcd = config.scan(BootstrapSchema).configSource?.etcd;
-  if (etcd === undefined || etcd.endpoints.length === 0 || etcd.key === "") return config;
-  await config.close();
-  const [files, env] = local();
-  const merged = createConfig({
-    sources: [
-      files,
-      etcdSource({ endpoints: etcd.endpoints, key: etcd.key, prefix: etcd.prefix }),
-      env,
-    ],
-  });
-  try {
-    await merged.load();
-  } catch (err) {
-    await merged.close();
-    throw err;
-  }
-  return merged;
 }
 
 /** The etcd registry of `registry.etcd`, when it names endpoints; none otherwise. */

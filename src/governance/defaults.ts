@@ -1,10 +1,10 @@
 // The policy kinds a store knows unless told otherwise: rate limits, bulkheads, server
-// breakers, retries and fault injection, and `route`, reserved until its policy lands so that its
-// key is part of the rule schema from the start.
+// breakers, route rules, retries and fault injection.
 import type { MeterProvider } from "@opentelemetry/api";
 import { breakerPolicy } from "./breaker-policy.js";
 import { bulkheadPolicy } from "./bulkhead-policy.js";
 import { faultPolicy } from "./fault.js";
+import { routePolicy } from "./route.js";
 import type { GovernanceIssues, GovernancePolicy, GovernanceSide } from "./policy.js";
 import { rateLimitPolicy } from "./rate-limit-policy.js";
 import type { RateLimitPolicyOptions } from "./rate-limit-policy.js";
@@ -52,8 +52,9 @@ export function reservedPolicy(
 /**
  * The default kinds, new objects on each call (a bulkhead policy keeps compartments per rule
  * name: give each store its own): {@link rateLimitPolicy} (server, order 100),
- * {@link bulkheadPolicy} (server, 200), {@link breakerPolicy} (server, 300), the reserved
- * `route` (client, 400), {@link retryPolicy} (client, 500) and {@link faultPolicy} (both, 600).
+ * {@link bulkheadPolicy} (server, 200), {@link breakerPolicy} (server, 300),
+ * {@link routePolicy} (client, 400), {@link retryPolicy} (client, 500) and
+ * {@link faultPolicy} (both, 600).
  */
 export function defaultPolicies(options: DefaultPoliciesOptions = {}): GovernancePolicy[] {
   const { meterProvider } = options;
@@ -61,7 +62,7 @@ export function defaultPolicies(options: DefaultPoliciesOptions = {}): Governanc
     rateLimitPolicy({ meterProvider, redis: options.redis, redisTimeout: options.redisTimeout }),
     bulkheadPolicy({ meterProvider }),
     breakerPolicy({ meterProvider }),
-    reservedPolicy("route", ["client"], 400),
+    routePolicy({ meterProvider }),
     retryPolicy({ meterProvider }),
     faultPolicy({ meterProvider }),
   ];
@@ -69,7 +70,7 @@ export function defaultPolicies(options: DefaultPoliciesOptions = {}): Governanc
 
 /**
  * `base` with the kinds of `policies` put in place of those with the same name (or added): how
- * the route policy replaces the reserved one, or a policy with other options a default one
+ * a policy with other options replaces a default one
  * (`withPolicies(defaultPolicies(), retryPolicy({ sleep }))`).
  */
 export function withPolicies(

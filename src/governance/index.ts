@@ -3,9 +3,8 @@
  *
  * A `governance` section holds a list of named rules. Each rule has a `match` (side, service,
  * operations, regex, headers) and policies, one per kind: `rateLimit` (local or on Redis),
- * `bulkhead`, `breaker` on servers, `retry` on clients, `fault` on both; `route` is reserved
- * (accepted, inert) until its policy lands. Pass a Redis client for shared rate limits with
- * `defaultPolicies({ redis })`.
+ * `bulkhead`, `breaker` on servers, `route` and `retry` on clients, `fault` on both. Pass a
+ * Redis client for shared rate limits with `defaultPolicies({ redis })`.
  * {@link createGovernanceStore} checks a whole rule set and keeps it as an immutable
  * {@link RuleSet}; {@link followGovernance} keeps a store in step with a `Config`;
  * {@link governance}`.server` / `.client` apply it to calls.
@@ -39,6 +38,8 @@ export { breakerPolicy } from "./breaker-policy.js";
 export type { BreakerPolicyOptions, BreakerSpec } from "./breaker-policy.js";
 export { rateLimitPolicy } from "./rate-limit-policy.js";
 export type { RateLimitKey, RateLimitPolicyOptions, RateLimitSpec } from "./rate-limit-policy.js";
+export { chooseDestination, routePolicy } from "./route.js";
+export type { RouteDestination, RoutePolicyOptions, RouteSpec } from "./route.js";
 export type {
   GovernanceIssues,
   GovernancePolicy,

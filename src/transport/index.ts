@@ -17,5 +17,6 @@ export { NodeHeader } from "./header.js";
 export { resolverFor } from "./resolver.js";
 export { avoidHost, callTraits, idempotentMethod, setCallTraits } from "./retry-hints.js";
 export type { CallTraits } from "./retry-hints.js";
+export { routedNodes, routeNodes } from "./route-hint.js";
 export type { Resolver } from "./resolver.js";
 export type { Header } from "./header.js";

@@ -5,6 +5,7 @@ import type { SelectorOptions } from "../selector/default-selector.js";
 import type { Node, NodeFilter, Selected, Selector } from "../selector/selector.js";
 import { notSent } from "./not-sent.js";
 import { avoidedHosts } from "./retry-hints.js";
+import { routedNodes } from "./route-hint.js";
 import type { Resolver } from "./resolver.js";
 
 /** One pick: the node, and `done` to call exactly when the call on it ends. */
@@ -43,12 +44,14 @@ export class NodePicker {
    * tried yet, so a node that stopped or died moments ago costs no failed call; the error of the
    * last attempt is thrown when every node was tried or the call's signal ended. Only for
    * requests that can be sent again (a unary message, not a consumed stream). Nodes that a retry
-   * middleware asked to avoid (`avoidHost`) are passed over while others are left.
+   * middleware asked to avoid (`avoidHost`) are passed over while others are left; a route
+   * (`routeNodes`) limits the nodes the call may go to at all.
    */
   async call<T>(ctx: Context, attempt: (node: Node) => Promise<T>): Promise<T> {
     const tried = new Set<string>();
     const avoid = avoidedHosts(ctx);
-    let pick = await this.pick(ctx.signal, undefined, avoid);
+    const route = routedNodes(ctx);
+    let pick = await this.pick(ctx.signal, undefined, avoid, route);
     for (;;) {
       try {
         const reply = await attempt(pick.node);
@@ -59,7 +62,7 @@ export class NodePicker {
         if (!notSent(err) || ctx.signal.aborted) throw err;
         tried.add(pick.node.url.href);
         try {
-          pick = await this.pick(ctx.signal, tried, avoid);
+          pick = await this.pick(ctx.signal, tried, avoid, route);
         } catch {
           throw err; // every node was tried: the attempt's error says more than NODE_NOT_FOUND
         }
@@ -68,13 +71,14 @@ export class NodePicker {
   }
 
   /**
-   * Picks a node for a call, leaving out the nodes in `exclude` (hrefs), and the nodes in `avoid`
-   * (`host:port`) unless no other node is left.
+   * Picks a node for a call, leaving out the nodes in `exclude` (hrefs), keeping those `route`
+   * keeps, and leaving out the nodes in `avoid` (`host:port`) unless no other node is left.
    */
   async pick(
     signal: AbortSignal,
     exclude?: ReadonlySet<string>,
     avoid?: ReadonlySet<string>,
+    route?: NodeFilter,
   ): Promise<NodePick> {
     const nodes = await this.#resolver.resolve(signal);
     // Resolvers return the same array until the list changes: apply only real changes, so the
@@ -88,6 +92,9 @@ export class NodePicker {
     if (exclude !== undefined && exclude.size > 0) {
       filters.push((candidates) => candidates.filter((n) => !exclude.has(n.url.href)));
     }
+    // After `exclude`: a destination whose nodes all failed before the request was sent has no
+    // live node left for this call, so the route's fallback applies to it.
+    if (route !== undefined) filters.push(route);
     if (avoid !== undefined && avoid.size > 0) {
       filters.push((candidates) => {
         const others = candidates.filter((n) => !avoid.has(n.url.host));

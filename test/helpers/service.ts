@@ -130,6 +130,8 @@ export interface LayoutConfigOptions {
   etcd?: string;
   /** The lease TTL in seconds, with `etcd`. Default 5. */
   ttl?: number;
+  /** The version the service registers with, with `etcd` (`registry.version`). Default: its own. */
+  version?: string;
   /** Origins that may call both servers from a page (`server.<http|grpc>.cors`). Default: none. */
   corsOrigins?: string[];
   /** A Redis address (`data.redis.addr`). Default: none. */
@@ -158,6 +160,7 @@ export function writeLayoutConfig(dir: string, options: LayoutConfigOptions = {}
     lines.push(`  redis: { addr: ${JSON.stringify(options.redis)} }`);
   if (options.etcd !== undefined) {
     lines.push("registry:", `  etcd: { endpoints: [${options.etcd}], ttl: ${options.ttl ?? 5}s }`);
+    if (options.version !== undefined) lines.push(`  version: ${options.version}`);
   }
   lines.push(...(options.extra ?? []));
   mkdirSync(join(dir, "configs"), { recursive: true });

@@ -7,6 +7,7 @@ import { nodesFromUrls } from "../../src/selector/index.js";
 import type { Node, PickResult } from "../../src/selector/index.js";
 import { NodePicker } from "../../src/transport/node-picker.js";
 import { markNotSent, notSent } from "../../src/transport/not-sent.js";
+import { routeNodes } from "../../src/transport/route-hint.js";
 import type { Resolver } from "../../src/transport/resolver.js";
 
 const never = new AbortController().signal;
@@ -114,6 +115,34 @@ describe("NodePicker", () => {
         /ECONNREFUSED/,
       );
       assert.deepEqual([...attempts].sort(), ["a:1", "b:2", "c:3"]);
+    });
+
+    it("keeps a call to the nodes its route allows, applied after the nodes it tried", async () => {
+      const resolver = settableResolver(["http://a:1", "http://b:2", "http://canary:3"]);
+      const picker = new NodePicker(resolver, { balancer: "wrr" }, () => undefined);
+      const canaryFirst = (nodes: Node[]) => {
+        // A route with a fallback: the canary while it is live for this call, else the rest.
+        const canary = nodes.filter((n) => n.url.hostname === "canary");
+        return canary.length > 0 ? canary : nodes;
+      };
+      const ctx = createContext();
+      routeNodes(ctx, canaryFirst);
+      const attempts: string[] = [];
+      const reply = await picker.call(ctx, (node) => {
+        attempts.push(node.url.host);
+        return node.url.host === "canary:3" ? Promise.reject(refused()) : Promise.resolve("ok");
+      });
+      // The canary refused before the request was sent: the route saw it gone and fell back.
+      assert.equal(reply, "ok");
+      assert.equal(attempts[0], "canary:3");
+      assert.equal(attempts.length, 2);
+
+      const none = createContext();
+      routeNodes(none, () => []);
+      await assert.rejects(
+        picker.call(none, () => Promise.resolve("sent")),
+        { code: 503, reason: reasons.nodeNotFound },
+      );
     });
 
     const kept: [string, unknown][] = [

@@ -21,6 +21,7 @@ import type { SelectorOptions } from "../../selector/default-selector.js";
 import type { Node } from "../../selector/selector.js";
 import { NodePicker } from "../node-picker.js";
 import type { NodePick } from "../node-picker.js";
+import { routedNodes } from "../route-hint.js";
 import { resolverFor } from "../resolver.js";
 import type { Resolver } from "../resolver.js";
 import { setCallTraits } from "../retry-hints.js";
@@ -246,7 +247,7 @@ export function createGrpcClient<S extends DescService>(
     const send: Handler = async (c, req) => {
       // A unary request can be sent again, so it may move to another node (NodePicker.call).
       if (method.methodKind === "unary") return picker.call(c, (node) => open(node, req));
-      const pick = await picker.pick(c.signal);
+      const pick = await picker.pick(c.signal, undefined, undefined, routedNodes(c));
       streams.push(pick);
       return open(pick.node, req);
     };
