@@ -20,6 +20,8 @@ import { durationMs } from "../../internal/server/conf.js";
 import { services } from "../../internal/service/services.js";
 import { followLogLevel, logLevel, warnUnknownKeys, withConfigFile } from "./config.js";
 import { parseFlags, usage } from "./flags.js";
+import { followSettings } from "./live.js";
+import type { FollowedSettings } from "./live.js";
 import { wire } from "./wire.js";
 
 /** The service name: the app name, the registry name, and the prefix of env overrides. */
@@ -45,6 +47,7 @@ async function main(args: readonly string[]): Promise<void> {
   warnUnknownKeys(config, configLog);
   followLogLevel(config, logger);
   const governance = await followRules(config, logger);
+  const live = await followLive(config, logger, governance);
   // Before the servers exist: the middleware finds the SDK's providers on first use anyway, but
   // the context manager must be in place before the first request.
   const telemetry = startTelemetry({
@@ -55,9 +58,10 @@ async function main(args: readonly string[]): Promise<void> {
   });
   let wired: ReturnType<typeof wire>;
   try {
-    wired = wire(bc, logger, telemetry, governance);
+    wired = wire(bc, logger, telemetry, governance, live);
   } catch (err) {
     await telemetry.shutdown();
+    live.close();
     await governance.close();
     await config.close();
     throw withConfigFile(err, config);
@@ -65,6 +69,7 @@ async function main(args: readonly string[]): Promise<void> {
   const registry = etcdRegistry(bc.registry, logger);
   const cleanup = async () => {
     await wired.cleanup();
+    live.close();
     await governance.close();
     await registry?.close();
     await telemetry.shutdown();
@@ -100,6 +105,24 @@ async function followRules(config: Config, logger: Logger): Promise<FollowedGove
       operations: services.flatMap((s) => s.operations),
     });
   } catch (err) {
+    await config.close();
+    throw err;
+  }
+}
+
+/**
+ * `auth` and `server.bbr.enabled`, followed live; a bad value fails the start with one line
+ * naming the file and key.
+ */
+async function followLive(
+  config: Config,
+  logger: Logger,
+  governance: FollowedGovernance,
+): Promise<FollowedSettings> {
+  try {
+    return followSettings(config, logger);
+  } catch (err) {
+    await governance.close();
     await config.close();
     throw err;
   }

@@ -5,6 +5,7 @@ import type { HttpServer } from "kratos-ts/transport/http";
 import type { GovernanceStore } from "kratos-ts/governance";
 import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
+import type { LiveSettings } from "../conf/tokens.js";
 import type { Server_HTTP } from "../conf/conf_pb.js";
 import type { ServedService } from "../service/serve.js";
 import { corsOptions, listenAddr, timeoutMs } from "./conf.js";
@@ -23,11 +24,12 @@ export function newHttpServer(
   log: Logger,
   telemetry: Telemetry,
   governance: GovernanceStore,
+  live: LiveSettings,
 ): HttpServer {
   const server = createHttpServer({
     addr: listenAddr("server.http", conf, "0.0.0.0:8000"),
     timeout: timeoutMs(conf?.timeout),
-    middleware: layoutMiddleware(log, governance),
+    middleware: layoutMiddleware(log, governance, live),
     cors: corsOptions(conf?.cors, log),
   });
   for (const service of services) service.registerHttp(server);
