@@ -72,6 +72,7 @@ const sections = {
 } as const;
 
 const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const isMap = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -92,7 +93,7 @@ class Issues {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) {
       if (known.includes(camel(k))) out[camel(k)] = v;
-      else this.report(`${key}.${k}`, `unknown key (known: ${known.join(", ")})`);
+      else this.report(`${key}.${k}`, `unknown key (known: ${known.map(snake).join(", ")})`);
     }
     return out;
   }
@@ -134,7 +135,8 @@ function readJwt(raw: unknown, key: string, issues: Issues): JwtServerOptions | 
   if ((secret === undefined) === (jwksUrl === undefined)) {
     issues.report(key, "set exactly one of secret and jwks_url");
   } else if (secret !== undefined) {
-    const algs = algorithms ?? ["HS256"];
+    // Unknown names are reported above, once.
+    const algs = (algorithms ?? ["HS256"]).filter((a) => jwtAlgorithms.includes(a));
     if (typeof secret !== "string" || secret === "") {
       issues.report(`${key}.secret`, `expected a non-empty string, got ${describe(secret)}`);
     } else {
