@@ -75,7 +75,9 @@ class Harness {
       },
     });
     const auth = followAuth(this.config, { logger });
-    this.#stop = () => auth.close();
+    this.#stop = () => {
+      auth.close();
+    };
     this.http = createHttpServer({ addr: "127.0.0.1:0", middleware: [liveAuth(auth)] });
     this.rpc = createGrpcServer({ addr: "127.0.0.1:0", middleware: [liveAuth(auth)] });
     registerGreeterHTTPServer(this.http, service);
@@ -265,7 +267,11 @@ describe("auth from config: RS256 with a JWKS URL", () => {
       [jwks, blackhole, gone].map((s) => new Promise<void>((r) => s.listen(0, "127.0.0.1", r))),
     );
     closedPort = (gone.address() as AddressInfo).port;
-    await new Promise<void>((r) => gone.close(() => r()));
+    await new Promise<void>((r) =>
+      gone.close(() => {
+        r();
+      }),
+    );
     const port = (jwks.address() as AddressInfo).port;
     await h.start(
       `auth:\n  jwt: { jwks_url: "http://127.0.0.1:${port}/jwks.json", algorithms: [RS256] }\n`,
@@ -274,7 +280,16 @@ describe("auth from config: RS256 with a JWKS URL", () => {
   after(async () => {
     await h.stop();
     blackhole.closeAllConnections();
-    await Promise.all([jwks, blackhole].map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await Promise.all(
+      [jwks, blackhole].map(
+        (s) =>
+          new Promise<void>((r) =>
+            s.close(() => {
+              r();
+            }),
+          ),
+      ),
+    );
   });
 
   it("verifies tokens with the served key set on both transports", async () => {
