@@ -101,7 +101,8 @@ export type Auth = Message<"conf.Auth"> & {
   jwt?: Auth_JWT | undefined;
 
   /**
-   * Operations that need no token; default: gRPC health and reflection.
+   * Operations that need no token (and `/metrics`, checked by the layout); default: gRPC
+   * health and reflection. Listing any replaces the default.
    *
    * @generated from field: repeated string public = 2;
    */

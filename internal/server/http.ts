@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { fromError } from "kratos-ts/errors";
 import { createHttpServer } from "kratos-ts/transport/http";
 import type { HttpServer } from "kratos-ts/transport/http";
 import type { GovernanceStore } from "kratos-ts/governance";
@@ -43,8 +44,23 @@ export function newHttpServer(
   }
   const metrics = telemetry.metricsHandler;
   if (metrics !== undefined) {
+    // A plain handler, outside the chain: `auth` is checked here, so with auth on the metrics
+    // need a token unless `auth.public` lists /metrics (and `auth.rules` may guard it too).
     server.handle("GET", "/metrics", (req, res) => {
-      metrics(req, res);
+      live.auth.current.check("/metrics", req.headers.authorization).then(
+        () => {
+          metrics(req, res);
+        },
+        (err: unknown) => {
+          const e = fromError(err);
+          const body = JSON.stringify({ code: e.code, reason: e.reason, message: e.message });
+          res.writeHead(e.code, {
+            "content-type": "application/json",
+            ...(e.code === 401 ? { "www-authenticate": "Bearer" } : {}),
+          });
+          res.end(body);
+        },
+      );
     });
   }
   return server;

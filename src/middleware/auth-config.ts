@@ -5,6 +5,9 @@
 import { durationHint, parseDurationNanos } from "../config/duration.js";
 import { ConfigError } from "../config/source.js";
 import { describe } from "../config/value.js";
+import { createContext } from "../context.js";
+import { NodeHeader } from "../transport/header.js";
+import { setServerTransport } from "../transport/transport.js";
 import { authz, matchesAny } from "./authz.js";
 import type { AuthzRule } from "./authz.js";
 import { jwt } from "./jwt.js";
@@ -55,6 +58,12 @@ export interface AuthSettings {
   readonly isPublic: (operation: string) => boolean;
   /** jwt.server then authz.server for the non-public operations; identity when disabled. */
   readonly middleware: Middleware;
+  /**
+   * Runs {@link AuthSettings.middleware} for a request outside the middleware chain (a plain
+   * handler such as `/metrics`): resolves when `operation` may be called with `authorization`,
+   * rejects with the 401 or 403 KratosError otherwise.
+   */
+  readonly check: (operation: string, authorization: string | undefined) => Promise<void>;
 }
 
 /** Options of {@link compileAuth}. */
@@ -227,12 +236,25 @@ function readRule(raw: unknown, key: string, issues: Issues): AuthzRule | undefi
   return rule;
 }
 
+/** `middleware` as a check of one request: the call it guards does nothing. */
+function checkOf(middleware: Middleware): AuthSettings["check"] {
+  const guarded = middleware(() => Promise.resolve(undefined));
+  return async (operation, authorization) => {
+    const ctx = createContext();
+    const requestHeader = new NodeHeader(authorization === undefined ? {} : { authorization });
+    const replyHeader = new NodeHeader({});
+    setServerTransport(ctx, { kind: "http", endpoint: "", operation, requestHeader, replyHeader });
+    await guarded(ctx, undefined);
+  };
+}
+
 const disabled: AuthSettings = {
   enabled: false,
   jwksUrl: undefined,
   jwksTimeout: defaultJwksTimeout,
   isPublic: () => true,
   middleware: (next) => next,
+  check: () => Promise.resolve(),
 };
 
 /**
@@ -279,14 +301,16 @@ export function compileAuth(raw: unknown, options: CompileAuthOptions = {}): Aut
     jwt.server({ ...jwtOptions, jwksTimeout }),
     ...(rules.length > 0 ? [authz.server({ rules })] : []),
   ];
+  const middleware = selector.server({
+    middleware: guarded,
+    match: (operation) => !isPublic(operation),
+  });
   return {
     enabled: true,
     jwksUrl: jwtOptions.jwks instanceof URL ? jwtOptions.jwks : undefined,
     jwksTimeout,
     isPublic,
-    middleware: selector.server({
-      middleware: guarded,
-      match: (operation) => !isPublic(operation),
-    }),
+    middleware,
+    check: checkOf(middleware),
   };
 }

@@ -51,6 +51,14 @@ describe("auth changed live in the layout service", { timeout: 60_000 }, () => {
       service = await startService(["-conf", "./configs"], dir.path);
       assert.equal(await status(service), 401);
       assert.equal(await status(service, await token(first)), 200);
+      // /metrics is checked too, outside the chain; gRPC health stays public by default.
+      const metrics = new URL("/metrics", service.http);
+      assert.equal((await fetch(metrics)).status, 401);
+      const scraped = await fetch(metrics, {
+        headers: { authorization: `Bearer ${await token(first)}` },
+      });
+      assert.equal(scraped.status, 200);
+      assert.match(await scraped.text(), /server_requests_code_total/);
 
       // A new secret: the next calls need tokens it signed.
       const on = await change(service, dir.path, authLines(second), "info");
@@ -85,6 +93,10 @@ describe("auth changed live in the layout service", { timeout: 60_000 }, () => {
       );
       assert.equal(await status(service, await token(second)), 403);
       assert.equal(await status(service, await token(second, { scope: "hello" })), 200);
+
+      // /metrics made public.
+      await change(service, dir.path, authLines(second, ["  public: [/metrics]"]), "info");
+      assert.equal((await fetch(metrics)).status, 200);
 
       // Removed: no token needed.
       await change(service, dir.path, [], "info");
