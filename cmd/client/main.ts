@@ -3,30 +3,35 @@
 // `discovery:///helloworld`, and prints which instance answered each call, so you can watch
 // the selector spread calls over the instances you started. It follows the client-side
 // governance rules of the same config (files and `config_source.etcd`, live), so route rules
-// send its calls to the instances they name (`-md user=beta` for a rule on `x-md-user`).
+// send its calls to the instances they name (`-md user=beta` for a rule on `x-md-user`), and
+// the `client` section (balancer, SRE breaker settings), live too.
 import { parseArgs } from "node:util";
+import { followLive } from "kratos-ts/config";
+import type { Config } from "kratos-ts/config";
 import { followGovernance, governance } from "kratos-ts/governance";
 import { createLogger } from "kratos-ts/log";
 import { createEtcdRegistry, discoveryResolver } from "kratos-ts/registry";
 import { createGrpcClient } from "kratos-ts/transport/grpc";
+import { circuitBreaker, liveSreBreaker } from "kratos-ts/middleware";
 import type { Middleware } from "kratos-ts/middleware";
+import { balancerNames, isBalancerName, liveBalancer } from "kratos-ts/selector";
+import type { BalancerName } from "kratos-ts/selector";
 import { clientTransport } from "kratos-ts/transport";
 import { Greeter } from "../../api/helloworld/v1/greeter_pb.js";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
 import { durationMs } from "../../internal/server/conf.js";
 import { loadConfig } from "../server/config.js";
+import { breakerParser, parseBalancer } from "./live.js";
 
 const usage =
   "usage: helloworld-client [-conf <file|dir>] [-n <calls>] [-name <name>] [-balancer p2c|wrr|random] [-md key=value]...";
-
-const balancers = ["p2c", "wrr", "random"] as const;
-type BalancerName = (typeof balancers)[number];
 
 interface Flags {
   conf: string;
   calls: number;
   name: string;
-  balancer: BalancerName;
+  /** Set: fixed for the run; unset: `client.balancer` of the config, followed live. */
+  balancer: BalancerName | undefined;
   /** Request metadata, sent as `x-md-<key>` headers (what route rules match on). */
   headers: Record<string, string>;
 }
@@ -39,7 +44,7 @@ function parseFlags(args: readonly string[]): Flags | undefined {
       conf: { type: "string", default: "./configs" },
       n: { type: "string", default: "6" },
       name: { type: "string", default: "kratos" },
-      balancer: { type: "string", default: "p2c" },
+      balancer: { type: "string" },
       md: { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -48,8 +53,9 @@ function parseFlags(args: readonly string[]): Flags | undefined {
   if (values.help) return undefined;
   const calls = Number(values.n);
   if (!Number.isInteger(calls) || calls < 1) throw new Error(`-n: not a positive integer`);
-  const balancer = balancers.find((b) => b === values.balancer);
-  if (balancer === undefined) throw new Error(`-balancer: one of ${balancers.join(", ")}`);
+  const balancer = values.balancer;
+  if (balancer !== undefined && !isBalancerName(balancer))
+    throw new Error(`-balancer: one of ${balancerNames.join(", ")}`);
   const headers: Record<string, string> = {};
   for (const pair of values.md) {
     const at = pair.indexOf("=");
@@ -68,20 +74,30 @@ async function main(args: readonly string[]): Promise<void> {
   // The server's config, so both find the same etcd and follow the same rules (and HELLOWORLD_
   // env overrides apply).
   const config = await loadConfig(flags.conf, "HELLOWORLD_");
+  try {
+    await run(flags, config);
+  } finally {
+    await config.close();
+  }
+}
+
+/**
+ * The calls, with the governance rules, the balancer and the SRE breaker's settings followed
+ * live: edit the config while it runs (a long `-n`) and the next calls use the new choice.
+ */
+async function run(flags: Flags, config: Config): Promise<void> {
   const etcd = config.scan(BootstrapSchema).registry?.etcd;
   if (etcd === undefined || etcd.endpoints.length === 0) {
-    await config.close();
     throw new Error(`registry.etcd.endpoints: not set in ${flags.conf} (the client needs etcd)`);
   }
   // Warnings only, on stderr: stdout is the client's report of the calls.
   const logger = createLogger({ level: "warn", destination: process.stderr });
-  let rules: ReturnType<typeof followGovernance>;
-  try {
-    rules = followGovernance(config, { logger: logger.child({ module: "governance" }) });
-  } catch (err) {
-    await config.close();
-    throw err;
-  }
+  const rules = followGovernance(config, { logger: logger.child({ module: "governance" }) });
+  const configLogger = logger.child({ module: "config" });
+  const balancer = followLive(config, "client.balancer", parseBalancer, { logger: configLogger });
+  const breaker = followLive(config, "client.breaker", breakerParser(config), {
+    logger: configLogger,
+  });
   const registry = createEtcdRegistry({
     endpoints: etcd.endpoints,
     namespace: etcd.namespace || undefined,
@@ -97,9 +113,13 @@ async function main(args: readonly string[]): Promise<void> {
   const greeter = createGrpcClient(Greeter, {
     endpoint: "discovery:///helloworld",
     resolver: discoveryResolver({ discovery: registry, scheme: "grpc" }),
-    selector: { balancer: flags.balancer },
-    // Governance inside `endpoint`: the endpoint read after the route rules chose the node.
-    middleware: [endpoint, governance.client({ store: rules })],
+    selector: { balancer: liveBalancer(() => flags.balancer ?? balancer.current) },
+    middleware: [
+      circuitBreaker.client({ breakerFor: () => liveSreBreaker(() => breaker.current) }),
+      // Governance inside `endpoint`: the endpoint read after the route rules chose the node.
+      endpoint,
+      governance.client({ store: rules }),
+    ],
     // The first call also waits for the first list of instances.
     timeout: 5_000,
   });
@@ -110,9 +130,10 @@ async function main(args: readonly string[]): Promise<void> {
     }
   } finally {
     greeter.close();
+    balancer.close();
+    breaker.close();
     await registry.close();
     await rules.close();
-    await config.close();
   }
 }
 

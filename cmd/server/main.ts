@@ -17,6 +17,8 @@ import type { Data_Redis, Registry } from "../../internal/conf/conf_pb.js";
 import { durationMs } from "../../internal/server/conf.js";
 import { services } from "../../internal/service/services.js";
 import { followLogLevel, loadConfig, logLevel, warnUnknownKeys, withConfigFile } from "./config.js";
+import { followSettings } from "./live.js";
+import type { FollowedSettings } from "./live.js";
 import { parseFlags, usage } from "./flags.js";
 import { wire } from "./wire.js";
 
@@ -47,6 +49,10 @@ async function main(args: readonly string[]): Promise<void> {
   followLogLevel(config, logger);
   const redis = await redisClient(bc.data?.redis, logger);
   const governance = await followRules(config, logger, redis);
+  const live = await followLive(config, logger, async () => {
+    await governance.close();
+    await redis?.close();
+  });
   // Before the servers exist: the middleware finds the SDK's providers on first use anyway, but
   // the context manager must be in place before the first request.
   const telemetry = startTelemetry({
@@ -57,9 +63,10 @@ async function main(args: readonly string[]): Promise<void> {
   });
   let wired: ReturnType<typeof wire>;
   try {
-    wired = wire(bc, logger, telemetry, governance);
+    wired = wire(bc, logger, telemetry, governance, live);
   } catch (err) {
     await telemetry.shutdown();
+    live.close();
     await governance.close();
     await redis?.close();
     await config.close();
@@ -68,6 +75,7 @@ async function main(args: readonly string[]): Promise<void> {
   const registry = etcdRegistry(bc.registry, logger);
   const cleanup = async () => {
     await wired.cleanup();
+    live.close();
     await governance.close();
     // After the store: its rate limits use the client until they are closed.
     await redis?.close();
@@ -112,6 +120,24 @@ async function followRules(
     });
   } catch (err) {
     await redis?.close();
+    await config.close();
+    throw err;
+  }
+}
+
+/**
+ * `auth` and `server.bbr.enabled`, followed live; a bad value fails the start with one line
+ * naming the file and key (after `release` frees what the start already holds).
+ */
+async function followLive(
+  config: Config,
+  logger: Logger,
+  release: () => Promise<void>,
+): Promise<FollowedSettings> {
+  try {
+    return followSettings(config, logger);
+  } catch (err) {
+    await release();
     await config.close();
     throw err;
   }

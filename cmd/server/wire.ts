@@ -7,9 +7,11 @@ import type { Telemetry } from "kratos-ts/telemetry";
 import type { Server } from "kratos-ts/transport";
 import { bizModule } from "../../internal/biz/module.js";
 import type { Bootstrap } from "../../internal/conf/conf_pb.js";
+import type { LiveSettings } from "../../internal/conf/tokens.js";
 import {
   BootstrapToken,
   GovernanceToken,
+  LiveSettingsToken,
   LoggerToken,
   TelemetryToken,
 } from "../../internal/conf/tokens.js";
@@ -27,7 +29,7 @@ export interface Wired {
 }
 
 /**
- * Builds the service from its config and its live governance rules; throws one clear line when
+ * Builds the service from its config and its live governance rules and settings; throws one clear line when
  * a resource cannot open.
  */
 export function wire(
@@ -35,12 +37,14 @@ export function wire(
   logger: Logger,
   telemetry: Telemetry,
   governance: GovernanceStore,
+  live: LiveSettings,
 ): Wired {
   const container = new Container({ defaultScope: "Singleton" });
   container.bind(BootstrapToken).toConstantValue(bc);
   container.bind(LoggerToken).toConstantValue(logger);
   container.bind(TelemetryToken).toConstantValue(telemetry);
   container.bind(GovernanceToken).toConstantValue(governance);
+  container.bind(LiveSettingsToken).toConstantValue(live);
   container.load(dataModule, bizModule, serviceModule, serverModule);
   return {
     container,

@@ -15,7 +15,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file conf/conf.proto.
  */
 export const file_conf_conf: GenFile = /*@__PURE__*/
-  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYi+QEKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2USKwoKZ292ZXJuYW5jZRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QivQQKBlNlcnZlchIfCgRodHRwGAEgASgLMhEuY29uZi5TZXJ2ZXIuSFRUUBIfCgRncnBjGAIgASgLMhEuY29uZi5TZXJ2ZXIuR1JQQxqSAQoEQ09SUxIPCgdvcmlnaW5zGAEgAygJEg8KB21ldGhvZHMYAiADKAkSDwoHaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRITCgtjcmVkZW50aWFscxgFIAEoCBIqCgdtYXhfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGkIKA1RMUxIRCgljZXJ0X2ZpbGUYASABKAkSEAoIa2V5X2ZpbGUYAiABKAkSFgoOY2xpZW50X2NhX2ZpbGUYAyABKAkagwEKBEhUVFASDwoHbmV0d29yaxgBIAEoCRIMCgRhZGRyGAIgASgJEioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHb3BlbmFwaRgEIAEoCBIfCgRjb3JzGAUgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxqRAQoER1JQQxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIfCgRjb3JzGAQgASgLMhEuY29uZi5TZXJ2ZXIuQ09SUxIdCgN0bHMYBSABKAsyEC5jb25mLlNlcnZlci5UTFMi8wEKBERhdGESJQoIZGF0YWJhc2UYASABKAsyEy5jb25mLkRhdGEuRGF0YWJhc2USHwoFcmVkaXMYAiABKAsyEC5jb25mLkRhdGEuUmVkaXMaKgoIRGF0YWJhc2USDgoGZHJpdmVyGAEgASgJEg4KBnNvdXJjZRgCIAEoCRp3CgVSZWRpcxIMCgRhZGRyGAEgASgJEi8KDGRpYWxfdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgxyZWFkX3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ipwIKCFJlZ2lzdHJ5EiEKBGV0Y2QYASABKAsyEy5jb25mLlJlZ2lzdHJ5LkV0Y2QSDwoHdmVyc2lvbhgCIAEoCRIuCghtZXRhZGF0YRgDIAMoCzIcLmNvbmYuUmVnaXN0cnkuTWV0YWRhdGFFbnRyeRqFAQoERXRjZBIRCgllbmRwb2ludHMYASADKAkSJgoDdHRsGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhEKCW5hbWVzcGFjZRgDIAEoCRIvCgxkaWFsX3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm0KDENvbmZpZ1NvdXJjZRIlCgRldGNkGAEgASgLMhcuY29uZi5Db25maWdTb3VyY2UuRXRjZBo2CgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRILCgNrZXkYAiABKAkSDgoGcHJlZml4GAMgASgIIhQKA0xvZxINCgVsZXZlbBgBIAEoCSIiCglUZWxlbWV0cnkSFQoNb3RscF9lbmRwb2ludBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("Cg9jb25mL2NvbmYucHJvdG8SBGNvbmYisQIKCUJvb3RzdHJhcBIcCgZzZXJ2ZXIYASABKAsyDC5jb25mLlNlcnZlchIYCgRkYXRhGAIgASgLMgouY29uZi5EYXRhEiAKCHJlZ2lzdHJ5GAMgASgLMg4uY29uZi5SZWdpc3RyeRIWCgNsb2cYBCABKAsyCS5jb25mLkxvZxIiCgl0ZWxlbWV0cnkYBSABKAsyDy5jb25mLlRlbGVtZXRyeRIpCg1jb25maWdfc291cmNlGAYgASgLMhIuY29uZi5Db25maWdTb3VyY2USKwoKZ292ZXJuYW5jZRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSGAoEYXV0aBgIIAEoCzIKLmNvbmYuQXV0aBIcCgZjbGllbnQYCSABKAsyDC5jb25mLkNsaWVudCK5AgoEQXV0aBIbCgNqd3QYASABKAsyDi5jb25mLkF1dGguSldUEg4KBnB1YmxpYxgCIAMoCRIeCgVydWxlcxgDIAMoCzIPLmNvbmYuQXV0aC5SdWxlGo4BCgNKV1QSDgoGc2VjcmV0GAEgASgJEhAKCGp3a3NfdXJsGAIgASgJEi8KDGp3a3NfdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgphbGdvcml0aG1zGAQgAygJEg4KBmlzc3VlchgFIAEoCRIQCghhdWRpZW5jZRgGIAEoCRpTCgRSdWxlEhIKCm9wZXJhdGlvbnMYASADKAkSDgoGc2NvcGVzGAIgAygJEicKBmNsYWltcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiqQEKBkNsaWVudBIQCghiYWxhbmNlchgBIAEoCRIlCgdicmVha2VyGAIgASgLMhQuY29uZi5DbGllbnQuQnJlYWtlchpmCgdCcmVha2VyEgkKAWsYASABKAESKQoGd2luZG93GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB2J1Y2tldHMYAyABKAUSFAoMbWluX3JlcXVlc3RzGAQgASgFIvQECgZTZXJ2ZXISHwoEaHR0cBgBIAEoCzIRLmNvbmYuU2VydmVyLkhUVFASHwoEZ3JwYxgCIAEoCzIRLmNvbmYuU2VydmVyLkdSUEMSHQoDYmJyGAMgASgLMhAuY29uZi5TZXJ2ZXIuQkJSGpIBCgRDT1JTEg8KB29yaWdpbnMYASADKAkSDwoHbWV0aG9kcxgCIAMoCRIPCgdoZWFkZXJzGAMgAygJEhYKDmV4cG9zZV9oZWFkZXJzGAQgAygJEhMKC2NyZWRlbnRpYWxzGAUgASgIEioKB21heF9hZ2UYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aQgoDVExTEhEKCWNlcnRfZmlsZRgBIAEoCRIQCghrZXlfZmlsZRgCIAEoCRIWCg5jbGllbnRfY2FfZmlsZRgDIAEoCRqDAQoESFRUUBIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdvcGVuYXBpGAQgASgIEh8KBGNvcnMYBSABKAsyES5jb25mLlNlcnZlci5DT1JTGpEBCgRHUlBDEg8KB25ldHdvcmsYASABKAkSDAoEYWRkchgCIAEoCRIqCgd0aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEh8KBGNvcnMYBCABKAsyES5jb25mLlNlcnZlci5DT1JTEh0KA3RscxgFIAEoCzIQLmNvbmYuU2VydmVyLlRMUxoWCgNCQlISDwoHZW5hYmxlZBgBIAEoCCLzAQoERGF0YRIlCghkYXRhYmFzZRgBIAEoCzITLmNvbmYuRGF0YS5EYXRhYmFzZRIfCgVyZWRpcxgCIAEoCzIQLmNvbmYuRGF0YS5SZWRpcxoqCghEYXRhYmFzZRIOCgZkcml2ZXIYASABKAkSDgoGc291cmNlGAIgASgJGncKBVJlZGlzEgwKBGFkZHIYASABKAkSLwoMZGlhbF90aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDHJlYWRfdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKnAgoIUmVnaXN0cnkSIQoEZXRjZBgBIAEoCzITLmNvbmYuUmVnaXN0cnkuRXRjZBIPCgd2ZXJzaW9uGAIgASgJEi4KCG1ldGFkYXRhGAMgAygLMhwuY29uZi5SZWdpc3RyeS5NZXRhZGF0YUVudHJ5GoUBCgRFdGNkEhEKCWVuZHBvaW50cxgBIAMoCRImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJbmFtZXNwYWNlGAMgASgJEi8KDGRpYWxfdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEibQoMQ29uZmlnU291cmNlEiUKBGV0Y2QYASABKAsyFy5jb25mLkNvbmZpZ1NvdXJjZS5FdGNkGjYKBEV0Y2QSEQoJZW5kcG9pbnRzGAEgAygJEgsKA2tleRgCIAEoCRIOCgZwcmVmaXgYAyABKAgiFAoDTG9nEg0KBWxldmVsGAEgASgJIiIKCVRlbGVtZXRyeRIVCg1vdGxwX2VuZHBvaW50GAEgASgJYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * Everything the service reads from its config.
@@ -65,6 +65,21 @@ export type Bootstrap = Message<"conf.Bootstrap"> & {
    * @generated from field: google.protobuf.Struct governance = 7;
    */
   governance?: JsonObject | undefined;
+
+  /**
+   * Who may call what: JWT on every operation but the public ones, and authorisation rules.
+   * Off unless `auth.jwt` is set; followed live (the kit's compileAuth checks it whole).
+   *
+   * @generated from field: conf.Auth auth = 8;
+   */
+  auth?: Auth | undefined;
+
+  /**
+   * The client side (cmd/client): the balancer and the SRE breaker, followed live.
+   *
+   * @generated from field: conf.Client client = 9;
+   */
+  client?: Client | undefined;
 };
 
 /**
@@ -73,6 +88,201 @@ export type Bootstrap = Message<"conf.Bootstrap"> & {
  */
 export const BootstrapSchema: GenMessage<Bootstrap> = /*@__PURE__*/
   messageDesc(file_conf_conf, 0);
+
+/**
+ * JWT authentication and simple authorisation (go-zero's `Auth`, plus rules).
+ *
+ * @generated from message conf.Auth
+ */
+export type Auth = Message<"conf.Auth"> & {
+  /**
+   * @generated from field: conf.Auth.JWT jwt = 1;
+   */
+  jwt?: Auth_JWT | undefined;
+
+  /**
+   * Operations that need no token (and `/metrics`, checked by the layout); default: gRPC
+   * health and reflection. Listing any replaces the default.
+   *
+   * @generated from field: repeated string public = 2;
+   */
+  public: string[];
+
+  /**
+   * Every rule whose operations match a call must pass, or the call answers 403 FORBIDDEN.
+   *
+   * @generated from field: repeated conf.Auth.Rule rules = 3;
+   */
+  rules: Auth_Rule[];
+};
+
+/**
+ * Describes the message conf.Auth.
+ * Use `create(AuthSchema)` to create a new message.
+ */
+export const AuthSchema: GenMessage<Auth> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 1);
+
+/**
+ * How tokens are verified: set exactly one of `secret` and `jwks_url`.
+ *
+ * @generated from message conf.Auth.JWT
+ */
+export type Auth_JWT = Message<"conf.Auth.JWT"> & {
+  /**
+   * An HMAC secret (HS256 by default; at least 32 bytes for HS256, 48 for HS384, 64 for
+   * HS512). Better set from env: HELLOWORLD_AUTH__JWT__SECRET.
+   *
+   * @generated from field: string secret = 1;
+   */
+  secret: string;
+
+  /**
+   * A JSON Web Key Set URL (http or https); keys are picked by the token's `kid`.
+   *
+   * @generated from field: string jwks_url = 2;
+   */
+  jwksUrl: string;
+
+  /**
+   * How long one JWKS fetch may take before calls needing it answer 401; default 2s.
+   *
+   * @generated from field: google.protobuf.Duration jwks_timeout = 3;
+   */
+  jwksTimeout?: Duration | undefined;
+
+  /**
+   * Accepted `alg` values; default [HS256] with a secret, required with jwks_url.
+   *
+   * @generated from field: repeated string algorithms = 4;
+   */
+  algorithms: string[];
+
+  /**
+   * Required `iss`; unset: not checked.
+   *
+   * @generated from field: string issuer = 5;
+   */
+  issuer: string;
+
+  /**
+   * Required `aud`; unset: not checked.
+   *
+   * @generated from field: string audience = 6;
+   */
+  audience: string;
+};
+
+/**
+ * Describes the message conf.Auth.JWT.
+ * Use `create(Auth_JWTSchema)` to create a new message.
+ */
+export const Auth_JWTSchema: GenMessage<Auth_JWT> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 1, 0);
+
+/**
+ * A rule: the operations it guards and what their tokens must carry.
+ *
+ * @generated from message conf.Auth.Rule
+ */
+export type Auth_Rule = Message<"conf.Auth.Rule"> & {
+  /**
+   * Exact operations (/helloworld.v1.Greeter/SayHello), prefixes (/helloworld.v1.Greeter/*)
+   * or `*`.
+   *
+   * @generated from field: repeated string operations = 1;
+   */
+  operations: string[];
+
+  /**
+   * Scopes the token must all have (`scope` claim, space separated, or `scp`).
+   *
+   * @generated from field: repeated string scopes = 2;
+   */
+  scopes: string[];
+
+  /**
+   * Claims the token must carry: name -> a value or a list of allowed values.
+   *
+   * @generated from field: google.protobuf.Struct claims = 3;
+   */
+  claims?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message conf.Auth.Rule.
+ * Use `create(Auth_RuleSchema)` to create a new message.
+ */
+export const Auth_RuleSchema: GenMessage<Auth_Rule> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 1, 1);
+
+/**
+ * The client of cmd/client.
+ *
+ * @generated from message conf.Client
+ */
+export type Client = Message<"conf.Client"> & {
+  /**
+   * p2c (default), wrr or random.
+   *
+   * @generated from field: string balancer = 1;
+   */
+  balancer: string;
+
+  /**
+   * @generated from field: conf.Client.Breaker breaker = 2;
+   */
+  breaker?: Client_Breaker | undefined;
+};
+
+/**
+ * Describes the message conf.Client.
+ * Use `create(ClientSchema)` to create a new message.
+ */
+export const ClientSchema: GenMessage<Client> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 2);
+
+/**
+ * The SRE breaker (circuitbreaker.client) of each operation.
+ *
+ * @generated from message conf.Client.Breaker
+ */
+export type Client_Breaker = Message<"conf.Client.Breaker"> & {
+  /**
+   * Lets through up to K times the calls the backend accepts; at least 1; default 1.5.
+   *
+   * @generated from field: double k = 1;
+   */
+  k: number;
+
+  /**
+   * The rolling window; default 10s.
+   *
+   * @generated from field: google.protobuf.Duration window = 2;
+   */
+  window?: Duration | undefined;
+
+  /**
+   * Buckets in the window; default 10.
+   *
+   * @generated from field: int32 buckets = 3;
+   */
+  buckets: number;
+
+  /**
+   * Below this many calls in the window nothing is rejected; default 100.
+   *
+   * @generated from field: int32 min_requests = 4;
+   */
+  minRequests: number;
+};
+
+/**
+ * Describes the message conf.Client.Breaker.
+ * Use `create(Client_BreakerSchema)` to create a new message.
+ */
+export const Client_BreakerSchema: GenMessage<Client_Breaker> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 2, 0);
 
 /**
  * The servers the app starts.
@@ -89,6 +299,11 @@ export type Server = Message<"conf.Server"> & {
    * @generated from field: conf.Server.GRPC grpc = 2;
    */
   grpc?: Server_GRPC | undefined;
+
+  /**
+   * @generated from field: conf.Server.BBR bbr = 3;
+   */
+  bbr?: Server_BBR | undefined;
 };
 
 /**
@@ -96,7 +311,7 @@ export type Server = Message<"conf.Server"> & {
  * Use `create(ServerSchema)` to create a new message.
  */
 export const ServerSchema: GenMessage<Server> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 1);
+  messageDesc(file_conf_conf, 3);
 
 /**
  * Cross-origin calls from browsers (CORS); off unless `origins` lists some.
@@ -155,7 +370,7 @@ export type Server_CORS = Message<"conf.Server.CORS"> & {
  * Use `create(Server_CORSSchema)` to create a new message.
  */
 export const Server_CORSSchema: GenMessage<Server_CORS> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 1, 0);
+  messageDesc(file_conf_conf, 3, 0);
 
 /**
  * TLS on a server's port, from PEM files read at start.
@@ -191,7 +406,7 @@ export type Server_TLS = Message<"conf.Server.TLS"> & {
  * Use `create(Server_TLSSchema)` to create a new message.
  */
 export const Server_TLSSchema: GenMessage<Server_TLS> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 1, 1);
+  messageDesc(file_conf_conf, 3, 1);
 
 /**
  * The HTTP/JSON server.
@@ -240,7 +455,7 @@ export type Server_HTTP = Message<"conf.Server.HTTP"> & {
  * Use `create(Server_HTTPSchema)` to create a new message.
  */
 export const Server_HTTPSchema: GenMessage<Server_HTTP> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 1, 2);
+  messageDesc(file_conf_conf, 3, 2);
 
 /**
  * The gRPC server (also Connect and gRPC-Web on the same port).
@@ -290,7 +505,28 @@ export type Server_GRPC = Message<"conf.Server.GRPC"> & {
  * Use `create(Server_GRPCSchema)` to create a new message.
  */
 export const Server_GRPCSchema: GenMessage<Server_GRPC> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 1, 3);
+  messageDesc(file_conf_conf, 3, 3);
+
+/**
+ * Adaptive load shedding (BBR, the ratelimit middleware) on both servers.
+ *
+ * @generated from message conf.Server.BBR
+ */
+export type Server_BBR = Message<"conf.Server.BBR"> & {
+  /**
+   * Shed calls while the process is overloaded (429 RATELIMIT); default off. Followed live.
+   *
+   * @generated from field: bool enabled = 1;
+   */
+  enabled: boolean;
+};
+
+/**
+ * Describes the message conf.Server.BBR.
+ * Use `create(Server_BBRSchema)` to create a new message.
+ */
+export const Server_BBRSchema: GenMessage<Server_BBR> = /*@__PURE__*/
+  messageDesc(file_conf_conf, 3, 4);
 
 /**
  * The resources of the data layer.
@@ -314,7 +550,7 @@ export type Data = Message<"conf.Data"> & {
  * Use `create(DataSchema)` to create a new message.
  */
 export const DataSchema: GenMessage<Data> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 2);
+  messageDesc(file_conf_conf, 4);
 
 /**
  * The database the repositories use.
@@ -342,7 +578,7 @@ export type Data_Database = Message<"conf.Data.Database"> & {
  * Use `create(Data_DatabaseSchema)` to create a new message.
  */
 export const Data_DatabaseSchema: GenMessage<Data_Database> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 2, 0);
+  messageDesc(file_conf_conf, 4, 0);
 
 /**
  * A Redis server, for the governance rate limits that say `redis: true` (their counters are
@@ -379,7 +615,7 @@ export type Data_Redis = Message<"conf.Data.Redis"> & {
  * Use `create(Data_RedisSchema)` to create a new message.
  */
 export const Data_RedisSchema: GenMessage<Data_Redis> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 2, 1);
+  messageDesc(file_conf_conf, 4, 1);
 
 /**
  * Service registration and discovery.
@@ -414,7 +650,7 @@ export type Registry = Message<"conf.Registry"> & {
  * Use `create(RegistrySchema)` to create a new message.
  */
 export const RegistrySchema: GenMessage<Registry> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 3);
+  messageDesc(file_conf_conf, 5);
 
 /**
  * An etcd cluster (Go Kratos compatible keys).
@@ -456,7 +692,7 @@ export type Registry_Etcd = Message<"conf.Registry.Etcd"> & {
  * Use `create(Registry_EtcdSchema)` to create a new message.
  */
 export const Registry_EtcdSchema: GenMessage<Registry_Etcd> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 3, 0);
+  messageDesc(file_conf_conf, 5, 0);
 
 /**
  * Where config comes from besides the files and env.
@@ -475,7 +711,7 @@ export type ConfigSource = Message<"conf.ConfigSource"> & {
  * Use `create(ConfigSourceSchema)` to create a new message.
  */
 export const ConfigSourceSchema: GenMessage<ConfigSource> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 4);
+  messageDesc(file_conf_conf, 6);
 
 /**
  * A key (or every key under a prefix) holding YAML or JSON, watched for hot reload.
@@ -510,7 +746,7 @@ export type ConfigSource_Etcd = Message<"conf.ConfigSource.Etcd"> & {
  * Use `create(ConfigSource_EtcdSchema)` to create a new message.
  */
 export const ConfigSource_EtcdSchema: GenMessage<ConfigSource_Etcd> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 4, 0);
+  messageDesc(file_conf_conf, 6, 0);
 
 /**
  * Logging.
@@ -531,7 +767,7 @@ export type Log = Message<"conf.Log"> & {
  * Use `create(LogSchema)` to create a new message.
  */
 export const LogSchema: GenMessage<Log> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 5);
+  messageDesc(file_conf_conf, 7);
 
 /**
  * Traces and metrics (OpenTelemetry). Metrics are always served at /metrics on the HTTP server.
@@ -552,5 +788,5 @@ export type Telemetry = Message<"conf.Telemetry"> & {
  * Use `create(TelemetrySchema)` to create a new message.
  */
 export const TelemetrySchema: GenMessage<Telemetry> = /*@__PURE__*/
-  messageDesc(file_conf_conf, 6);
+  messageDesc(file_conf_conf, 8);
 

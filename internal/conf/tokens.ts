@@ -1,7 +1,9 @@
 // What cmd/server binds before it loads the layers: the scanned config, the logger and the
 // telemetry. The layers ask for them by these tokens.
 import type { ServiceIdentifier } from "inversify";
+import type { Live } from "kratos-ts/config";
 import type { GovernanceStore } from "kratos-ts/governance";
+import type { AuthSettings } from "kratos-ts/middleware";
 import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
 import type { Bootstrap } from "./conf_pb.js";
@@ -19,3 +21,14 @@ export const TelemetryToken: ServiceIdentifier<Telemetry> = Symbol.for("telemetr
 export const GovernanceToken: ServiceIdentifier<GovernanceStore> = Symbol.for(
   "governance.GovernanceStore",
 );
+
+/** The settings cmd/server follows live besides the governance rules, read by the servers' chain. */
+export interface LiveSettings {
+  /** `auth`: JWT and authorisation rules (kratos-ts/middleware `followAuth`). */
+  readonly auth: Live<AuthSettings>;
+  /** `server.bbr.enabled`: BBR load shedding on or off. */
+  readonly bbr: Live<boolean>;
+}
+
+/** The live settings of {@link LiveSettings}. */
+export const LiveSettingsToken: ServiceIdentifier<LiveSettings> = Symbol.for("conf.LiveSettings");

@@ -2,6 +2,7 @@ import { createGrpcServer } from "kratos-ts/transport/grpc";
 import type { GrpcServer } from "kratos-ts/transport/grpc";
 import type { GovernanceStore } from "kratos-ts/governance";
 import type { Logger } from "kratos-ts/log";
+import type { LiveSettings } from "../conf/tokens.js";
 import type { Server_GRPC } from "../conf/conf_pb.js";
 import type { ServedService } from "../service/serve.js";
 import { corsOptions, listenAddr, timeoutMs, tlsOptions } from "./conf.js";
@@ -16,11 +17,12 @@ export function newGrpcServer(
   services: readonly ServedService[],
   log: Logger,
   governance: GovernanceStore,
+  live: LiveSettings,
 ): GrpcServer {
   const server = createGrpcServer({
     addr: listenAddr("server.grpc", conf, "0.0.0.0:9000"),
     timeout: timeoutMs(conf?.timeout),
-    middleware: layoutMiddleware(log, governance),
+    middleware: layoutMiddleware(log, governance, live),
     cors: corsOptions(conf?.cors, log),
     tls: tlsOptions("server.grpc.tls", conf?.tls),
   });

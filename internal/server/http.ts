@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { fromError } from "kratos-ts/errors";
 import { createHttpServer } from "kratos-ts/transport/http";
 import type { HttpServer } from "kratos-ts/transport/http";
 import type { GovernanceStore } from "kratos-ts/governance";
 import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
+import type { LiveSettings } from "../conf/tokens.js";
 import type { Server_HTTP } from "../conf/conf_pb.js";
 import type { ServedService } from "../service/serve.js";
 import { corsOptions, listenAddr, timeoutMs } from "./conf.js";
@@ -23,11 +25,12 @@ export function newHttpServer(
   log: Logger,
   telemetry: Telemetry,
   governance: GovernanceStore,
+  live: LiveSettings,
 ): HttpServer {
   const server = createHttpServer({
     addr: listenAddr("server.http", conf, "0.0.0.0:8000"),
     timeout: timeoutMs(conf?.timeout),
-    middleware: layoutMiddleware(log, governance),
+    middleware: layoutMiddleware(log, governance, live),
     cors: corsOptions(conf?.cors, log),
   });
   for (const service of services) service.registerHttp(server);
@@ -41,8 +44,23 @@ export function newHttpServer(
   }
   const metrics = telemetry.metricsHandler;
   if (metrics !== undefined) {
+    // A plain handler, outside the chain: `auth` is checked here, so with auth on the metrics
+    // need a token unless `auth.public` lists /metrics (and `auth.rules` may guard it too).
     server.handle("GET", "/metrics", (req, res) => {
-      metrics(req, res);
+      live.auth.current.check("/metrics", req.headers.authorization).then(
+        () => {
+          metrics(req, res);
+        },
+        (err: unknown) => {
+          const e = fromError(err);
+          const body = JSON.stringify({ code: e.code, reason: e.reason, message: e.message });
+          res.writeHead(e.code, {
+            "content-type": "application/json",
+            ...(e.code === 401 ? { "www-authenticate": "Bearer" } : {}),
+          });
+          res.end(body);
+        },
+      );
     });
   }
   return server;

@@ -6,7 +6,14 @@ import type { Telemetry } from "kratos-ts/telemetry";
 import type { GrpcServer } from "kratos-ts/transport/grpc";
 import type { HttpServer } from "kratos-ts/transport/http";
 import type { Bootstrap } from "../conf/conf_pb.js";
-import { BootstrapToken, GovernanceToken, LoggerToken, TelemetryToken } from "../conf/tokens.js";
+import {
+  BootstrapToken,
+  GovernanceToken,
+  LiveSettingsToken,
+  LoggerToken,
+  TelemetryToken,
+} from "../conf/tokens.js";
+import type { LiveSettings } from "../conf/tokens.js";
 import { ServicesToken } from "../service/module.js";
 import type { ServedService } from "../service/serve.js";
 import { newGrpcServer } from "./grpc.js";
@@ -31,8 +38,16 @@ export const serverModule = new ContainerModule(({ bind }) => {
         log: Logger,
         telemetry: Telemetry,
         governance: GovernanceStore,
-      ) => newHttpServer(bc.server?.http, services, log, telemetry, governance),
-      [BootstrapToken, ServicesToken, LoggerToken, TelemetryToken, GovernanceToken],
+        live: LiveSettings,
+      ) => newHttpServer(bc.server?.http, services, log, telemetry, governance, live),
+      [
+        BootstrapToken,
+        ServicesToken,
+        LoggerToken,
+        TelemetryToken,
+        GovernanceToken,
+        LiveSettingsToken,
+      ],
     )
     .inSingletonScope();
   bind<GrpcServer>(GrpcServerToken)
@@ -42,8 +57,9 @@ export const serverModule = new ContainerModule(({ bind }) => {
         services: readonly ServedService[],
         log: Logger,
         governance: GovernanceStore,
-      ) => newGrpcServer(bc.server?.grpc, services, log, governance),
-      [BootstrapToken, ServicesToken, LoggerToken, GovernanceToken],
+        live: LiveSettings,
+      ) => newGrpcServer(bc.server?.grpc, services, log, governance, live),
+      [BootstrapToken, ServicesToken, LoggerToken, GovernanceToken, LiveSettingsToken],
     )
     .inSingletonScope();
 });

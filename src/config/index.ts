@@ -13,3 +13,5 @@ export { ConfigError } from "./source.js";
 export type { Source, SourceData } from "./source.js";
 export type { UnknownKey } from "./unknown-keys.js";
 export type { Value } from "./value.js";
+export { followLive, liveValue } from "./live.js";
+export type { FollowedLive, FollowLiveOptions, Live, LiveValue } from "./live.js";

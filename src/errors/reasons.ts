@@ -34,6 +34,8 @@ export const reasons = {
   circuitBreaker: "CIRCUITBREAKER",
   /** 401: a missing, malformed, expired or wrongly signed token (the jwt middleware). */
   unauthorized: "UNAUTHORIZED",
+  /** 403: a verified token lacks a claim or scope an authorisation rule requires (the authz middleware). */
+  forbidden: "FORBIDDEN",
   /** The default reason of an abort injected by a governance rule's `fault` (any code). */
   faultInjected: "FAULT_INJECTED",
   /** 403: a CORS preflight from an origin the server's `cors.origins` does not allow. */

@@ -62,3 +62,16 @@ export type {
 } from "./retry.js";
 export { bulkhead, bulkheadDefaults, createBulkheadState } from "./bulkhead.js";
 export type { BulkheadOptions, BulkheadRuntime, BulkheadState } from "./bulkhead.js";
+export { authz, matchesAny, operationMatcher, scopesOf } from "./authz.js";
+export type { AuthzOptions, AuthzRule } from "./authz.js";
+export {
+  compileAuth,
+  defaultJwksTimeout,
+  defaultPublicOperations,
+  jwtAlgorithms,
+} from "./auth-config.js";
+export type { AuthSettings, CompileAuthOptions } from "./auth-config.js";
+export { followAuth, liveAuth } from "./auth-live.js";
+export type { FollowAuthOptions } from "./auth-live.js";
+export { liveSreBreaker } from "./live-breaker.js";
+export type { SreBreakerSettings } from "./live-breaker.js";

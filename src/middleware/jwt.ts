@@ -30,6 +30,11 @@ export interface JwtServerOptions {
    */
   jwks?: URL | JSONWebKeySet | JWTVerifyGetKey;
   /**
+   * With a JWKS URL: how long one fetch of the key set may take, in ms, before the calls
+   * waiting on it fail with a 401. Default 5000 (jose's).
+   */
+  jwksTimeout?: number;
+  /**
    * Accepted `alg` values. Default `["HS256"]` for a secret key; required for asymmetric keys
    * and JWKS, so that a token can never pick its own algorithm.
    */
@@ -166,7 +171,10 @@ function verifier(options: JwtServerOptions): Verify {
   if (jwks === undefined) throw new TypeError(oneOf);
   const getKey =
     jwks instanceof URL
-      ? createRemoteJWKSet(jwks)
+      ? createRemoteJWKSet(
+          jwks,
+          options.jwksTimeout === undefined ? {} : { timeoutDuration: options.jwksTimeout },
+        )
       : typeof jwks === "function"
         ? jwks
         : createLocalJWKSet(jwks);

@@ -22,6 +22,11 @@ export interface RateLimitOptions extends BbrOptions {
    * options (see {@link createBbrLimiter}); when set, the other options are ignored.
    */
   limiter?: Limiter;
+  /**
+   * Read per call: while it returns false, calls pass without being counted, so shedding can be
+   * switched on and off live (e.g. `() => live.current` from `followLive`). Default: always on.
+   */
+  enabled?: () => boolean;
 }
 
 // Kratos's message (aegis ErrLimitExceed), so clients of both match the same error.
@@ -36,8 +41,10 @@ const message = "service unavailable due to rate limit exceeded";
 export const ratelimit = {
   server(options: RateLimitOptions = {}): Middleware {
     const limiter = options.limiter ?? createBbrLimiter(options);
+    const enabled = options.enabled;
     return (next) =>
       async function ratelimit(ctx, req) {
+        if (enabled !== undefined && !enabled()) return next(ctx, req);
         const admission = limiter.allow();
         if (admission === undefined) throw new KratosError(429, reasons.rateLimit, message);
         try {

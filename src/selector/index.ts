@@ -25,3 +25,5 @@ export type {
   Selected,
   Selector,
 } from "./selector.js";
+export { balancerNames, isBalancerName, liveBalancer } from "./live.js";
+export type { BalancerName } from "./live.js";

@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
+import { liveValue } from "kratos-ts/config";
 import { createGovernanceStore } from "kratos-ts/governance";
 import { createLogger } from "kratos-ts/log";
+import { compileAuth } from "kratos-ts/middleware";
 import { HelloReplySchema, HelloRequestSchema } from "../../api/helloworld/v1/greeter_pb.js";
 import { Server_GRPCSchema, Server_TLSSchema } from "../../internal/conf/conf_pb.js";
 import { tlsOptions } from "../../internal/server/conf.js";
@@ -101,6 +103,7 @@ describe("layout config server.grpc.tls", () => {
       [],
       createLogger({ level: "silent" }),
       createGovernanceStore(),
+      { auth: liveValue(compileAuth(undefined)), bbr: liveValue(false) },
     );
     await server.start();
     try {

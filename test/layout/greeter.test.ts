@@ -4,10 +4,12 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
+import { liveValue } from "kratos-ts/config";
 import { createContext } from "kratos-ts/context";
 import { KratosError } from "kratos-ts/errors";
 import { createGovernanceStore } from "kratos-ts/governance";
 import { discardLogger } from "kratos-ts/log";
+import { compileAuth } from "kratos-ts/middleware";
 import {
   CreateGreetingRequestSchema,
   GetGreetingRequestSchema,
@@ -20,6 +22,8 @@ import { openData } from "../../internal/data/data.js";
 import { DataToken } from "../../internal/data/module.js";
 
 const noTelemetry = { metricsHandler: undefined, shutdown: () => Promise.resolve() };
+/** No auth, no shedding: what an empty config follows. */
+const noLive = { auth: liveValue(compileAuth(undefined)), bbr: liveValue(false) };
 
 function bootstrap(source = ":memory:") {
   return create(BootstrapSchema, {
@@ -29,7 +33,7 @@ function bootstrap(source = ":memory:") {
 }
 
 function wireServices() {
-  const wired = wire(bootstrap(), discardLogger, noTelemetry, createGovernanceStore());
+  const wired = wire(bootstrap(), discardLogger, noTelemetry, createGovernanceStore(), noLive);
   const { db } = wired.container.get(DataToken);
   return {
     greeter: wired.container.get(GreeterService),
@@ -43,7 +47,7 @@ const isNotFound = (err: unknown) =>
 
 describe("helloworld layers", () => {
   it("wires the HTTP and gRPC servers", async () => {
-    const wired = wire(bootstrap(), discardLogger, noTelemetry, createGovernanceStore());
+    const wired = wire(bootstrap(), discardLogger, noTelemetry, createGovernanceStore(), noLive);
     assert.equal(wired.servers.length, 2);
     await wired.cleanup();
   });
