@@ -3,11 +3,11 @@
 // chaos tests and resilience drills: the faults are innermost, so retries, breakers, logging,
 // metrics and tracing see them like real failures.
 import type { MeterProvider } from "@opentelemetry/api";
-import type { Context } from "../context.js";
 import { KratosError } from "../errors/error.js";
 import { httpCodeFromGrpc } from "../errors/grpc.js";
 import { reasons } from "../errors/reasons.js";
 import { describe } from "../config/value.js";
+import { abortableSleep } from "../internal/abortable-sleep.js";
 import { readDuration, readMap, readPercentage, readString } from "./fields.js";
 import type { FieldPath } from "./fields.js";
 import { createGovernanceCounter, markSpan } from "./observe.js";
@@ -85,7 +85,9 @@ export function faultPolicy(options: FaultPolicyOptions = {}): GovernancePolicy<
                 "governance.fault": "delay",
                 "governance.delay_ms": delay.ms,
               });
-              await sleep(ctx, delay.ms);
+              // Ends with the context's abort reason (deadline: 504, cancel: 499) as soon as it
+              // aborts, leaving no timer behind.
+              if (delay.ms > 0) await abortableSleep(delay.ms, ctx.signal);
             }
             if (abort !== undefined && hits(random, abort.percentage)) {
               count(ctx, rule, { fault: "abort" });
@@ -109,27 +111,6 @@ export function faultPolicy(options: FaultPolicyOptions = {}): GovernancePolicy<
 function hits(random: () => number, percentage: number): boolean {
   // percentage 100 always hits (random() < 1), 0 never does.
   return percentage > 0 && random() * 100 < percentage;
-}
-
-/**
- * Waits `ms`, or rejects with the context's abort reason (deadline: 504, cancel: 499) as soon
- * as it aborts; either way no timer or listener is left behind.
- */
-function sleep(ctx: Context, ms: number): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  const signal = ctx.signal;
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function compileFault(raw: unknown, issues: GovernanceIssues): FaultSpec | undefined {

@@ -62,22 +62,3 @@ export function backoffDelay(backoff: ResolvedBackoff, retry: number, random: nu
   const ceiling = Math.min(backoff.max, backoff.base * backoff.multiplier ** (retry - 1));
   return backoff.jitter === "full" ? random * ceiling : ceiling / 2 + (random * ceiling) / 2;
 }
-
-/**
- * Waits `ms`, or rejects with the signal's reason as soon as it aborts; the timer and the
- * listener are gone either way, so an aborted call leaves nothing running.
- */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}

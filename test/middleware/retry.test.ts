@@ -5,11 +5,8 @@ import type { Context } from "kratos-ts/context";
 import { KratosError, notFound, serviceUnavailable } from "kratos-ts/errors";
 import { setCallTraits, setClientTransport } from "kratos-ts/transport";
 import { markNotSent } from "../../src/transport/not-sent.js";
-import {
-  abortableSleep,
-  backoffDelay,
-  resolveBackoff,
-} from "../../src/middleware/retry-backoff.js";
+import { abortableSleep } from "../../src/internal/abortable-sleep.js";
+import { backoffDelay, resolveBackoff } from "../../src/middleware/retry-backoff.js";
 import { createRetryBudget, resolveRetryBudget } from "../../src/middleware/retry-budget.js";
 import { resolveRetryOptions, retry } from "../../src/middleware/retry.js";
 import type { RetryOptions, RetryRuntime } from "../../src/middleware/retry.js";
