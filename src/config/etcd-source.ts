@@ -7,6 +7,7 @@
  */
 import { Etcd3 } from "etcd3";
 import type { Watcher } from "etcd3";
+import { withTimeout } from "../internal/with-timeout.js";
 import { WatchBackoff } from "../registry/etcd/backoff.js";
 import { parseDocument } from "./parse.js";
 import { ConfigError } from "./source.js";
@@ -86,6 +87,7 @@ class EtcdSource implements Source {
               .string()
               .then((v): Record<string, string> => (v === null ? {} : { [key]: v })),
         this.#timeout,
+        `no answer within ${this.#timeout} ms`,
       );
     } catch (err) {
       this.#closeIdleClient();
@@ -179,22 +181,3 @@ class EtcdSource implements Source {
 }
 
 const defaultEndpoints = ["http://127.0.0.1:2379"];
-
-/** `promise`, or a rejection after `ms`: etcd3 retries an unreachable etcd for a long time. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`no answer within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}

@@ -6,7 +6,7 @@ import type { Context } from "../context.js";
 import { forbidden } from "../errors/helpers.js";
 import { reasons } from "../errors/reasons.js";
 import { serverTransport } from "../transport/transport.js";
-import { jwtClaims } from "./jwt.js";
+import { jwtClaims } from "./jwt-claims.js";
 import type { Middleware } from "./middleware.js";
 
 /** One authorisation rule: what a token must carry to call the operations it names. */

@@ -28,7 +28,8 @@ export type {
   SreBreaker,
   SreBreakerOptions,
 } from "./circuitbreaker.js";
-export { jwt, jwtClaims } from "./jwt.js";
+export { jwt } from "./jwt.js";
+export { jwtClaims } from "./jwt-claims.js";
 export type { JwtClientOptions, JwtKey, JwtServerOptions, JWTPayload } from "./jwt.js";
 export { quota, quotaKeys } from "./quota.js";
 export type { QuotaKey, QuotaLimiterSelector, QuotaOptions } from "./quota.js";

@@ -7,7 +7,7 @@ import type {
   JWTVerifyOptions,
   KeyObject,
 } from "jose";
-import { createContextKey } from "../context.js";
+import { claimsKey } from "./jwt-claims.js";
 import type { Context } from "../context.js";
 import { KratosError } from "../errors/error.js";
 import { unauthorized } from "../errors/helpers.js";
@@ -95,13 +95,6 @@ const messages = {
   wrongContext: "Wrong context for middleware",
   sign: "Can not sign JWT token: is the key right for the algorithm?",
 } as const;
-
-const claimsKey = createContextKey<JWTPayload | undefined>(undefined, "jwt claims");
-
-/** The claims of the token `jwt.server` verified for this call, or undefined. */
-export function jwtClaims(ctx: Context): JWTPayload | undefined {
-  return ctx.values.get(claimsKey);
-}
 
 function fail(message: string, cause?: unknown): KratosError {
   return unauthorized(reasons.unauthorized, message, cause === undefined ? undefined : { cause });

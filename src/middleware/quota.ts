@@ -6,7 +6,7 @@ import { resilienceTelemetry } from "../internal/resilience-telemetry.js";
 import { clientMetadata, serverMetadata } from "../metadata/metadata.js";
 import type { RateLimiter } from "../ratelimit/rate-limiter.js";
 import { clientTransport, serverTransport } from "../transport/transport.js";
-import { jwtClaims } from "./jwt.js";
+import { jwtClaims } from "./jwt-claims.js";
 import type { Handler, Middleware } from "./middleware.js";
 
 /**

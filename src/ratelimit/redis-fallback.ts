@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { withTimeout } from "../internal/with-timeout.js";
 import { discardLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
 import type { LocalRateLimiter, RateLimiter } from "./rate-limiter.js";
@@ -72,6 +73,7 @@ export function createRedisLimiter(
   const { client } = options;
   const prefix = options.prefix ?? redisLimiterDefaults.prefix;
   const timeout = options.timeout ?? redisLimiterDefaults.timeout;
+  const silent = `Redis did not answer within ${timeout} ms`;
   const warnInterval = options.warnInterval ?? redisLimiterDefaults.warnInterval;
   const probeInterval = options.probeInterval ?? redisLimiterDefaults.probeInterval;
   const logger = options.logger ?? discardLogger;
@@ -144,7 +146,7 @@ export function createRedisLimiter(
     probe = setInterval(() => {
       if (probing) return;
       probing = true;
-      void withTimeout(client.ping(), timeout)
+      void withTimeout(client.ping(), timeout, silent)
         .then(recovered, probeFailed)
         .finally(() => {
           probing = false;
@@ -159,7 +161,7 @@ export function createRedisLimiter(
     status: () => (shared && !closed ? "shared" : "fallback"),
     take(key: string, n = 1): boolean | Promise<boolean> {
       if (!shared || closed) return fallback.take(key, n);
-      return withTimeout(core.take(prefix + key, n), timeout).then(
+      return withTimeout(core.take(prefix + key, n), timeout, silent).then(
         (allowed) => {
           answered = true;
           return allowed;
@@ -176,25 +178,6 @@ export function createRedisLimiter(
       probe = undefined;
     },
   };
-}
-
-/** Rejects when `promise` has not settled within `ms`; the work itself is not cancelled. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`Redis did not answer within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }
 
 /** The 0/1 answer of a limit script, or an error for anything else (a wrong server, a proxy). */
