@@ -1,7 +1,7 @@
 // The bulkhead and the server circuit breaker over real sockets, on both transports.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { internalServer, KratosError } from "kratos-ts/errors";
+import { internalServer } from "kratos-ts/errors";
 import type { Middleware } from "kratos-ts/middleware";
 import { createGrpcClient, createGrpcServer } from "kratos-ts/transport/grpc";
 import type { GrpcServer } from "kratos-ts/transport/grpc";
@@ -11,6 +11,7 @@ import { bulkhead, createBulkheadState } from "../../src/middleware/bulkhead.js"
 import { circuitBreaker } from "../../src/middleware/circuitbreaker.js";
 import { BookstoreGetShelfHTTPRoutes } from "../fixtures/http/gen/bookstore/v1/bookstore_http.js";
 import { EchoService } from "../fixtures/http/gen/echo/v1/echo_pb.js";
+import { outcome } from "../helpers/outcome.js";
 
 /** The handler behind both transports: `id` names the call. */
 type Handle = (id: string) => Promise<void>;
@@ -63,16 +64,6 @@ const grpc: Transport = {
     };
   },
 };
-
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return "200";
-  } catch (err) {
-    assert.ok(err instanceof KratosError, String(err));
-    return `${err.code} ${err.reason}`;
-  }
-}
 
 /** Resolves once `cond` holds, checking after each turn of the event loop. */
 async function until(cond: () => boolean): Promise<void> {

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KratosError, serviceUnavailable } from "kratos-ts/errors";
+import { serviceUnavailable } from "kratos-ts/errors";
 import { createGrpcClient, createGrpcServer } from "kratos-ts/transport/grpc";
 import { createHttpClient, createHttpServer } from "kratos-ts/transport/http";
 import { circuitBreaker } from "../../src/middleware/circuitbreaker.js";
 import type { CircuitBreakerClientOptions } from "../../src/middleware/circuitbreaker.js";
 import { BookstoreGetShelfHTTPRoutes } from "../fixtures/http/gen/bookstore/v1/bookstore_http.js";
 import { EchoService } from "../fixtures/http/gen/echo/v1/echo_pb.js";
+import { outcome } from "../helpers/outcome.js";
 
 const window = 1_000;
 const minRequests = 10;
@@ -29,17 +30,6 @@ function breakerOptions(): CircuitBreakerClientOptions & { advance: (ms: number)
 interface Backend {
   failing: boolean;
   hits: number;
-}
-
-/** The error code and reason of a call, or 200 "". */
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return "200";
-  } catch (err) {
-    assert.ok(err instanceof KratosError, String(err));
-    return `${err.code} ${err.reason}`;
-  }
 }
 
 async function outcomes(n: number, call: () => Promise<unknown>): Promise<string[]> {

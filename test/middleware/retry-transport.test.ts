@@ -3,7 +3,7 @@
 // and a retry after a 503 moves to the other node of a direct:/// endpoint.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KratosError, serviceUnavailable } from "kratos-ts/errors";
+import { serviceUnavailable } from "kratos-ts/errors";
 import type { Middleware } from "kratos-ts/middleware";
 import { createGrpcClient, createGrpcServer } from "kratos-ts/transport/grpc";
 import { createHttpClient, createHttpServer } from "kratos-ts/transport/http";
@@ -17,6 +17,7 @@ import {
 } from "../fixtures/http/gen/bookstore/v1/bookstore_http.js";
 import { EchoService } from "../fixtures/http/gen/echo/v1/echo_pb.js";
 import { testMeters } from "../helpers/metric-reader.js";
+import { outcome } from "../helpers/outcome.js";
 
 /** A backend that fails its next `failures` calls with 503, counting every call. */
 interface Backend {
@@ -31,16 +32,6 @@ function answer(backend: Backend): Promise<void> {
     return Promise.reject(serviceUnavailable("DOWN", "down for now"));
   }
   return Promise.resolve();
-}
-
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return "200";
-  } catch (err) {
-    assert.ok(err instanceof KratosError, String(err));
-    return `${err.code} ${err.reason}`;
-  }
 }
 
 /** No waiting between attempts, a clock that stands still (the budget's window never moves). */
