@@ -12,6 +12,7 @@ import type { Logger } from "kratos-ts/log";
 import { createEtcdRegistry } from "kratos-ts/registry";
 import type { EtcdRegistry } from "kratos-ts/registry";
 import { startTelemetry } from "kratos-ts/telemetry";
+import { grpcBuiltinOperations } from "kratos-ts/transport/grpc";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
 import type { Data_Redis, Registry } from "../../internal/conf/conf_pb.js";
 import { durationMs } from "../../internal/server/conf.js";
@@ -115,7 +116,7 @@ async function followRules(
   try {
     return followGovernance(config, {
       logger: logger.child({ module: "governance" }),
-      operations: services.flatMap((s) => s.operations),
+      operations: [...services.flatMap((s) => s.operations), ...grpcBuiltinOperations],
       policies: defaultPolicies({ redis: redis?.client, redisTimeout: redis?.timeout }),
     });
   } catch (err) {

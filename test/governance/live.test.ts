@@ -136,6 +136,40 @@ describe("governance rules changed live in the layout service", { timeout: 120_0
       dir.remove();
     }
   });
+
+  it("takes health and reflection as served operations: a rule may govern them", async () => {
+    const dir = tempDir("kratos-ts-governance-health-");
+    let service: (ServiceProcess & { grpc: URL }) | undefined;
+    try {
+      writeLayoutConfig(dir.path, {
+        extra: [
+          "governance:",
+          "  rules:",
+          "    - name: health-drill",
+          "      match: { operations: [/grpc.health.v1.Health/Check] }",
+          "      fault: { abort: { code: UNAVAILABLE } }",
+          "    - name: reflection",
+          "      match: { service: grpc.reflection.v1.ServerReflection }",
+          "      bulkhead: { maxConcurrent: 4 }",
+        ],
+      });
+      service = await startService(["-conf", "./configs"], dir.path);
+      // Health over Connect JSON on the gRPC port: the rule's fault answers it.
+      const res = await fetch(`http://${service.grpc.host}/grpc.health.v1.Health/Check`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      const body = (await res.json()) as { code?: string; details?: unknown[] };
+      assert.equal(res.status, 503, JSON.stringify(body));
+      assert.equal(body.code, "unavailable");
+      service.child.kill("SIGTERM");
+      assert.equal(await service.exited, 0);
+    } finally {
+      if (service !== undefined && service.child.exitCode === null) service.child.kill("SIGKILL");
+      dir.remove();
+    }
+  });
 });
 
 describe(

@@ -6,6 +6,7 @@
  */
 export { createGrpcServer } from "./server.js";
 export { grpcCorsDefaults } from "./cors.js";
+export { grpcBuiltinOperations } from "./builtin-operations.js";
 export { createGrpcClient } from "./client.js";
 export type { GrpcClient, GrpcClientOptions } from "./client.js";
 export type { GrpcServer, GrpcServerOptions } from "./server.js";
