@@ -3,8 +3,10 @@
 // and a retry after a 503 moves to the other node of a direct:/// endpoint.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Context } from "kratos-ts/context";
 import { serviceUnavailable } from "kratos-ts/errors";
 import type { Middleware } from "kratos-ts/middleware";
+import { clientTransport, serverTransport } from "kratos-ts/transport";
 import { createGrpcClient, createGrpcServer } from "kratos-ts/transport/grpc";
 import { createHttpClient, createHttpServer } from "kratos-ts/transport/http";
 import type { HttpServer } from "kratos-ts/transport/http";
@@ -25,8 +27,10 @@ interface Backend {
   hits: number;
 }
 
-function answer(backend: Backend): Promise<void> {
+/** Counts the call and answers per `backend`; the reply header `x-attempt` numbers the call. */
+function answer(backend: Backend, ctx: Context): Promise<void> {
   backend.hits++;
+  serverTransport(ctx)?.replyHeader.set("x-attempt", String(backend.hits));
   if (backend.failures > 0) {
     backend.failures--;
     return Promise.reject(serviceUnavailable("DOWN", "down for now"));
@@ -53,11 +57,11 @@ const http: Transport = {
     const server = createHttpServer({ addr: "127.0.0.1:0" });
     server.route({
       ...BookstoreGetShelfHTTPRoutes[0],
-      handler: (req) => answer(backend).then(() => ({ id: req.shelfId })),
+      handler: (req, ctx) => answer(backend, ctx).then(() => ({ id: req.shelfId })),
     });
     server.route({
       ...BookstoreCreateBookHTTPRoutes[0],
-      handler: () => answer(backend).then(() => ({})),
+      handler: (_req, ctx) => answer(backend, ctx).then(() => ({})),
     });
     await server.start();
     return server;
@@ -83,7 +87,7 @@ const grpc: Transport = {
   async server(backend) {
     const server = createGrpcServer({ addr: "127.0.0.1:0" });
     server.register(EchoService, {
-      say: (req) => answer(backend).then(() => ({ sentence: req.sentence })),
+      say: (req, ctx) => answer(backend, ctx).then(() => ({ sentence: req.sentence })),
     });
     await server.start();
     return server;
@@ -146,6 +150,25 @@ for (const [name, transport] of [
           assert.equal(await meters.value("client_retries_total", { rule: "flaky" }), 2);
         },
       );
+    });
+
+    it("leaves the reply headers of the attempt that answered, not of every attempt", async () => {
+      const backend: Backend = { failures: 2, hits: 0 };
+      const server = await transport.server(backend);
+      let seen: string[] = [];
+      const readReply: Middleware = (next) => async (ctx, req) => {
+        const reply = await next(ctx, req);
+        seen = clientTransport(ctx)?.replyHeader.values("x-attempt") ?? [];
+        return reply;
+      };
+      const client = transport.client(server.endpoint().href, [readReply, retry.client({}, quick)]);
+      try {
+        assert.equal(await outcome(client.get()), "200");
+        assert.deepEqual(seen, ["3"]);
+      } finally {
+        client.close();
+        await server.stop();
+      }
     });
 
     it("stops at the budget while the server is down", async () => {

@@ -311,6 +311,9 @@ function connectOptions(
   ctx: CancellableContext,
   transport: ClientTransporter,
 ): ConnectCallOptions & { signal: AbortSignal } {
+  // Every attempt starts with an empty reply header: a retried call shows the headers of the
+  // attempt that answered, not those of every attempt before it.
+  for (const key of transport.replyHeader.keys()) transport.replyHeader.delete(key);
   const headers: [string, string][] = [];
   for (const key of transport.requestHeader.keys()) {
     for (const v of transport.requestHeader.values(key)) headers.push([key, v]);
