@@ -1,6 +1,5 @@
-// Counters and span events of the resilience middleware (retry, bulkhead, server breaker, rate
-// limits). They
-// move only on the rare path (a retry, a rejection, a queued call), so they go through the
+// Counters and span events of the resilience middleware (retry, bulkhead, breakers, rate
+// limits). They move only on the rare path (a retry, a rejection, a queued call), so they go through the
 // OpenTelemetry instruments of the provider in use, made lazily and again when it changes (a
 // middleware built before the SDK started records into the SDK's provider once it runs).
 import { metrics as otelMetrics, trace } from "@opentelemetry/api";
@@ -33,6 +32,11 @@ export const resilienceCounters = {
   breakerRejected: {
     name: "server_breaker_rejected_total",
     description: "Calls the server circuit breaker rejected",
+  },
+  /** A call the client circuit breaker rejected before sending it. */
+  clientBreakerRejected: {
+    name: "client_breaker_rejected_total",
+    description: "Calls the client circuit breaker rejected",
   },
   /** A call a server's rate limit (the quota middleware) answered 429 RATE_LIMITED. */
   rateLimited: {

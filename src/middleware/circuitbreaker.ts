@@ -117,6 +117,10 @@ export interface CircuitBreakerClientOptions extends SreBreakerOptions {
    * ({@link createSreBreaker}) with the other options; when set, those options are ignored.
    */
   breakerFor?: (operation: string) => Breaker;
+  /** The name for the metrics' `rule` label and span events. Default "". */
+  name?: string;
+  /** Where rejections are counted. Default: the global meter provider. */
+  meterProvider?: MeterProvider;
 }
 
 /**
@@ -176,18 +180,20 @@ function serverOutcome(ctx: Context, err: unknown): "success" | "failure" | "ign
  * a failure, so that the rejection rate keeps up with a failing backend. 500, 503, 504 and
  * transport failures (refused connections, deadlines) are failures; other errors are the
  * backend's answers, so successes; cancellations by the caller count as neither. Streaming
- * calls are judged when the stream opens.
+ * calls are judged when the stream opens. Rejections are counted in
+ * `client_breaker_rejected_total{operation, rule}` and mark the active span (`breaker_rejected`).
  *
  * Breakers are keyed by operation only: give each client its own middleware instance when two
  * clients call the same operation on different backends.
  */
 export const circuitBreaker = {
   client(options: CircuitBreakerClientOptions = {}): Middleware {
-    const { breakerFor: custom, ...sre } = options;
+    const { breakerFor: custom, name = "", meterProvider, ...sre } = options;
     // Checks the options now, not on the first call.
     if (custom === undefined) resolve(sre);
     const breakerFor = custom ?? (() => createSreBreaker(sre));
     const breakers = new Map<string, Breaker>();
+    const telemetry = resilienceTelemetry(name, meterProvider);
     return (next) =>
       async function circuitBreakerClient(ctx, req) {
         const operation = clientTransport(ctx)?.operation ?? "";
@@ -198,6 +204,7 @@ export const circuitBreaker = {
         }
         if (!breaker.allow()) {
           breaker.markFailure();
+          telemetry.count("clientBreakerRejected", operation, "breaker_rejected");
           throw new KratosError(
             503,
             reasons.circuitBreaker,

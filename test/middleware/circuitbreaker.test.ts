@@ -7,6 +7,7 @@ import type { Handler } from "kratos-ts/middleware";
 import { NodeHeader, setClientTransport } from "kratos-ts/transport";
 import { circuitBreaker, createSreBreaker } from "../../src/middleware/circuitbreaker.js";
 import type { Breaker, SreBreakerOptions } from "../../src/middleware/circuitbreaker.js";
+import { testMeters } from "../helpers/metric-reader.js";
 
 /** A clock the test moves by hand. */
 function manualClock(start = 0): { now: () => number; advance: (ms: number) => void } {
@@ -217,6 +218,23 @@ describe("circuitBreaker.client", () => {
     assert.equal(calls, 0);
     // A local rejection is a request that was not accepted: it keeps the probability up.
     assert.deepEqual(breaker.marks, ["failure"]);
+  });
+
+  it("counts its rejections with the operation and its name", async () => {
+    const meters = testMeters();
+    const handler = circuitBreaker.client({
+      breakerFor: () => scriptedBreaker(false),
+      name: "backend",
+      meterProvider: meters.meterProvider,
+    })(() => Promise.resolve("reply"));
+    for (let i = 0; i < 3; i++) await assert.rejects(handler(clientCtx(), {}), KratosError);
+    assert.equal(
+      await meters.value("client_breaker_rejected_total", {
+        operation: "/helloworld.v1.Greeter/SayHello",
+        rule: "backend",
+      }),
+      3,
+    );
   });
 
   const aborted = (reason?: unknown): CancellableContext => {
