@@ -1,10 +1,13 @@
 // `auth` changed live in a running layout service: the file's secret, public operations and
 // rules apply to new calls within a second; a bad change is refused with one warning naming the
-// file and key, and the last good settings stay; a bad section fails the start in one line.
+// file and key, and the last good settings stay; a bad section fails the start in one line. The
+// same through the etcd config source, with `server.bbr.enabled`.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Etcd3 } from "etcd3";
 import { SignJWT } from "jose";
 import type { JWTPayload } from "jose";
+import { etcdSkip, startEtcd } from "../helpers/etcd.js";
 import { tempDir } from "../helpers/repo.js";
 import { spawnService, startService, writeLayoutConfig } from "../helpers/service.js";
 import type { LogLine, ServiceProcess } from "../helpers/service.js";
@@ -123,6 +126,77 @@ describe("auth changed live in the layout service", { timeout: 60_000 }, () => {
       );
     } finally {
       dir.remove();
+    }
+  });
+});
+
+describe("auth and BBR changed live through etcd", { skip: etcdSkip(), timeout: 60_000 }, () => {
+  it("follows the etcd config source", async () => {
+    const etcd = await startEtcd();
+    const writer = new Etcd3({ hosts: etcd.endpoint });
+    const dir = tempDir("kratos-ts-auth-etcd-");
+    const key = "/configs/helloworld.yaml";
+    let service: (ServiceProcess & { http: URL }) | undefined;
+    try {
+      writeLayoutConfig(dir.path, {
+        extra: ["config_source:", `  etcd: { endpoints: [${etcd.endpoint}], key: ${key} }`],
+      });
+      service = await startService(["-conf", "./configs"], dir.path);
+      const live = service;
+      assert.equal(await status(live), 200);
+      /** Puts `lines` under the key (deletes it when empty); waits for the next line of `module`. */
+      const put = async (lines: string[], module: string, level: string) => {
+        const seen = live.lines.length;
+        const start = performance.now();
+        if (lines.length === 0) await writer.delete().key(key);
+        else await writer.put(key).value(`${lines.join("\n")}\n`);
+        const line = await live.waitForLine(
+          (l) => live.lines.indexOf(l) >= seen && l["module"] === module && l["level"] === level,
+        );
+        return { line, ms: performance.now() - start };
+      };
+
+      const on = await put(authLines(first), "auth", "info");
+      assert.ok(on.ms < 1000, `applied after ${on.ms.toFixed(0)} ms`);
+      assert.equal(await status(live), 401);
+      assert.equal(await status(live, await token(first)), 200);
+
+      // A bad change names the etcd key; the last good settings stay.
+      const bad = await put(["auth:", "  jwt: { secret: short }"], "auth", "warn");
+      assert.equal(
+        bad.line["msg"],
+        "etcd:/configs/helloworld.yaml: auth.jwt.secret: too short for HS256: 5 bytes, at least 32; keeping the last good settings",
+      );
+      assert.equal(await status(live), 401);
+
+      // BBR on, then a bad value refused, both through the same source.
+      const bbr = await put(
+        [...authLines(first), "server:", "  bbr: { enabled: true }"],
+        "config",
+        "info",
+      );
+      assert.equal(bbr.line["key"], "server.bbr.enabled");
+      const badBbr = await put(
+        [...authLines(first), "server:", "  bbr: { enabled: maybe }"],
+        "config",
+        "warn",
+      );
+      assert.equal(
+        badBbr.line["msg"],
+        'etcd:/configs/helloworld.yaml: server.bbr.enabled: expected true or false, got "maybe"; keeping the last good settings',
+      );
+      assert.equal(await status(live, await token(first)), 200);
+
+      // Removed: no token needed.
+      await put([], "auth", "info");
+      assert.equal(await status(live), 200);
+      live.child.kill("SIGTERM");
+      assert.equal(await live.exited, 0);
+    } finally {
+      if (service !== undefined && service.child.exitCode === null) service.child.kill("SIGKILL");
+      writer.close();
+      dir.remove();
+      await etcd.stop();
     }
   });
 });
