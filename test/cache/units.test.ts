@@ -2,6 +2,7 @@
 // a new run after it settles, failures shared and not kept), TTL jitter on an injected random
 // source, and the codecs.
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -9,6 +10,7 @@ import { jsonCodec, protoCodec } from "kratos-ts/cache";
 import { GreetingSchema } from "../../api/helloworld/v1/greeter_pb.js";
 import { jitteredTtl } from "../../src/cache/jitter.js";
 import { singleFlight } from "../../src/cache/single-flight.js";
+import { externalImports } from "../helpers/import-graph.js";
 
 /** A promise and its resolve / reject, to settle work when the test says. */
 function deferred<T>() {
@@ -134,5 +136,16 @@ describe("codecs", () => {
     assert.deepEqual(codec.decode(codec.encode({ n: 1, tags: ["a"] })), { n: 1, tags: ["a"] });
     assert.throws(() => codec.decode(new Uint8Array([0xc3])));
     assert.throws(() => codec.decode(new TextEncoder().encode("{")));
+  });
+});
+
+describe("kratos-ts/cache's import graph", () => {
+  it("does not load ioredis: the app passes the Redis client", () => {
+    const entry = fileURLToPath(new URL("../../src/cache/index.js", import.meta.url));
+    const loaded = externalImports(entry).filter((e) => e.specifier === "ioredis");
+    assert.deepEqual(
+      loaded.map((e) => e.path.join(" -> ")),
+      [],
+    );
   });
 });
