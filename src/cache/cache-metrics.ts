@@ -1,8 +1,11 @@
 // The cache's counters, through the OpenTelemetry meter of the provider in use (the global one
-// by default, which startTelemetry sets and /metrics reads), made lazily and again when the
-// provider changes, as the kit's other instruments are.
+// by default, which startTelemetry sets and /metrics reads). A hit must cost next to nothing
+// beside its Redis round trip, so events only add to plain numbers here and observable
+// counters report them when the metrics are collected (a synchronous counter's add hashes its
+// attributes on every call). The instruments are registered again when the provider changes,
+// as the kit's other instruments are.
 import { metrics as otelMetrics } from "@opentelemetry/api";
-import type { Attributes, Counter, MeterProvider } from "@opentelemetry/api";
+import type { Attributes, MeterProvider } from "@opentelemetry/api";
 import { requestMetricsScope } from "../internal/request-metrics.js";
 
 /** The counters, by what they count. Every one has the label `cache` (the cache's name). */
@@ -28,51 +31,69 @@ export interface CacheMetrics {
   error(op: "get" | "set" | "del"): void;
 }
 
+interface Count {
+  readonly attributes: Attributes;
+  n: number;
+}
+
 /** The metrics of the cache named `cache`; `provider` defaults to the global one, read per event. */
 export function cacheMetrics(cache: string, provider?: MeterProvider): CacheMetrics {
+  const counts = new Map<CacheCounter, Map<string, Count>>();
+  const countOf = (which: CacheCounter, label?: [string, string]): Count => {
+    let byLabel = counts.get(which);
+    if (byLabel === undefined) {
+      byLabel = new Map();
+      counts.set(which, byLabel);
+    }
+    const id = label === undefined ? "" : label[1];
+    let count = byLabel.get(id);
+    if (count === undefined) {
+      count = {
+        attributes: label === undefined ? { cache } : { cache, [label[0]]: label[1] },
+        n: 0,
+      };
+      byLabel.set(id, count);
+    }
+    return count;
+  };
+  const hits = countOf("hit");
+  const misses = countOf("miss");
   let current: MeterProvider | undefined;
-  const counters = new Map<CacheCounter, Counter>();
-  // Built once: a hit costs one lookup and one add, next to a Redis round trip.
-  const plain: Attributes = { cache };
-  const labelled = new Map<string, Attributes>();
-  const counter = (which: CacheCounter): Counter => {
+  // Registers the observable counters with the provider in use, once per provider.
+  const observed = () => {
     const p = provider ?? otelMetrics.getMeterProvider();
-    if (p !== current) {
-      current = p;
-      counters.clear();
-    }
-    let c = counters.get(which);
-    if (c === undefined) {
-      const scope = requestMetricsScope();
+    if (p === current) return;
+    current = p;
+    const scope = requestMetricsScope();
+    const meter = p.getMeter(scope.name, scope.version);
+    for (const which of Object.keys(cacheCounters) as CacheCounter[]) {
       const spec = cacheCounters[which];
-      c = p.getMeter(scope.name, scope.version).createCounter(spec.name, {
-        description: spec.description,
-      });
-      counters.set(which, c);
+      meter
+        .createObservableCounter(spec.name, { description: spec.description })
+        .addCallback((result) => {
+          for (const count of counts.get(which)?.values() ?? []) {
+            result.observe(count.n, count.attributes);
+          }
+        });
     }
-    return c;
   };
-  const attributes = (key: string, value: string): Attributes => {
-    const id = `${key}=${value}`;
-    let a = labelled.get(id);
-    if (a === undefined) {
-      a = { cache, [key]: value };
-      labelled.set(id, a);
-    }
-    return a;
-  };
+  observed();
   return {
     hit: () => {
-      counter("hit").add(1, plain);
+      observed();
+      hits.n++;
     },
     miss: () => {
-      counter("miss").add(1, plain);
+      observed();
+      misses.n++;
     },
     load: (outcome) => {
-      counter("load").add(1, attributes("outcome", outcome));
+      observed();
+      countOf("load", ["outcome", outcome]).n++;
     },
     error: (op) => {
-      counter("error").add(1, attributes("op", op));
+      observed();
+      countOf("error", ["op", op]).n++;
     },
   };
 }

@@ -120,6 +120,8 @@ export interface Cache<T> {
 // placeholder without a second key, and a value written by something else (no tag) from ours.
 const valueTag = 1;
 const placeholder = Buffer.from([0]);
+/** No usable entry in Redis. */
+const none: unique symbol = Symbol("none");
 
 /**
  * Creates a cache-aside store over `redis` (go-zero's `cache` with its three guards:
@@ -161,29 +163,18 @@ export function createCache<T = unknown>(options: CacheOptions<T>): Cache<T> {
     outage.failed(err);
   };
 
-  /** The entry of `redisKey`: a value, the placeholder (`null`), or undefined for none. */
-  const read = async (redisKey: string): Promise<{ value: T | null } | undefined> => {
-    if (!outage.up()) return undefined;
-    let bytes: Buffer | null;
+  /** What `bytes` hold: a value, the placeholder, or {@link none} (not ours, undecodable). */
+  const entryOf = (redisKey: string, bytes: Buffer): T | null | typeof none => {
+    if (bytes.length === 1 && bytes[0] === 0) return null;
+    if (bytes[0] !== valueTag) return none;
     try {
-      bytes = await outage.bound(client.getBuffer(redisKey));
-      outage.answered();
+      return codec.decode(bytes.subarray(1));
     } catch (err) {
-      failed("get", err);
-      return undefined;
+      // A value this codec cannot read (the schema changed, another writer): a miss, and the
+      // load overwrites it.
+      logger.debug({ cache: name, key: redisKey, err: String(err) }, "cache: undecodable entry");
+      return none;
     }
-    if (bytes === null) return undefined;
-    if (bytes.length === 1 && bytes[0] === 0) return { value: null };
-    if (bytes[0] === valueTag) {
-      try {
-        return { value: codec.decode(bytes.subarray(1)) };
-      } catch (err) {
-        // A value this codec cannot read (the schema changed, another writer): a miss, and
-        // the load overwrites it.
-        logger.debug({ cache: name, key: redisKey, err: String(err) }, "cache: undecodable entry");
-      }
-    }
-    return undefined;
   };
 
   const write = async (redisKey: string, value: T | null, ms: number): Promise<void> => {
@@ -234,12 +225,24 @@ export function createCache<T = unknown>(options: CacheOptions<T>): Cache<T> {
     return value;
   };
 
+  // The read is inline (no helper of its own): each async step costs a promise on the hit path.
   const run = async (key: string, loader: CacheLoader<T>, ms: number): Promise<T | undefined> => {
     const redisKey = prefix + key;
-    const hit = await read(redisKey);
-    if (hit !== undefined) {
-      metrics.hit();
-      return hit.value ?? undefined;
+    if (outage.up()) {
+      let bytes: Buffer | null = null;
+      try {
+        bytes = await outage.bound(client.getBuffer(redisKey));
+        outage.answered();
+      } catch (err) {
+        failed("get", err);
+      }
+      if (bytes !== null) {
+        const entry = entryOf(redisKey, bytes);
+        if (entry !== none) {
+          metrics.hit();
+          return entry ?? undefined;
+        }
+      }
     }
     metrics.miss();
     const value = await load(loader);
@@ -262,19 +265,34 @@ export function createCache<T = unknown>(options: CacheOptions<T>): Cache<T> {
   };
 
   function getOrLoad(
-    ...args:
-      | [string, CacheLoader<T>, GetOrLoadOptions?]
-      | [Context, string, CacheLoader<T>, GetOrLoadOptions?]
+    first: string | Context,
+    second: string | CacheLoader<T>,
+    third?: CacheLoader<T> | GetOrLoadOptions,
+    fourth?: GetOrLoadOptions,
   ): Promise<T | undefined> {
-    const [ctx, key, loader, callOptions] =
-      typeof args[0] === "string"
-        ? [undefined, args[0], args[1] as CacheLoader<T>, args[2] as GetOrLoadOptions | undefined]
-        : [args[0], args[1] as string, args[2] as CacheLoader<T>, args[3]];
-    const ms = callOptions?.ttl ?? ttl;
-    if (callOptions?.ttl !== undefined) requireTtl("ttl", ms);
+    // Plain parameters, not a rest array: the hit path allocates what it must and no more.
+    let ctx: Context | undefined;
+    let key: string;
+    let loader: CacheLoader<T>;
+    let callOptions: GetOrLoadOptions | undefined;
+    if (typeof first === "string") {
+      key = first;
+      loader = second as CacheLoader<T>;
+      callOptions = third as GetOrLoadOptions | undefined;
+    } else {
+      ctx = first;
+      key = second as string;
+      loader = third as CacheLoader<T>;
+      callOptions = fourth;
+    }
+    let ms = ttl;
+    if (callOptions?.ttl !== undefined) {
+      ms = callOptions.ttl;
+      requireTtl("ttl", ms);
+    }
     const joined = ctx !== undefined && flights.has(key);
     const flight = flights.do(key, () => run(key, loader, ms));
-    return joined ? untilCancelled(flight, ctx.signal) : flight;
+    return joined && ctx !== undefined ? untilCancelled(flight, ctx.signal) : flight;
   }
 
   return {
