@@ -14,7 +14,7 @@ import { createRedisClient } from "kratos-ts/ratelimit/redis";
 import { GreetingSchema } from "../../api/helloworld/v1/greeter_pb.js";
 import { eventually } from "../helpers/etcd.js";
 import { testMeters } from "../helpers/metric-reader.js";
-import { redisSkip, startRedis } from "../helpers/redis.js";
+import { absentRedisUrl, pauseRedis, redisSkip, startRedis } from "../helpers/redis.js";
 import type { RedisServer } from "../helpers/redis.js";
 import { warnings } from "../helpers/warnings.js";
 
@@ -261,11 +261,9 @@ describe("cache on Redis", { skip: redisSkip(), timeout: 60_000 }, () => {
       timeout: 50,
       logger: log.logger,
     });
-    const admin = createRedisClient({ url: redis.url, commandTimeout: 5000 });
     try {
       assert.equal(await cache.getOrLoad("k", () => "v"), "v"); // Redis has answered
-      // CLIENT PAUSE holds every command of every client for 300 ms: a hung Redis.
-      await admin.client("PAUSE", 300);
+      await pauseRedis(redis.port, 300);
       const started = performance.now();
       assert.equal(await cache.getOrLoad("other", () => "loaded"), "loaded");
       assert.ok(performance.now() - started < 250, "answered before Redis resumed");
@@ -273,7 +271,6 @@ describe("cache on Redis", { skip: redisSkip(), timeout: 60_000 }, () => {
       assert.equal(log.seen.length, 1);
       await eventually("caching to resume", () => cache.status() === "redis");
     } finally {
-      admin.disconnect();
       cache.close();
     }
   });
@@ -296,10 +293,8 @@ describe("cache with a bad Redis address", { skip: redisSkip(), timeout: 30_000 
   });
 
   it("serves from the loader when nothing listens there, with one warning", async () => {
-    const redis = await startRedis();
-    await redis.close(); // a port where nothing listens
     const log = warnings();
-    const c = createRedisClient({ url: redis.url });
+    const c = createRedisClient({ url: await absentRedisUrl() });
     const cache = createCache<string>({ redis: c, prefix: prefix(), logger: log.logger });
     try {
       for (let i = 0; i < 5; i++) assert.equal(await cache.getOrLoad("k", () => "v"), "v");
