@@ -101,7 +101,8 @@ export interface Cache<T> {
   /** Stores `value` under `key` (write-through), with the TTL (jittered); never throws for Redis. */
   set(key: string, value: T, options?: GetOrLoadOptions): Promise<void>;
   /**
-   * Deletes `keys` (values and placeholders). Never throws: while Redis is unreachable the
+   * Deletes `keys` (values and placeholders); a load of one of them in flight in this process
+   * then returns what it read without storing it. Never throws: while Redis is unreachable the
    * delete is lost (counted, and warned as an outage), so an entry lives at most its TTL.
    */
   del(...keys: string[]): Promise<void>;
@@ -225,33 +226,45 @@ export function createCache<T = unknown>(options: CacheOptions<T>): Cache<T> {
     return value;
   };
 
+  // Keys deleted or set while their flight was running: its load may have read the state from
+  // before the write, so it must not store that over the delete. This holds within a process;
+  // across processes a load that raced a write elsewhere lives at most its TTL (as go-zero's).
+  const stale = new Set<string>();
+  const markStale = (keys: readonly string[]) => {
+    for (const key of keys) if (flights.has(key)) stale.add(key);
+  };
   // The read is inline (no helper of its own): each async step costs a promise on the hit path.
   const run = async (key: string, loader: CacheLoader<T>, ms: number): Promise<T | undefined> => {
-    const redisKey = prefix + key;
-    if (outage.up()) {
-      let bytes: Buffer | null = null;
-      try {
-        bytes = await outage.bound(client.getBuffer(redisKey));
-        outage.answered();
-      } catch (err) {
-        failed("get", err);
-      }
-      if (bytes !== null) {
-        const entry = entryOf(redisKey, bytes);
-        if (entry !== none) {
-          metrics.hit();
-          return entry ?? undefined;
+    try {
+      const redisKey = prefix + key;
+      if (outage.up()) {
+        let bytes: Buffer | null = null;
+        try {
+          bytes = await outage.bound(client.getBuffer(redisKey));
+          outage.answered();
+        } catch (err) {
+          failed("get", err);
+        }
+        if (bytes !== null) {
+          const entry = entryOf(redisKey, bytes);
+          if (entry !== none) {
+            metrics.hit();
+            return entry ?? undefined;
+          }
         }
       }
+      metrics.miss();
+      const value = await load(loader);
+      if (!stale.has(key)) await write(redisKey, value, value === null ? notFoundTtl : ms);
+      return value ?? undefined;
+    } finally {
+      if (stale.size !== 0) stale.delete(key);
     }
-    metrics.miss();
-    const value = await load(loader);
-    await write(redisKey, value, value === null ? notFoundTtl : ms);
-    return value ?? undefined;
   };
 
   const del = async (keys: readonly string[]): Promise<void> => {
     if (keys.length === 0) return;
+    markStale(keys);
     if (!outage.up()) {
       metrics.error("del");
       return;
@@ -291,13 +304,16 @@ export function createCache<T = unknown>(options: CacheOptions<T>): Cache<T> {
       requireTtl("ttl", ms);
     }
     const joined = ctx !== undefined && flights.has(key);
-    const flight = flights.do(key, () => run(key, loader, ms));
-    return joined && ctx !== undefined ? untilCancelled(flight, ctx.signal) : flight;
+    const shared = flights.do(key, () => run(key, loader, ms));
+    return joined && ctx !== undefined ? untilCancelled(shared, ctx.signal) : shared;
   }
 
   return {
     getOrLoad,
-    set: (key, value, callOptions) => write(prefix + key, value, callOptions?.ttl ?? ttl),
+    set: (key, value, callOptions) => {
+      markStale([key]);
+      return write(prefix + key, value, callOptions?.ttl ?? ttl);
+    },
     del: (...keys) => del(keys),
     async invalidateAfter<R>(keys: InvalidationKeys<R>, work: () => Promise<R>): Promise<R> {
       const result = await work();

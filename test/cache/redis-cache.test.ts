@@ -181,6 +181,26 @@ describe("cache on Redis", { skip: redisSkip(), timeout: 60_000 }, () => {
     assert.equal(await c.exists(`${p}a`, `${p}id:1`), 0);
   });
 
+  it("does not store a load that raced a delete of its key", async () => {
+    const { c, p, cache } = await cacheOn<string>();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    // A read of id 5 that finds nothing, while a write creates id 5 and invalidates its key.
+    const read = cache.getOrLoad("id:5", async () => {
+      started = true;
+      await gate;
+      return undefined;
+    });
+    await eventually("the load to start", () => started);
+    await cache.invalidateAfter("id:5", () => Promise.resolve());
+    release();
+    assert.equal(await read, undefined);
+    assert.equal(await c.exists(`${p}id:5`), 0, "no placeholder stored over the delete");
+    assert.equal(await cache.getOrLoad("id:5", () => "created"), "created");
+    assert.equal(await c.exists(`${p}id:5`), 1);
+  });
+
   it("runs the loader once for 100 concurrent calls on a cold key", async () => {
     const { cache } = await cacheOn<string>();
     let runs = 0;
