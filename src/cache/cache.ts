@@ -189,8 +189,8 @@ export function createCache<T = unknown>(options: CacheOptions<T>): Cache<T> {
         entry[0] = valueTag;
         entry.set(payload, 1);
       } catch (err) {
-        // A value the codec cannot write (a bigint in JSON) is served uncached, and said once
-        // per call: a bug to fix, not a reason to fail the caller.
+        // A value the codec cannot write (a bigint in JSON) is served uncached and logged as
+        // an error: a bug to fix, not a reason to fail the caller.
         logger.error(
           { cache: name, key: redisKey, err: String(err) },
           "cache: cannot encode value",
