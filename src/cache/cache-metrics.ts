@@ -5,7 +5,7 @@
 // attributes on every call). The instruments are registered again when the provider changes,
 // as the kit's other instruments are.
 import { metrics as otelMetrics } from "@opentelemetry/api";
-import type { Attributes, MeterProvider } from "@opentelemetry/api";
+import type { Attributes, MeterProvider, ObservableResult } from "@opentelemetry/api";
 import { requestMetricsScope } from "../internal/request-metrics.js";
 
 /** The counters, by what they count. Every one has the label `cache` (the cache's name). */
@@ -29,6 +29,8 @@ export interface CacheMetrics {
   miss(): void;
   load(outcome: "ok" | "not_found" | "error"): void;
   error(op: "get" | "set" | "del"): void;
+  /** Stops reporting: the callbacks leave the provider, so a closed cache is not kept alive. */
+  close(): void;
 }
 
 interface Count {
@@ -59,22 +61,29 @@ export function cacheMetrics(cache: string, provider?: MeterProvider): CacheMetr
   const hits = countOf("hit");
   const misses = countOf("miss");
   let current: MeterProvider | undefined;
+  let closed = false;
+  const registered: (() => void)[] = [];
   // Registers the observable counters with the provider in use, once per provider.
   const observed = () => {
     const p = provider ?? otelMetrics.getMeterProvider();
-    if (p === current) return;
+    if (p === current || closed) return;
     current = p;
     const scope = requestMetricsScope();
     const meter = p.getMeter(scope.name, scope.version);
     for (const which of Object.keys(cacheCounters) as CacheCounter[]) {
       const spec = cacheCounters[which];
-      meter
-        .createObservableCounter(spec.name, { description: spec.description })
-        .addCallback((result) => {
-          for (const count of counts.get(which)?.values() ?? []) {
-            result.observe(count.n, count.attributes);
-          }
-        });
+      const instrument = meter.createObservableCounter(spec.name, {
+        description: spec.description,
+      });
+      const callback = (result: ObservableResult) => {
+        for (const count of counts.get(which)?.values() ?? []) {
+          result.observe(count.n, count.attributes);
+        }
+      };
+      instrument.addCallback(callback);
+      registered.push(() => {
+        instrument.removeCallback(callback);
+      });
     }
   };
   observed();
@@ -94,6 +103,10 @@ export function cacheMetrics(cache: string, provider?: MeterProvider): CacheMetr
     error: (op) => {
       observed();
       countOf("error", ["op", op]).n++;
+    },
+    close: () => {
+      closed = true;
+      for (const remove of registered.splice(0)) remove();
     },
   };
 }

@@ -113,7 +113,10 @@ export interface Cache<T> {
   invalidateAfter<R>(keys: InvalidationKeys<R>, write: () => Promise<R>): Promise<R>;
   /** `redis` while calls go to Redis; `loader` from a failed Redis call until a ping succeeds. */
   status(): "redis" | "loader";
-  /** Stops the outage probe; later calls go to the loader. The client stays open. */
+  /**
+   * Stops the outage probe and the counters' reporting; later calls go to the loader. The
+   * client stays open.
+   */
   close(): void;
 }
 
@@ -324,6 +327,7 @@ export function createCache<T = unknown>(options: CacheOptions<T>): Cache<T> {
     status: () => (outage.up() ? "redis" : "loader"),
     close: () => {
       outage.close();
+      metrics.close();
     },
   };
 }

@@ -74,6 +74,11 @@ describe("cache on Redis", { skip: redisSkip(), timeout: 60_000 }, () => {
     assert.equal(await meters.value("cache_loads_total", { cache: "things", outcome: "ok" }), 1);
     assert.equal(await meters.value("cache_errors_total"), 0);
     assert.equal(cache.status(), "redis");
+    // Closed: calls go to the loader.
+    cache.close();
+    assert.equal(cache.status(), "loader");
+    assert.deepEqual(await cache.getOrLoad("a", loader), { n: 7 });
+    assert.equal(loader.runs, 2);
   });
 
   it("stores values with the TTL spread within the jitter's bounds", async () => {
