@@ -1,7 +1,8 @@
 // The layout service with `data.redis`: GetGreeting reads through the Redis cache (the second
 // read is a hit in /metrics and the greeting is under its key in Redis), an unknown id is
-// cached as a placeholder that CreateGreeting's insert deletes, and a malformed address fails
-// the start with one line naming the key.
+// cached as a placeholder that CreateGreeting's insert deletes, reads are served from the
+// database once Redis is gone, and a malformed address fails the start with one line naming
+// the key.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Redis } from "ioredis";
@@ -71,6 +72,10 @@ describe("the layout's cache", { timeout: 60_000 }, () => {
         const text = await metrics();
         assert.equal(counter(text, "hits"), hitsBefore + 1, text);
         assert.equal(counter(text, "misses"), 2, text);
+        // Redis gone: the database answers, and the service still stops cleanly.
+        await redis.stop();
+        assert.deepEqual(await get("1"), first);
+        assert.equal((await get("2")).status, 404);
         service.child.kill("SIGTERM");
         assert.equal(await service.exited, 0);
       } finally {
