@@ -48,7 +48,13 @@ async function main(args: readonly string[]): Promise<void> {
   config.useLogger(configLog);
   warnUnknownKeys(config, configLog);
   followLogLevel(config, logger);
-  const redis = await redisClient(bc.data?.redis, logger);
+  let redis: RedisHandle | undefined;
+  try {
+    redis = await redisClient(bc.data?.redis, logger);
+  } catch (err) {
+    await config.close();
+    throw withConfigFile(err, config);
+  }
   const governance = await followRules(config, logger, redis);
   const live = await followLive(config, logger, async () => {
     await governance.close();
@@ -64,7 +70,10 @@ async function main(args: readonly string[]): Promise<void> {
   });
   let wired: ReturnType<typeof wire>;
   try {
-    wired = wire(bc, logger, telemetry, governance, live);
+    wired = wire(bc, logger, telemetry, governance, live, {
+      client: redis?.client,
+      timeout: redis?.timeout,
+    });
   } catch (err) {
     await telemetry.shutdown();
     live.close();
@@ -144,7 +153,10 @@ async function followLive(
   }
 }
 
-/** The Redis client of `data.redis`, for the rate limits that share their counts there. */
+/**
+ * The Redis client of `data.redis`, for the rate limits that share their counts there and the
+ * data layer's cache.
+ */
 interface RedisHandle {
   readonly client: NonNullable<Parameters<typeof defaultPolicies>[0]>["redis"];
   /** `read_timeout` in ms, when set: how long a limiter waits before its local fallback. */
@@ -155,7 +167,8 @@ interface RedisHandle {
 /**
  * A Redis client when `data.redis.addr` is set; none otherwise, and then ioredis is not even
  * loaded, so `npm start` needs no Redis. It connects in the background: until it is up, and
- * whenever Redis is down, rate limits answer from their local fallback.
+ * whenever Redis is down, rate limits answer from their local fallback and reads go to the
+ * database. A malformed address fails the start with one line naming `data.redis.addr`.
  */
 async function redisClient(
   conf: Data_Redis | undefined,
@@ -164,12 +177,19 @@ async function redisClient(
   if (conf === undefined || conf.addr === "") return undefined;
   const { createRedisClient } = await import("kratos-ts/ratelimit/redis");
   const timeout = conf.readTimeout === undefined ? undefined : durationMs(conf.readTimeout);
-  const client = createRedisClient({
-    url: conf.addr.includes("://") ? conf.addr : `redis://${conf.addr}`,
-    connectTimeout: conf.dialTimeout === undefined ? undefined : durationMs(conf.dialTimeout),
-    commandTimeout: timeout,
-    logger: logger.child({ module: "redis" }),
-  });
+  let client: RedisHandle["client"];
+  try {
+    client = createRedisClient({
+      url: conf.addr.includes("://") ? conf.addr : `redis://${conf.addr}`,
+      connectTimeout: conf.dialTimeout === undefined ? undefined : durationMs(conf.dialTimeout),
+      commandTimeout: timeout,
+      logger: logger.child({ module: "redis" }),
+    });
+  } catch (err) {
+    throw new Error(`data.redis.addr: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
   return {
     client,
     timeout,

@@ -7,9 +7,10 @@ import type { Telemetry } from "kratos-ts/telemetry";
 import type { Server } from "kratos-ts/transport";
 import { bizModule } from "../../internal/biz/module.js";
 import type { Bootstrap } from "../../internal/conf/conf_pb.js";
-import type { LiveSettings } from "../../internal/conf/tokens.js";
+import type { DataRedis, LiveSettings } from "../../internal/conf/tokens.js";
 import {
   BootstrapToken,
+  DataRedisToken,
   GovernanceToken,
   LiveSettingsToken,
   LoggerToken,
@@ -30,7 +31,7 @@ export interface Wired {
 
 /**
  * Builds the service from its config and its live governance rules and settings; throws one clear line when
- * a resource cannot open.
+ * a resource cannot open. `redis` is the client of `data.redis`, when set.
  */
 export function wire(
   bc: Bootstrap,
@@ -38,6 +39,7 @@ export function wire(
   telemetry: Telemetry,
   governance: GovernanceStore,
   live: LiveSettings,
+  redis: DataRedis = {},
 ): Wired {
   const container = new Container({ defaultScope: "Singleton" });
   container.bind(BootstrapToken).toConstantValue(bc);
@@ -45,6 +47,7 @@ export function wire(
   container.bind(TelemetryToken).toConstantValue(telemetry);
   container.bind(GovernanceToken).toConstantValue(governance);
   container.bind(LiveSettingsToken).toConstantValue(live);
+  container.bind(DataRedisToken).toConstantValue(redis);
   container.load(dataModule, bizModule, serviceModule, serverModule);
   return {
     container,

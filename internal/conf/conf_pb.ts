@@ -582,7 +582,8 @@ export const Data_DatabaseSchema: GenMessage<Data_Database> = /*@__PURE__*/
 
 /**
  * A Redis server, for the governance rate limits that say `redis: true` (their counters are
- * shared there by every instance). Unset: no Redis client is made, and such rules are refused.
+ * shared there by every instance) and the cache GetGreeting reads through. Unset: no Redis
+ * client is made, such rules are refused, and reads go to the database.
  *
  * @generated from message conf.Data.Redis
  */
@@ -602,8 +603,8 @@ export type Data_Redis = Message<"conf.Data.Redis"> & {
   dialTimeout?: Duration | undefined;
 
   /**
-   * How long a command may take before the limiter answers from its local fallback;
-   * default 100ms.
+   * How long a command may take before the limiter answers from its local fallback (and
+   * the cache from the database); default 100ms.
    *
    * @generated from field: google.protobuf.Duration read_timeout = 3;
    */

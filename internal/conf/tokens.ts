@@ -1,6 +1,7 @@
 // What cmd/server binds before it loads the layers: the scanned config, the logger and the
 // telemetry. The layers ask for them by these tokens.
 import type { ServiceIdentifier } from "inversify";
+import type { CacheOptions } from "kratos-ts/cache";
 import type { Live } from "kratos-ts/config";
 import type { GovernanceStore } from "kratos-ts/governance";
 import type { AuthSettings } from "kratos-ts/middleware";
@@ -32,3 +33,16 @@ export interface LiveSettings {
 
 /** The live settings of {@link LiveSettings}. */
 export const LiveSettingsToken: ServiceIdentifier<LiveSettings> = Symbol.for("conf.LiveSettings");
+
+/**
+ * The Redis client of `data.redis` (made by cmd/server, which closes it), and its read
+ * timeout; both undefined when `data.redis` is unset, and then the data layer caches nothing.
+ */
+export interface DataRedis {
+  readonly client?: CacheOptions<unknown>["redis"] | undefined;
+  /** `data.redis.read_timeout` in ms, when set. */
+  readonly timeout?: number | undefined;
+}
+
+/** The injection token of {@link DataRedis}. */
+export const DataRedisToken: ServiceIdentifier<DataRedis> = Symbol.for("conf.DataRedis");

@@ -1,10 +1,13 @@
 import { ContainerModule } from "inversify";
 import type { ServiceIdentifier } from "inversify";
+import { createCache } from "kratos-ts/cache";
 import { GreetingRepoToken } from "../biz/greeting.js";
 import type { GreetingRepo } from "../biz/greeting.js";
 import type { Logger } from "kratos-ts/log";
 import type { Bootstrap } from "../conf/conf_pb.js";
-import { BootstrapToken, LoggerToken } from "../conf/tokens.js";
+import { BootstrapToken, DataRedisToken, LoggerToken } from "../conf/tokens.js";
+import type { DataRedis } from "../conf/tokens.js";
+import { CachedGreetingRepo, greetingCodec } from "./cached-greeting-repo.js";
 import type { Data } from "./data.js";
 import { openData } from "./data.js";
 import { SqliteGreetingRepo } from "./greeting-repo.js";
@@ -14,7 +17,8 @@ export const DataToken: ServiceIdentifier<Data> = Symbol.for("data.Data");
 
 /**
  * The data layer: the database (opened on first use, closed when the container unbinds it, which
- * cmd/server does after the app stops) and the repository implementations of biz.
+ * cmd/server does after the app stops) and the repository implementations of biz; with
+ * `data.redis` set, greetings are read through a Redis cache (cached-greeting-repo.ts).
  */
 export const dataModule = new ContainerModule(({ bind }) => {
   bind<Data>(DataToken)
@@ -25,6 +29,24 @@ export const dataModule = new ContainerModule(({ bind }) => {
     .inSingletonScope()
     .onDeactivation((data) => data.close());
   bind<GreetingRepo>(GreetingRepoToken)
-    .toResolvedValue((data: Data) => new SqliteGreetingRepo(data), [DataToken])
-    .inSingletonScope();
+    .toResolvedValue(
+      (data: Data, redis: DataRedis, log: Logger) => {
+        const repo = new SqliteGreetingRepo(data);
+        if (redis.client === undefined) return repo;
+        const cache = createCache({
+          redis: redis.client,
+          name: "greetings",
+          prefix: "helloworld:",
+          codec: greetingCodec,
+          timeout: redis.timeout,
+          logger: log.child({ module: "data/cache" }),
+        });
+        return new CachedGreetingRepo(repo, cache);
+      },
+      [DataToken, DataRedisToken, LoggerToken],
+    )
+    .inSingletonScope()
+    .onDeactivation((repo) => {
+      if (repo instanceof CachedGreetingRepo) repo.close();
+    });
 });

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { withTimeout } from "../internal/with-timeout.js";
+import { redisOutage } from "../internal/redis-outage.js";
 import { discardLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
 import type { LocalRateLimiter, RateLimiter } from "./rate-limiter.js";
@@ -48,10 +48,6 @@ export const redisLimiterDefaults = {
   probeInterval: 100,
 } as const;
 
-// How long after a limiter is made a failure may be the client's first connection still
-// being set up (not worth a warning unless the probe still fails after it).
-const startupGrace = 2000;
-
 /** What a Redis limiter adds to the shared machinery: its script call and its fallback. */
 export interface RedisLimiterCore {
   description: string;
@@ -70,112 +66,37 @@ export function createRedisLimiter(
   options: RedisLimiterOptions,
   core: RedisLimiterCore,
 ): RedisRateLimiter {
-  const { client } = options;
   const prefix = options.prefix ?? redisLimiterDefaults.prefix;
-  const timeout = options.timeout ?? redisLimiterDefaults.timeout;
-  const silent = `Redis did not answer within ${timeout} ms`;
-  const warnInterval = options.warnInterval ?? redisLimiterDefaults.warnInterval;
-  const probeInterval = options.probeInterval ?? redisLimiterDefaults.probeInterval;
-  const logger = options.logger ?? discardLogger;
   const fallback = core.fallback;
-  const created = Date.now();
-  let shared = true;
-  let closed = false;
-  let probe: ReturnType<typeof setInterval> | undefined;
-  let probing = false;
-  // Redis has answered this limiter at least once.
-  let answered = false;
-  // A failure not reported yet because the client may still be making its first connection.
-  let pending = false;
-  // The current outage was reported, so its end is logged too.
-  let reported = false;
-  let lastWarning = Number.NEGATIVE_INFINITY;
-  let suppressed = 0;
-
-  const report = (err: unknown) => {
-    const now = Date.now();
-    if (now - lastWarning < warnInterval) {
-      suppressed++;
-      return;
-    }
-    lastWarning = now;
-    reported = true;
-    logger.warn(
-      {
-        limit: core.description,
-        prefix,
-        err: err instanceof Error ? err.message : String(err),
-        ...(suppressed > 0 && { outagesSinceLastWarning: suppressed }),
-      },
-      "rate limit: Redis unreachable, using the local limit of this instance",
-    );
-    suppressed = 0;
-  };
-
-  const recovered = () => {
-    if (probe !== undefined) clearInterval(probe);
-    probe = undefined;
-    if (closed) return;
-    shared = true;
-    answered = true;
-    pending = false;
-    if (reported) {
-      logger.info(
-        { limit: core.description, prefix },
-        "rate limit: Redis is back, shared limit resumed",
-      );
-    }
-    reported = false;
-  };
-
-  const probeFailed = (err: unknown) => {
-    if (pending && Date.now() - created >= startupGrace) {
-      pending = false;
-      report(err);
-    }
-  };
-
-  const failed = (err: unknown) => {
-    // Calls in flight when Redis went away fail together: one outage, one report.
-    if (closed || !shared) return;
-    shared = false;
-    // Calls that come before the client's first connection is up are no outage yet; if it
-    // lasts past the grace, the probe reports it.
-    if (!answered && Date.now() - created < startupGrace) pending = true;
-    else report(err);
-    probe = setInterval(() => {
-      if (probing) return;
-      probing = true;
-      void withTimeout(client.ping(), timeout, silent)
-        .then(recovered, probeFailed)
-        .finally(() => {
-          probing = false;
-        });
-    }, probeInterval);
-    // A probe must not keep a process alive that has nothing else to do.
-    probe.unref();
-  };
+  const outage = redisOutage({
+    client: options.client,
+    timeout: options.timeout ?? redisLimiterDefaults.timeout,
+    warnInterval: options.warnInterval ?? redisLimiterDefaults.warnInterval,
+    probeInterval: options.probeInterval ?? redisLimiterDefaults.probeInterval,
+    logger: options.logger ?? discardLogger,
+    fields: { limit: core.description, prefix },
+    downMessage: "rate limit: Redis unreachable, using the local limit of this instance",
+    backMessage: "rate limit: Redis is back, shared limit resumed",
+  });
 
   return {
     description: core.description,
-    status: () => (shared && !closed ? "shared" : "fallback"),
+    status: () => (outage.up() ? "shared" : "fallback"),
     take(key: string, n = 1): boolean | Promise<boolean> {
-      if (!shared || closed) return fallback.take(key, n);
-      return withTimeout(core.take(prefix + key, n), timeout, silent).then(
+      if (!outage.up()) return fallback.take(key, n);
+      return outage.bound(core.take(prefix + key, n)).then(
         (allowed) => {
-          answered = true;
+          outage.answered();
           return allowed;
         },
         (err: unknown) => {
-          failed(err);
+          outage.failed(err);
           return fallback.take(key, n);
         },
       );
     },
     close() {
-      closed = true;
-      if (probe !== undefined) clearInterval(probe);
-      probe = undefined;
+      outage.close();
     },
   };
 }

@@ -4,8 +4,8 @@
  *
  * @module
  */
-export { createRedisClient, redisClientDefaults } from "./redis-client.js";
-export type { RedisClientOptions } from "./redis-client.js";
+export { createRedisClient, redisClientDefaults } from "../internal/redis-client.js";
+export type { RedisClientOptions } from "../internal/redis-client.js";
 export { redisLimiterDefaults } from "./redis-fallback.js";
 export type { RedisLimiterOptions, RedisRateLimiter } from "./redis-fallback.js";
 export { createRedisFixedPeriodLimiter, createRedisTokenBucketLimiter } from "./redis-limiters.js";

@@ -145,3 +145,33 @@ async function waitForPong(port: number, proc: ChildProcess, output: () => strin
   }
   throw new Error(`redis-server on port ${port} did not answer PING within 15 s: ${output()}`);
 }
+
+/**
+ * `redis://` URL of a loopback port where nothing listens (a Redis that is not there at all):
+ * a free port, bound by nothing once this resolves.
+ */
+export async function absentRedisUrl(): Promise<string> {
+  return `redis://127.0.0.1:${await freePort()}`;
+}
+
+/**
+ * Makes the Redis on `port` hang for `ms`: CLIENT PAUSE holds every command of every client.
+ * Resolves once the pause is in place (Redis answered +OK), over a plain socket of its own.
+ */
+export function pauseRedis(port: number, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    let reply = "";
+    socket.on("error", reject);
+    socket.on("connect", () => {
+      socket.write(`CLIENT PAUSE ${ms}\r\n`);
+    });
+    socket.setEncoding("utf8").on("data", (chunk: string) => {
+      reply += chunk;
+      if (!reply.includes("\r\n")) return;
+      socket.destroy();
+      if (reply.startsWith("+OK")) resolve();
+      else reject(new Error(`CLIENT PAUSE: ${reply.trim()}`));
+    });
+  });
+}

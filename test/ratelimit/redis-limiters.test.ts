@@ -13,7 +13,7 @@ import {
 } from "kratos-ts/ratelimit/redis";
 import type { RedisRateLimiter } from "kratos-ts/ratelimit/redis";
 import { eventually } from "../helpers/etcd.js";
-import { redisSkip, startRedis } from "../helpers/redis.js";
+import { absentRedisUrl, pauseRedis, redisSkip, startRedis } from "../helpers/redis.js";
 import type { RedisServer } from "../helpers/redis.js";
 import { warnings } from "../helpers/warnings.js";
 
@@ -162,12 +162,9 @@ describe("Redis limiters", { skip: redisSkip(), timeout: 60_000 }, () => {
       timeout: 50,
       logger: log.logger,
     });
-    // CLIENT PAUSE holds every command of every client for 300 ms: a hung Redis.
-    const admin = new Redis(redis.url);
-    admin.on("error", () => undefined);
     try {
       assert.equal(await limiter.take("k"), true); // Redis has answered: a failure is an outage
-      await admin.client("PAUSE", 300);
+      await pauseRedis(redis.port, 300);
       const started = performance.now();
       assert.equal(await limiter.take("k"), true);
       assert.ok(performance.now() - started < 250, "answered before Redis resumed");
@@ -175,7 +172,6 @@ describe("Redis limiters", { skip: redisSkip(), timeout: 60_000 }, () => {
       assert.equal(log.seen.length, 1);
       await eventually("the shared limit to resume", () => limiter.status() === "shared");
     } finally {
-      admin.disconnect();
       limiter.close();
     }
   });
@@ -208,10 +204,8 @@ describe("Redis limiters at startup", { skip: redisSkip(), timeout: 30_000 }, ()
   });
 
   it("warns once when Redis is not there at all, after the startup grace", async () => {
-    const redis = await startRedis();
-    await redis.close(); // a port where nothing listens
     const log = warnings();
-    const c = createRedisClient({ url: redis.url });
+    const c = createRedisClient({ url: await absentRedisUrl() });
     const limiter = createRedisFixedPeriodLimiter({
       client: c,
       limit: 3,

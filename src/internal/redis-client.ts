@@ -12,7 +12,7 @@ export interface RedisClientOptions {
   commandTimeout?: number;
   /** The longest pause between reconnect attempts, in ms (attempt k waits min(50 k, this)). Default 1000. */
   maxReconnectDelay?: number;
-  /** Connection errors are logged here at debug level (limiters warn about outages themselves). Default: nowhere. */
+  /** Connection errors are logged here at debug level (limiters and caches warn about outages themselves). Default: nowhere. */
   logger?: Logger;
 }
 
@@ -29,13 +29,17 @@ export const redisClientDefaults = {
  * command while disconnected fails at once instead of waiting for the reconnect), no retry or
  * resend of commands cut off by a lost connection, a short command timeout, and endless
  * reconnects in the background. It has an `error` listener, so a lost Redis never crashes the
- * process. It connects at once; until then, limiters answer from their local fallback. Close it
- * with `quit()` (or `disconnect()`) when every limiter using it is gone.
+ * process. It connects at once; until then, limiters answer from their local fallback and the
+ * cache from its loader. Close it with `quit()` (or `disconnect()`) when every user is gone.
+ * Throws a RangeError naming the URL when it is not a `redis://` or `rediss://` URL with a
+ * valid port and db (ioredis would say only "Invalid URL", or quietly use another scheme).
  */
 export function createRedisClient(options: RedisClientOptions = {}): Redis {
   const logger = options.logger ?? discardLogger;
   const maxDelay = options.maxReconnectDelay ?? redisClientDefaults.maxReconnectDelay;
-  const client = new Redis(options.url ?? redisClientDefaults.url, {
+  const url = options.url ?? redisClientDefaults.url;
+  checkRedisUrl(url);
+  const client = new Redis(url, {
     connectTimeout: options.connectTimeout ?? redisClientDefaults.connectTimeout,
     commandTimeout: options.commandTimeout ?? redisClientDefaults.commandTimeout,
     enableOfflineQueue: false,
@@ -47,4 +51,21 @@ export function createRedisClient(options: RedisClientOptions = {}): Redis {
     logger.debug({ err: err instanceof Error ? err.message : String(err) }, "redis client error");
   });
   return client;
+}
+
+/** Throws a RangeError naming `url` unless ioredis would connect where it says. */
+export function checkRedisUrl(url: string): void {
+  const bad = (why: string) => new RangeError(`invalid Redis URL "${url}": ${why}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw bad("expected redis://host:port or rediss://host:port");
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw bad(`the scheme must be redis: or rediss:, not ${parsed.protocol}`);
+  }
+  if (parsed.hostname === "") throw bad("no host");
+  const db = parsed.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d+$/.test(db)) throw bad(`the db "${db}" is not a number`);
 }
