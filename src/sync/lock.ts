@@ -1,0 +1,227 @@
+import { EtcdLockFailedError } from "etcd3";
+import type { Lock } from "etcd3";
+import { KratosError } from "../errors/error.js";
+import { reasons } from "../errors/reasons.js";
+import { abortableSleep } from "../internal/abortable-sleep.js";
+import { withTimeout } from "../internal/with-timeout.js";
+import { retryDelay } from "../registry/etcd/backoff.js";
+import { etcdUnavailable, sessionLost, waitedTooLong } from "./errors.js";
+import { Holding } from "./holding.js";
+import { KeyDeletions } from "./key-deletions.js";
+import { LeaseGuard, leaseOf } from "./lease-guard.js";
+import type { SyncRuntime } from "./runtime.js";
+import { WaitLimit, etcdCall, race } from "./wait.js";
+
+/** Options of {@link EtcdSync.lock}. */
+export interface LockOptions {
+  /**
+   * The lease TTL in seconds: how long the lock outlives a holder that crashed or was cut off
+   * from etcd, and the longest a holder can keep acting after losing it. Default: the sync
+   * client's `ttl` (15).
+   */
+  ttl?: number;
+}
+
+/** Options of {@link DistributedLock.acquire}. */
+export interface AcquireOptions {
+  /** Ends the wait: `acquire` rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * The longest `acquire` waits, in ms, before it rejects with 504 `LOCK_TIMEOUT` (503
+   * `ETCD_UNAVAILABLE` when etcd was not answering). Default 30 000.
+   */
+  timeout?: number;
+}
+
+/** A lock held in etcd; see {@link DistributedLock.acquire}. */
+export interface HeldLock {
+  /** The lock's name. */
+  readonly name: string;
+  /**
+   * etcd's revision at the moment this holder got the lock (the lock key's create revision).
+   * Every later holder of the same lock gets a larger one, so a store that remembers the
+   * largest token it has seen can refuse writes from a holder that lost the lock and does not
+   * know yet (a paused process, a partition).
+   */
+  readonly fencingToken: bigint;
+  /**
+   * Aborts when the lock is no longer held: with 503 `SESSION_LOST` when its lease is lost
+   * (etcd unreachable for the TTL, the lease revoked or expired, the sync client closed), no
+   * later than etcd can hand the lock to another holder; with an `AbortError` after `release()`.
+   * Pass it to the work done under the lock.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Releases the lock (revokes its lease). Never throws: when etcd cannot be reached the lock
+   * frees itself when its lease expires, within the TTL, and a warning says so. Idempotent.
+   */
+  release(): Promise<void>;
+}
+
+/** A named lock in etcd; see {@link EtcdSync.lock}. */
+export interface DistributedLock {
+  /** The lock's name. */
+  readonly name: string;
+  /**
+   * Waits until this caller holds the lock. Each call is a separate holder with its own lease:
+   * the lock is not reentrant. Rejects with 504 `LOCK_TIMEOUT` when others held it for the
+   * whole `timeout`, 503 `ETCD_UNAVAILABLE` when etcd did not answer, the signal's reason when
+   * `signal` aborts, and 503 `SESSION_LOST` when the sync client closes.
+   */
+  acquire(options?: AcquireOptions): Promise<HeldLock>;
+  /**
+   * Runs `fn` holding the lock and releases it after, whatever `fn` does. `fn` gets the
+   * {@link HeldLock}: pass its `signal` on and its `fencingToken` to the store.
+   */
+  run<T>(fn: (held: HeldLock) => Promise<T> | T, options?: AcquireOptions): Promise<T>;
+}
+
+const defaultAcquireTimeout = 30_000;
+// A waiter retries at least this often even without a delete event (a watch that reconnected
+// may have missed one).
+const fallbackPoll = 1_000;
+
+/** The etcd3 lock under `lock/<name>` of the sync namespace, with waiting, TTL and fencing. */
+export class EtcdLock implements DistributedLock {
+  readonly name: string;
+  readonly #rt: SyncRuntime;
+  readonly #key: string;
+  readonly #ttl: number;
+
+  constructor(rt: SyncRuntime, name: string, options: LockOptions) {
+    this.#rt = rt;
+    this.name = name;
+    this.#key = `lock/${name}`;
+    this.#ttl = options.ttl ?? rt.ttl;
+    if (!Number.isInteger(this.#ttl) || this.#ttl < 1) {
+      throw new RangeError(`lock ${name}: ttl must be a whole number of seconds >= 1`);
+    }
+  }
+
+  async acquire(options: AcquireOptions = {}): Promise<HeldLock> {
+    const rt = this.#rt;
+    const timeout = options.timeout ?? defaultAcquireTimeout;
+    const what = `lock ${this.name}`;
+    const limit = new WaitLimit({ signal: options.signal, timeout, closed: rt.closed }, () =>
+      rt.outage.down
+        ? etcdUnavailable(what, new Error(`still unreachable after ${timeout} ms`))
+        : waitedTooLong(reasons.lockTimeout, what, timeout),
+    );
+    const deletions = new KeyDeletions();
+    try {
+      for (let failures = 0; ;) {
+        try {
+          const held = await this.#attempt(limit.signal);
+          rt.outage.recovered();
+          failures = 0;
+          if (held !== undefined) return held;
+          if (!deletions.started) {
+            // Watch first, then try again: the holder may have released in between.
+            await race(deletions.start(rt.namespace, this.#key, rt.callTimeout), limit.signal);
+            continue;
+          }
+          await deletions.next(limit.signal, fallbackPoll);
+        } catch (err) {
+          if (limit.signal.aborted) throw limit.signal.reason;
+          if (err instanceof KratosError && err.reason === reasons.etcdUnavailable) {
+            rt.outage.failed(what, err.cause);
+          }
+          await abortableSleep(retryDelay(failures++, 100, rt.maxRetryDelay), limit.signal);
+        }
+      }
+    } catch (err) {
+      throw limit.signal.aborted ? limit.signal.reason : err;
+    } finally {
+      limit.dispose();
+      deletions.close();
+    }
+  }
+
+  async run<T>(fn: (held: HeldLock) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
+    const held = await this.acquire(options);
+    try {
+      return await fn(held);
+    } finally {
+      await held.release();
+    }
+  }
+
+  /** One try: the held lock, or undefined when someone else holds it. */
+  async #attempt(signal: AbortSignal): Promise<HeldLock | undefined> {
+    const rt = this.#rt;
+    const what = `lock ${this.name}`;
+    const since = Date.now();
+    const lock = rt.namespace.lock(this.#key).ttl(this.#ttl);
+    lock.options({ deadline: since + rt.callTimeout });
+    const acquiring = lock.acquire().then(
+      () => true,
+      (err: unknown) => {
+        // etcd3 revoked the lease itself when the key was taken.
+        if (err instanceof EtcdLockFailedError) return false;
+        throw err;
+      },
+    );
+    let given: Promise<void> | undefined;
+    const giveBack = () => (given ??= this.#giveBack(lock));
+    try {
+      if (!(await race(etcdCall(acquiring, rt.callTimeout, what), signal))) return undefined;
+    } catch (err) {
+      // Timed out or aborted: the grant may still land; give the lease back whenever it does.
+      void acquiring.catch(() => false).then(giveBack);
+      throw err;
+    }
+    const guard = new LeaseGuard(leaseOf(lock), this.#ttl, since, what, () => {
+      void giveBack();
+    });
+    let fencingToken: bigint;
+    try {
+      fencingToken = await race(
+        etcdCall(this.#fencingToken(lock), rt.callTimeout, what),
+        AbortSignal.any([signal, guard.signal]),
+      );
+    } catch (err) {
+      guard.end();
+      void giveBack();
+      throw err;
+    }
+    const holding = new Holding(guard, rt, giveBack);
+    return {
+      name: this.name,
+      fencingToken,
+      get signal() {
+        return holding.signal;
+      },
+      release: () => holding.end(),
+    };
+  }
+
+  async #fencingToken(lock: Lock): Promise<bigint> {
+    const leaseId = await lock.leaseId();
+    const res = await this.#rt.namespace
+      .get(this.#key)
+      .options({ deadline: Date.now() + this.#rt.callTimeout })
+      .exec();
+    const kv = res.kvs[0];
+    // Gone or someone else's: the lease expired between the put and this read.
+    if (kv?.lease !== leaseId) throw sessionLost(`lock ${this.name}`, "expired while acquiring");
+    return BigInt(kv.create_revision);
+  }
+
+  /** Revokes the lock's lease, bounded by the call timeout; a failure only delays the next holder. */
+  async #giveBack(lock: Lock): Promise<void> {
+    const ms = this.#rt.callTimeout;
+    lock.options({ deadline: Date.now() + ms });
+    try {
+      await withTimeout(
+        Promise.resolve().then(() => lock.release()),
+        ms,
+        `no answer within ${ms} ms`,
+      );
+    } catch (err) {
+      this.#rt.logger.warn(
+        { lock: this.name, err: err instanceof Error ? err.message : String(err) },
+        "could not release the lock in etcd; it frees itself when its lease expires",
+      );
+    }
+  }
+}
