@@ -2,11 +2,11 @@ import { Election } from "etcd3";
 import type { Campaign } from "etcd3";
 import { reasons } from "../errors/reasons.js";
 import { abortableSleep } from "../internal/abortable-sleep.js";
-import { withTimeout } from "../internal/with-timeout.js";
 import { retryDelay } from "../registry/etcd/backoff.js";
-import { etcdUnavailable, sessionLost, waitedTooLong } from "./errors.js";
-import { Holding } from "./holding.js";
-import { LeaseGuard, leaseOf } from "./lease-guard.js";
+import { etcdUnavailable, waitedTooLong } from "./errors.js";
+import { giveBackLease, takeHold } from "./holding.js";
+import { cancelWatchers, leaseOf } from "./etcd3-internals.js";
+import { LeaseGuard } from "./lease-guard.js";
 import { EtcdLeaderObserver } from "./observer.js";
 import type { LeaderObserver, ObserveOptions } from "./observer.js";
 import type { SyncRuntime } from "./runtime.js";
@@ -131,9 +131,18 @@ export class EtcdElection implements LeaderElection {
     const rt = this.#rt;
     const what = `leadership of ${this.name}`;
     const since = Date.now();
-    const campaign = this.#election.campaign(value);
+    // Each attempt has an etcd3 Election (a watch manager) of its own, so that the watch of a
+    // candidate that gave up waiting goes with it: etcd3 keeps it until the leader's key goes.
+    const election = rt.namespace.election(this.name, this.#ttl);
+    const campaign = election.campaign(value);
     let given: Promise<void> | undefined;
-    const giveBack = () => (given ??= this.#resign(campaign));
+    const giveBack = () => {
+      if (given === undefined) {
+        given = this.#resign(campaign).then(() => cancelWatchers(election, rt.callTimeout));
+        rt.settle(given);
+      }
+      return given;
+    };
     const guard = new LeaseGuard(leaseOf(campaign), this.#ttl, since, what, () => {
       void giveBack();
     });
@@ -147,20 +156,24 @@ export class EtcdElection implements LeaderElection {
         resolve();
       }),
     );
-    const waitOrLoss = AbortSignal.any([signal, guard.signal]);
-    let fencingToken: bigint;
     try {
-      await race(elected, waitOrLoss);
-      fencingToken = await race(
-        etcdCall(this.#fencingToken(campaign), rt.callTimeout, what),
-        waitOrLoss,
-      );
+      await race(elected, AbortSignal.any([signal, guard.signal]));
     } catch (err) {
       guard.end();
       void giveBack();
       throw err;
     }
-    const holding = new Holding(guard, rt, giveBack);
+    const { holding, fencingToken } = await takeHold(
+      rt,
+      what,
+      guard,
+      signal,
+      giveBack,
+      async () => {
+        const leaseId = await leaseOf(campaign).grant();
+        return { key: `${Election.prefix}/${this.name}/${leaseId}`, leaseId };
+      },
+    );
     return {
       election: this.name,
       value,
@@ -172,28 +185,13 @@ export class EtcdElection implements LeaderElection {
     };
   }
 
-  async #fencingToken(campaign: Campaign): Promise<bigint> {
-    const leaseId = await leaseOf(campaign).grant();
-    const key = `${Election.prefix}/${this.name}/${leaseId}`;
-    const res = await this.#rt.namespace
-      .get(key)
-      .options({ deadline: Date.now() + this.#rt.callTimeout })
-      .exec();
-    const kv = res.kvs[0];
-    if (kv?.lease !== leaseId) throw sessionLost(`leadership of ${this.name}`, "expired");
-    return BigInt(kv.create_revision);
-  }
-
-  /** Revokes the campaign's lease, bounded by the call timeout; a failure only delays the next leader. */
-  async #resign(campaign: Campaign): Promise<void> {
-    const ms = this.#rt.callTimeout;
-    try {
-      await withTimeout(campaign.resign(), ms, `no answer within ${ms} ms`);
-    } catch (err) {
-      this.#rt.logger.warn(
-        { election: this.name, err: err instanceof Error ? err.message : String(err) },
-        "could not resign in etcd; the leadership ends when its lease expires",
-      );
-    }
+  /** Revokes the campaign's lease; a failure only delays the next leader. */
+  #resign(campaign: Campaign): Promise<void> {
+    return giveBackLease(
+      this.#rt,
+      () => campaign.resign(),
+      { election: this.name },
+      "could not resign in etcd; the leadership ends when its lease expires",
+    );
   }
 }

@@ -1,5 +1,8 @@
+import { withTimeout } from "../internal/with-timeout.js";
+import { sessionLost } from "./errors.js";
 import type { LeaseGuard } from "./lease-guard.js";
 import type { SyncRuntime } from "./runtime.js";
+import { etcdCall, race } from "./wait.js";
 
 /**
  * What a held lock and a leadership share: the guard's signal, and giving the lease back once
@@ -36,5 +39,64 @@ export class Holding {
       this.#ended = this.#giveBack();
     }
     return this.#ended;
+  }
+}
+
+/**
+ * Reads the fencing token (the create revision of `key`, which must carry `leaseId`) while the
+ * guard watches the lease, and wraps the guard in a {@link Holding}. On any failure the guard
+ * ends and the lease is given back: the caller tries again or gives up, holding nothing.
+ */
+export async function takeHold(
+  rt: SyncRuntime,
+  what: string,
+  guard: LeaseGuard,
+  signal: AbortSignal,
+  giveBack: () => Promise<void>,
+  keyOf: () => Promise<{ key: string; leaseId: string }>,
+): Promise<{ holding: Holding; fencingToken: bigint }> {
+  try {
+    const read = async () => {
+      const { key, leaseId } = await keyOf();
+      const res = await rt.namespace
+        .get(key)
+        .options({ deadline: Date.now() + rt.callTimeout })
+        .exec();
+      const kv = res.kvs[0];
+      // Gone or someone else's: the lease expired between the put and this read.
+      if (kv?.lease !== leaseId) throw sessionLost(what, "expired while being acquired");
+      return BigInt(kv.create_revision);
+    };
+    const fencingToken = await race(
+      etcdCall(read(), rt.callTimeout, what),
+      AbortSignal.any([signal, guard.signal]),
+    );
+    return { holding: new Holding(guard, rt, giveBack), fencingToken };
+  } catch (err) {
+    guard.end();
+    void giveBack();
+    throw err;
+  }
+}
+
+/**
+ * Gives a lease back (`release` revokes it), bounded by the call timeout. A failure only delays
+ * the next holder until the lease expires, so it is logged, never thrown: release and resign
+ * run in `finally` blocks and shutdowns.
+ */
+export async function giveBackLease(
+  rt: SyncRuntime,
+  release: () => Promise<void>,
+  fields: Record<string, string>,
+  consequence: string,
+): Promise<void> {
+  const ms = rt.callTimeout;
+  try {
+    await withTimeout(Promise.resolve().then(release), ms, `no answer within ${ms} ms`);
+  } catch (err) {
+    rt.logger.warn(
+      { ...fields, err: err instanceof Error ? err.message : String(err) },
+      consequence,
+    );
   }
 }

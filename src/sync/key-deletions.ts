@@ -34,7 +34,7 @@ export class KeyDeletions {
     try {
       await etcdCall(connected, ms, `watch of ${key}`);
     } catch (err) {
-      void watcher.cancel().catch(() => undefined);
+      this.#watcher = watcher;
       throw err;
     }
     this.#watcher = watcher;
@@ -73,11 +73,11 @@ export class KeyDeletions {
     });
   }
 
-  /** Cancels the watch (in the background: nothing waits on an unreachable etcd). */
-  close(): void {
+  /** Cancels the watch; the promise is for the sync client's `close()`, not the waiter. */
+  close(): Promise<void> {
     const watcher = this.#watcher;
     this.#watcher = undefined;
     this.#wake = undefined;
-    void watcher?.cancel().catch(() => undefined);
+    return watcher?.cancel().catch(() => undefined) ?? Promise.resolve();
   }
 }

@@ -1,21 +1,5 @@
-import { Lease } from "etcd3";
-import type { Campaign, Lock } from "etcd3";
+import type { Lease } from "etcd3";
 import { sessionLost } from "./errors.js";
-
-/**
- * The lease etcd3 keeps inside a `Lock` (after `acquire()`) or a `Campaign`. etcd3 does not
- * expose it, yet its keep-alive events are the only way to know how long etcd will keep the
- * key: etcd3 itself reports a lost lease only after 2 x TTL without a keep-alive, when etcd has
- * long since handed the lock to someone else. Read by name and checked, so an etcd3 release
- * that renames the field fails loudly (and in the tests) instead of silently never aborting.
- */
-export function leaseOf(holder: Lock | Campaign): Lease {
-  const lease: unknown = Reflect.get(holder, "lease");
-  if (!(lease instanceof Lease)) {
-    throw new TypeError("kratos-ts/sync: this etcd3 version keeps no lease in its Lock/Campaign");
-  }
-  return lease;
-}
 
 /**
  * Watches one lease and aborts `signal` no later than etcd can expire it. etcd sets a lease's

@@ -3,12 +3,12 @@ import type { Lock } from "etcd3";
 import { KratosError } from "../errors/error.js";
 import { reasons } from "../errors/reasons.js";
 import { abortableSleep } from "../internal/abortable-sleep.js";
-import { withTimeout } from "../internal/with-timeout.js";
 import { retryDelay } from "../registry/etcd/backoff.js";
-import { etcdUnavailable, sessionLost, waitedTooLong } from "./errors.js";
-import { Holding } from "./holding.js";
+import { etcdUnavailable, waitedTooLong } from "./errors.js";
+import { giveBackLease, takeHold } from "./holding.js";
 import { KeyDeletions } from "./key-deletions.js";
-import { LeaseGuard, leaseOf } from "./lease-guard.js";
+import { leaseOf } from "./etcd3-internals.js";
+import { LeaseGuard } from "./lease-guard.js";
 import type { SyncRuntime } from "./runtime.js";
 import { WaitLimit, etcdCall, race } from "./wait.js";
 
@@ -133,7 +133,7 @@ export class EtcdLock implements DistributedLock {
       throw limit.signal.aborted ? limit.signal.reason : err;
     } finally {
       limit.dispose();
-      deletions.close();
+      rt.settle(deletions.close());
     }
   }
 
@@ -162,7 +162,13 @@ export class EtcdLock implements DistributedLock {
       },
     );
     let given: Promise<void> | undefined;
-    const giveBack = () => (given ??= this.#giveBack(lock));
+    const giveBack = () => {
+      if (given === undefined) {
+        given = this.#giveBack(lock);
+        rt.settle(given);
+      }
+      return given;
+    };
     try {
       if (!(await race(etcdCall(acquiring, rt.callTimeout, what), signal))) return undefined;
     } catch (err) {
@@ -173,18 +179,17 @@ export class EtcdLock implements DistributedLock {
     const guard = new LeaseGuard(leaseOf(lock), this.#ttl, since, what, () => {
       void giveBack();
     });
-    let fencingToken: bigint;
-    try {
-      fencingToken = await race(
-        etcdCall(this.#fencingToken(lock), rt.callTimeout, what),
-        AbortSignal.any([signal, guard.signal]),
-      );
-    } catch (err) {
-      guard.end();
-      void giveBack();
-      throw err;
-    }
-    const holding = new Holding(guard, rt, giveBack);
+    const { holding, fencingToken } = await takeHold(
+      rt,
+      what,
+      guard,
+      signal,
+      giveBack,
+      async () => ({
+        key: this.#key,
+        leaseId: (await lock.leaseId()) ?? "",
+      }),
+    );
     return {
       name: this.name,
       fencingToken,
@@ -195,33 +200,17 @@ export class EtcdLock implements DistributedLock {
     };
   }
 
-  async #fencingToken(lock: Lock): Promise<bigint> {
-    const leaseId = await lock.leaseId();
-    const res = await this.#rt.namespace
-      .get(this.#key)
-      .options({ deadline: Date.now() + this.#rt.callTimeout })
-      .exec();
-    const kv = res.kvs[0];
-    // Gone or someone else's: the lease expired between the put and this read.
-    if (kv?.lease !== leaseId) throw sessionLost(`lock ${this.name}`, "expired while acquiring");
-    return BigInt(kv.create_revision);
-  }
-
-  /** Revokes the lock's lease, bounded by the call timeout; a failure only delays the next holder. */
-  async #giveBack(lock: Lock): Promise<void> {
-    const ms = this.#rt.callTimeout;
-    lock.options({ deadline: Date.now() + ms });
-    try {
-      await withTimeout(
-        Promise.resolve().then(() => lock.release()),
-        ms,
-        `no answer within ${ms} ms`,
-      );
-    } catch (err) {
-      this.#rt.logger.warn(
-        { lock: this.name, err: err instanceof Error ? err.message : String(err) },
-        "could not release the lock in etcd; it frees itself when its lease expires",
-      );
-    }
+  /** Revokes the lock's lease; a failure only delays the next holder. */
+  #giveBack(lock: Lock): Promise<void> {
+    return giveBackLease(
+      this.#rt,
+      () => {
+        // etcd3 revokes with the lock's call options: give it a deadline from now.
+        lock.options({ deadline: Date.now() + this.#rt.callTimeout });
+        return lock.release();
+      },
+      { lock: this.name },
+      "could not release the lock in etcd; it frees itself when its lease expires",
+    );
   }
 }

@@ -1,4 +1,4 @@
-import type { Election, ElectionObserver } from "etcd3";
+import { Election } from "etcd3";
 import { withTimeout } from "../internal/with-timeout.js";
 import { retryDelay, sleep } from "../registry/etcd/backoff.js";
 import type { SyncRuntime } from "./runtime.js";
@@ -25,17 +25,27 @@ export interface LeaderObserver extends AsyncIterable<string | undefined> {
   close(): Promise<void>;
 }
 
-/** An observer on etcd3's `ElectionObserver`, restarted whenever that one fails. */
+/**
+ * An observer that watches the election's keys and, on every change, asks etcd3's
+ * `Election.leader()` (the candidate with the oldest key). Not etcd3's `observe()`: when
+ * several candidates' keys arrive in one watch response while it has no leader, it takes the
+ * last one, not the oldest, and then follows the wrong key (seen here: observers reporting a
+ * standby as leader).
+ */
 export class EtcdLeaderObserver implements LeaderObserver {
   readonly #rt: SyncRuntime;
   readonly #election: Election;
   readonly #onChange: ((leader: string | undefined) => void) | undefined;
   readonly #stop = new AbortController();
   readonly #loop: Promise<void>;
+  readonly #untrack: () => void;
   readonly #wakers = new Set<() => void>();
   #leader: string | undefined;
   // Bumped on every change; each iterator remembers the version it last yielded.
   #version = 0;
+  // A read in flight, and whether another change came in meanwhile.
+  #reading: Promise<void> | undefined;
+  #stale = false;
 
   constructor(rt: SyncRuntime, election: Election, options: ObserveOptions) {
     this.#rt = rt;
@@ -50,6 +60,7 @@ export class EtcdLeaderObserver implements LeaderObserver {
     if (stop.aborted) abort();
     else stop.addEventListener("abort", abort, { once: true });
     this.#loop = this.#run();
+    this.#untrack = rt.track(() => this.close());
   }
 
   get leader(): string | undefined {
@@ -58,6 +69,7 @@ export class EtcdLeaderObserver implements LeaderObserver {
 
   async close(): Promise<void> {
     this.#stop.abort();
+    this.#untrack();
     await this.#loop;
   }
 
@@ -80,57 +92,88 @@ export class EtcdLeaderObserver implements LeaderObserver {
     const rt = this.#rt;
     const what = `observer of election ${this.#election.name}`;
     const stop = this.#stop.signal;
-    for (let failures = 0; !stop.aborted;) {
-      const observing = this.#election.observe();
-      let observer: ElectionObserver;
-      try {
-        observer = await race(etcdCall(observing, rt.callTimeout, what), stop);
-      } catch (err) {
-        // It may still start later: cancel it whenever it does.
-        observing.then((late) => this.#cancel(late)).catch(() => undefined);
-        if (this.#stopped()) break;
-        rt.outage.failed(what, err);
-        await sleep(retryDelay(failures++, 100, rt.maxRetryDelay), stop);
-        continue;
-      }
-      failures = 0;
-      rt.outage.recovered();
-      this.#set(observer.leader());
-      const failed = await new Promise<boolean>((resolve) => {
-        const onStop = () => {
-          resolve(false);
-        };
-        observer.on("change", (leader) => {
-          this.#set(leader);
-        });
-        // Fatal for etcd3's observer (its loop ended, e.g. a read failed while etcd was down).
-        observer.on("error", () => {
-          stop.removeEventListener("abort", onStop);
+    for (let failures = 0; !this.#stopped();) {
+      // Watch first, then read: a change in between is not missed.
+      const watcher = rt.namespace
+        .watch()
+        .prefix(`${Election.prefix}/${this.#election.name}/`)
+        .watcher();
+      const refresh = () => {
+        this.#refresh(what);
+      };
+      watcher.on("put", refresh);
+      watcher.on("delete", refresh);
+      // After an outage the watch resumes by itself; read again in case it missed a change.
+      watcher.on("connected", refresh);
+      let onStop: () => void = () => undefined;
+      const failed = new Promise<boolean>((resolve) => {
+        // Fatal for this watcher (etcd cancelled it): start over.
+        watcher.on("error", () => {
           resolve(true);
         });
+        onStop = () => {
+          resolve(false);
+        };
         stop.addEventListener("abort", onStop, { once: true });
       });
-      await this.#cancel(observer);
-      if (failed) await sleep(retryDelay(failures++, 100, rt.maxRetryDelay), stop);
+      try {
+        const connected = new Promise<void>((resolve) => {
+          watcher.once("connected", () => {
+            resolve();
+          });
+        });
+        await race(etcdCall(connected, rt.callTimeout, what), stop);
+        failures = 0;
+        rt.outage.recovered();
+        if (await failed) await sleep(retryDelay(failures++, 100, rt.maxRetryDelay), stop);
+      } catch (err) {
+        if (!this.#stopped()) {
+          rt.outage.failed(what, err);
+          await sleep(retryDelay(failures++, 100, rt.maxRetryDelay), stop);
+        }
+      } finally {
+        stop.removeEventListener("abort", onStop);
+        watcher.removeAllListeners();
+        watcher.on("error", () => undefined);
+        await withTimeout(watcher.cancel(), rt.callTimeout, "cancel").catch(() => undefined);
+      }
     }
+    await this.#reading;
     for (const wake of this.#wakers) wake();
     this.#wakers.clear();
   }
 
-  async #cancel(observer: ElectionObserver): Promise<void> {
-    observer.removeAllListeners("change");
-    // A cancel waits for etcd3's loop, which may sit in a read while etcd is away.
-    const ms = this.#rt.callTimeout;
-    await withTimeout(observer.cancel(), ms, "cancel").catch(() => undefined);
+  /** Reads the leader now, or once more after the read in flight. Failures keep the last value. */
+  #refresh(what: string): void {
+    if (this.#reading !== undefined) {
+      this.#stale = true;
+      return;
+    }
+    this.#reading = (async () => {
+      do {
+        this.#stale = false;
+        try {
+          this.#set(await etcdCall(this.#election.leader(), this.#rt.callTimeout, what));
+        } catch (err) {
+          // The watch reconnects after an outage and triggers a new read.
+          this.#rt.outage.failed(what, err);
+        }
+      } while (this.#readAgain());
+      this.#reading = undefined;
+    })();
   }
 
-  // A method, not `signal.aborted` inline: TypeScript keeps a narrowed `false` across awaits.
+  // Methods, not the fields inline: TypeScript keeps a narrowed `false` across awaits.
+  #readAgain(): boolean {
+    return this.#stale && !this.#stopped();
+  }
+
   #stopped(): boolean {
     return this.#stop.signal.aborted;
   }
 
   #set(leader: string | undefined): void {
-    if (this.#version > 0 && leader === this.#leader) return;
+    if (this.#stopped() || (this.#version > 0 && leader === this.#leader)) return;
     this.#leader = leader;
     this.#version++;
     this.#onChange?.(leader);

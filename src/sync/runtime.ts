@@ -20,6 +20,11 @@ export interface SyncRuntime {
    * function that unregisters it once the holder gave up by itself.
    */
   track(drop: () => Promise<void>): () => void;
+  /**
+   * Registers cleanup that runs in the background (a lease given back, a watch cancelled):
+   * `close()` waits for it before closing the client, so nothing is left retrying on a timer.
+   */
+  settle(work: Promise<void>): void;
 }
 
 /**

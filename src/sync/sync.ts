@@ -15,6 +15,7 @@ import type { ElectionOptions, LeaderElection } from "./election.js";
 import { EtcdLock } from "./lock.js";
 import type { DistributedLock, LockOptions } from "./lock.js";
 import { sessionLost } from "./errors.js";
+import { cancelWatchers } from "./etcd3-internals.js";
 import { OutageLog } from "./runtime.js";
 import type { SyncRuntime } from "./runtime.js";
 
@@ -79,6 +80,7 @@ export function createEtcdSync(options: EtcdSyncOptions = {}): EtcdSync {
     options.client ?? createEtcdClient(options.endpoints ?? defaultEtcdEndpoints, maxRetryDelay);
   const closing = new AbortController();
   const holders = new Set<() => Promise<void>>();
+  const pending = new Set<Promise<void>>();
   const logger = options.logger ?? discardLogger;
   // etcd3 namespaces join by plain concatenation: exactly one "/" between prefix and name.
   const prefix = `${(options.namespace ?? defaults.namespace).replace(/\/+$/, "")}/`;
@@ -94,6 +96,11 @@ export function createEtcdSync(options: EtcdSyncOptions = {}): EtcdSync {
       holders.add(drop);
       return () => holders.delete(drop);
     },
+    settle(work) {
+      pending.add(work);
+      const done = () => pending.delete(work);
+      work.then(done, done);
+    },
   };
   let closed: Promise<void> | undefined;
   return {
@@ -103,6 +110,10 @@ export function createEtcdSync(options: EtcdSyncOptions = {}): EtcdSync {
       closed ??= (async () => {
         closing.abort(sessionLost("etcd sync client", "closed"));
         await Promise.all([...holders].map((drop) => drop()));
+        // Cleanup started by the waits that just ended (each bounded by the call timeout).
+        while (pending.size > 0) await Promise.all([...pending]);
+        // etcd3's close() leaves watchers retrying forever: none may be left.
+        await cancelWatchers(rt.namespace, rt.callTimeout);
         if (options.client === undefined) client.close();
       })();
       return closed;

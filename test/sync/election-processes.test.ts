@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { join } from "node:path";
-import { createEtcdSync } from "../../src/sync/index.js";
-import type { EtcdSync } from "../../src/sync/index.js";
-import { etcdSkip, eventually, startEtcd } from "../helpers/etcd.js";
-import type { EtcdServer } from "../helpers/etcd.js";
+import { etcdSkip, eventually } from "../helpers/etcd.js";
 import { repoRoot } from "../helpers/repo.js";
 import { spawnLogged } from "../helpers/service.js";
 import type { LogLine, ServiceProcess } from "../helpers/service.js";
+import { syncSuite } from "./harness.js";
 
 const skip = etcdSkip();
 const campaigner = join(repoRoot, "dist", "test", "sync", "fixtures", "campaigner.js");
@@ -41,22 +39,17 @@ function intervals(candidates: readonly Candidate[]): { id: string; from: number
 }
 
 describe("sync: three processes campaigning", { skip }, () => {
-  let etcd: EtcdServer;
-  let observerSync: EtcdSync;
   const candidates: Candidate[] = [];
-  before(async () => {
-    etcd = await startEtcd();
-    observerSync = createEtcdSync({ endpoints: [etcd.endpoint], maxRetryDelay: 300 });
-  });
+  // Registered first, so it runs first: the candidates go before their etcd does.
   after(async () => {
     for (const c of candidates) c.proc.child.kill("SIGKILL");
     await Promise.all(candidates.map((c) => c.proc.exited));
-    await observerSync.close();
-    await etcd.stop();
   });
+  const suite = syncSuite();
 
   it("have exactly one leader at a time, and a new one within 2 x TTL of a SIGKILL", async () => {
-    const observer = observerSync.election("singleton").observe();
+    const etcd = suite.etcd;
+    const observer = suite.open().election("singleton").observe();
     for (const id of ["c1", "c2", "c3"]) {
       const proc = spawnLogged(
         process.execPath,

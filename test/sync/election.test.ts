@@ -1,30 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { Etcd3 } from "etcd3";
-import { KratosError } from "../../src/errors/error.js";
-import { createEtcdSync } from "../../src/sync/index.js";
-import type { EtcdSync, EtcdSyncOptions, LeaderObserver } from "../../src/sync/index.js";
-import { etcdSkip, eventually, startEtcd } from "../helpers/etcd.js";
-import type { EtcdServer } from "../helpers/etcd.js";
+import { describe, it } from "node:test";
+import type { LeaderObserver } from "../../src/sync/index.js";
+import { etcdSkip, eventually } from "../helpers/etcd.js";
+import { outcome } from "../helpers/outcome.js";
+import { abortedAfter, reasonOf, syncSuite } from "./harness.js";
 
 const skip = etcdSkip();
-
-function reasonOf(err: unknown): string {
-  return err instanceof KratosError ? `${err.code} ${err.reason}` : String(err);
-}
-
-function abortedAfter(signal: AbortSignal, from: number): Promise<number> {
-  if (signal.aborted) return Promise.resolve(Date.now() - from);
-  return new Promise((resolve) => {
-    signal.addEventListener(
-      "abort",
-      () => {
-        resolve(Date.now() - from);
-      },
-      { once: true },
-    );
-  });
-}
 
 /** The values an observer yields, collected in the background until it closes. */
 function collect(observer: LeaderObserver): (string | undefined)[] {
@@ -36,23 +17,8 @@ function collect(observer: LeaderObserver): (string | undefined)[] {
 }
 
 describe("sync: etcd elections", { skip }, () => {
-  let etcd: EtcdServer;
-  let raw: Etcd3;
-  const clients: EtcdSync[] = [];
-  const open = (options: EtcdSyncOptions = {}) => {
-    const sync = createEtcdSync({ endpoints: [etcd.endpoint], maxRetryDelay: 300, ...options });
-    clients.push(sync);
-    return sync;
-  };
-  before(async () => {
-    etcd = await startEtcd();
-    raw = new Etcd3({ hosts: etcd.endpoint });
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    raw.close();
-    await etcd.stop();
-  });
+  const suite = syncSuite();
+  const open = suite.open.bind(suite);
 
   it("elects one candidate, hands over on resign, and observers follow", async () => {
     const [a, b, c] = [open(), open(), open()];
@@ -78,8 +44,7 @@ describe("sync: etcd elections", { skip }, () => {
     assert.equal(await c.election("job").leader(), "a");
     // b is a candidate (its key exists) but not the leader.
     await eventually("b campaigns", async () => {
-      const keys = await raw.getAll().prefix("/kratos/sync/election/job/").keys();
-      return keys.length === 2;
+      return (await suite.keys("election/job/")).length === 2;
     });
     assert.equal(first.signal.aborted, false);
     assert.equal(standbyElected, false, "one leader at a time");
@@ -102,13 +67,7 @@ describe("sync: etcd elections", { skip }, () => {
     const [a, b] = [open(), open()];
     const lead = await a.election("busy", { ttl: 2 }).campaign("a");
     const started = Date.now();
-    const timedOut = await b
-      .election("busy", { ttl: 2 })
-      .campaign("b", { timeout: 300 })
-      .then(
-        () => "elected",
-        (err: unknown) => reasonOf(err),
-      );
+    const timedOut = await outcome(b.election("busy", { ttl: 2 }).campaign("b", { timeout: 300 }));
     assert.equal(timedOut, "504 ELECTION_TIMEOUT");
     assert.ok(Date.now() - started < 2_000);
     const controller = new AbortController();
@@ -120,8 +79,7 @@ describe("sync: etcd elections", { skip }, () => {
     await assert.rejects(waiting, (err) => err === byCaller);
     // Withdrawn candidates leave no key: when a resigns, nobody is elected.
     await eventually("only a's key is left", async () => {
-      const keys = await raw.getAll().prefix("/kratos/sync/election/busy/").keys();
-      return keys.length === 1;
+      return (await suite.keys("election/busy/")).length === 1;
     });
     await lead.resign();
     assert.equal(await b.election("busy").leader(), undefined);
@@ -131,11 +89,11 @@ describe("sync: etcd elections", { skip }, () => {
     const [a, b] = [open(), open()];
     const lead = await a.election("revoked", { ttl: 3 }).campaign("a");
     const standby = b.election("revoked", { ttl: 3 }).campaign("b");
-    const kvs = (await raw.getAll().prefix("/kratos/sync/election/revoked/").exec()).kvs;
+    const kvs = (await suite.raw.getAll().prefix("/kratos/sync/election/revoked/").exec()).kvs;
     const mine = kvs.find((kv) => kv.value.toString() === "a");
     assert.ok(mine !== undefined);
     const revoked = Date.now();
-    await raw.leaseClient.leaseRevoke({ ID: mine.lease });
+    await suite.raw.leaseClient.leaseRevoke({ ID: mine.lease });
     const took = await abortedAfter(lead.signal, revoked);
     assert.equal(reasonOf(lead.signal.reason), "503 SESSION_LOST");
     assert.ok(took < 3_000 / 3 + 1_000, `aborted ${took} ms after the revoke`);
@@ -147,13 +105,7 @@ describe("sync: etcd elections", { skip }, () => {
   it("close() aborts the leadership and ends campaigns with 503 SESSION_LOST", async () => {
     const sync = open();
     const lead = await sync.election("closing").campaign("a");
-    const waiting = sync
-      .election("closing")
-      .campaign("b")
-      .then(
-        () => "elected",
-        (err: unknown) => reasonOf(err),
-      );
+    const waiting = outcome(sync.election("closing").campaign("b"));
     const observer = sync.election("closing").observe();
     const seen = collect(observer);
     await eventually("observed", () => seen.length > 0);
@@ -161,37 +113,25 @@ describe("sync: etcd elections", { skip }, () => {
     assert.equal(reasonOf(lead.signal.reason), "503 SESSION_LOST");
     assert.equal(await waiting, "503 SESSION_LOST");
     await observer.close();
-    assert.equal((await raw.getAll().prefix("/kratos/sync/election/closing/").keys()).length, 0);
+    assert.equal((await suite.keys("election/closing/")).length, 0);
   });
 });
 
 describe("sync: etcd down while leading", { skip }, () => {
-  let etcd: EtcdServer;
-  let a: EtcdSync;
-  let b: EtcdSync;
-  before(async () => {
-    etcd = await startEtcd();
-    const options = { endpoints: [etcd.endpoint], maxRetryDelay: 300, callTimeout: 1_000 };
-    a = createEtcdSync(options);
-    b = createEtcdSync(options);
-  });
-  after(async () => {
-    await Promise.all([a.close(), b.close()]);
-    await etcd.stop();
-  });
+  const suite = syncSuite();
 
   it("aborts the leader's signal within the TTL; after etcd is back a leader is elected", async () => {
     const ttl = 2;
-    const lead = await a.election("outage", { ttl }).campaign("a");
-    const standby = b.election("outage", { ttl }).campaign("b");
+    const lead = await suite.open().election("outage", { ttl }).campaign("a");
+    const standby = suite.open().election("outage", { ttl }).campaign("b");
     await new Promise((resolve) => setTimeout(resolve, 800));
     const killed = Date.now();
-    await etcd.kill();
+    await suite.etcd.kill();
     const took = await abortedAfter(lead.signal, killed);
     assert.equal(reasonOf(lead.signal.reason), "503 SESSION_LOST");
     assert.ok(took <= ttl * 1000, `aborted ${took} ms after etcd went down (TTL ${ttl} s)`);
     console.log(`# leader signal aborted ${took} ms after etcd was killed (TTL ${ttl * 1000} ms)`);
-    await etcd.restart();
+    await suite.etcd.restart();
     // The standby kept campaigning through the outage (it retries; nothing to do for the caller).
     const next = await standby;
     assert.equal(next.value, "b");

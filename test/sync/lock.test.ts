@@ -1,51 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { Etcd3 } from "etcd3";
-import { KratosError } from "../../src/errors/error.js";
-import { createEtcdSync } from "../../src/sync/index.js";
-import type { EtcdSync, EtcdSyncOptions, HeldLock } from "../../src/sync/index.js";
-import { etcdSkip, freePort, startEtcd } from "../helpers/etcd.js";
-import type { EtcdServer } from "../helpers/etcd.js";
+import { describe, it } from "node:test";
+import type { EtcdSync } from "../../src/sync/index.js";
+import { etcdSkip, freePort } from "../helpers/etcd.js";
+import { outcome } from "../helpers/outcome.js";
+import { abortedAfter, reasonOf, syncSuite } from "./harness.js";
 
 const skip = etcdSkip();
 
-/** The reason of a KratosError, or what else was thrown. */
-function reasonOf(err: unknown): string {
-  return err instanceof KratosError ? `${err.code} ${err.reason}` : String(err);
-}
-
-/** Resolves with how long after `from` the signal aborted (at once if it already has). */
-function abortedAfter(signal: AbortSignal, from: number): Promise<number> {
-  if (signal.aborted) return Promise.resolve(Date.now() - from);
-  return new Promise((resolve) => {
-    signal.addEventListener(
-      "abort",
-      () => {
-        resolve(Date.now() - from);
-      },
-      { once: true },
-    );
-  });
-}
-
 describe("sync: etcd locks", { skip }, () => {
-  let etcd: EtcdServer;
-  let raw: Etcd3;
-  const clients: EtcdSync[] = [];
-  const open = (options: EtcdSyncOptions = {}) => {
-    const sync = createEtcdSync({ endpoints: [etcd.endpoint], maxRetryDelay: 300, ...options });
-    clients.push(sync);
-    return sync;
-  };
-  before(async () => {
-    etcd = await startEtcd();
-    raw = new Etcd3({ hosts: etcd.endpoint });
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    raw.close();
-    await etcd.stop();
-  });
+  const suite = syncSuite();
+  const open = suite.open.bind(suite);
 
   it("lets one holder in at a time under contention, with growing fencing tokens", async () => {
     // Four clients (as four processes would), three rounds of two holders each.
@@ -60,7 +24,7 @@ describe("sync: etcd locks", { skip }, () => {
           most = Math.max(most, inside);
           tokens.push(held.fencingToken);
           // Real work under the lock: a round trip to etcd, so others get to try meanwhile.
-          await raw.put("/work/contended").value(String(tokens.length));
+          await suite.raw.put("/work/contended").value(String(tokens.length));
           assert.equal(held.signal.aborted, false);
           inside--;
         });
@@ -73,7 +37,7 @@ describe("sync: etcd locks", { skip }, () => {
       assert.ok((tokens[i] ?? 0n) > (tokens[i - 1] ?? 0n), `token ${i} grows: ${tokens.join()}`);
     }
     // Every lease was revoked: nothing is left under the lock.
-    assert.equal((await raw.getAll().prefix("/kratos/sync/lock/").keys()).length, 0);
+    assert.equal((await suite.keys("lock/")).length, 0);
   });
 
   it("hands over on release, and the released holder's signal aborts plainly", async () => {
@@ -109,34 +73,27 @@ describe("sync: etcd locks", { skip }, () => {
     await assert.rejects(waiting, (err) => err === byCaller);
 
     const started = Date.now();
-    const timedOut = await b
-      .lock("busy")
-      .acquire({ timeout: 300 })
-      .then(
-        () => "acquired",
-        (err: unknown) => reasonOf(err),
-      );
-    assert.equal(timedOut, "504 LOCK_TIMEOUT");
+    assert.equal(await outcome(b.lock("busy").acquire({ timeout: 300 })), "504 LOCK_TIMEOUT");
     assert.ok(Date.now() - started < 2_000);
     const alreadyAborted = b.lock("busy").acquire({ signal: AbortSignal.abort(byCaller) });
     await assert.rejects(alreadyAborted, (err) => err === byCaller);
 
     // Only A's lease is alive, and A still holds the lock.
-    const { leases } = await raw.leaseClient.leaseLeases({});
+    const { leases } = await suite.raw.leaseClient.leaseLeases({});
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(held.signal.aborted, false);
     await held.release();
-    const after = await raw.leaseClient.leaseLeases({});
+    const after = await suite.raw.leaseClient.leaseLeases({});
     assert.ok(after.leases.length < leases.length, "the held lease is gone after release");
-    assert.equal((await raw.getAll().prefix("/kratos/sync/lock/busy").keys()).length, 0);
+    assert.equal((await suite.keys("lock/busy")).length, 0);
   });
 
   it("aborts the holder's signal at once when its lease is revoked", async () => {
     const held = await open().lock("revoked", { ttl: 3 }).acquire();
-    const kv = (await raw.get("/kratos/sync/lock/revoked").exec()).kvs[0];
+    const kv = (await suite.raw.get("/kratos/sync/lock/revoked").exec()).kvs[0];
     assert.ok(kv !== undefined);
     const revoked = Date.now();
-    await raw.leaseClient.leaseRevoke({ ID: kv.lease });
+    await suite.raw.leaseClient.leaseRevoke({ ID: kv.lease });
     const took = await abortedAfter(held.signal, revoked);
     assert.equal(reasonOf(held.signal.reason), "503 SESSION_LOST");
     // etcd3 sends a keep-alive every TTL/3; the answer "gone" aborts at once.
@@ -145,17 +102,10 @@ describe("sync: etcd locks", { skip }, () => {
 
   it("fails with 503 ETCD_UNAVAILABLE when etcd does not answer", async () => {
     const port = await freePort();
-    const sync = createEtcdSync({ endpoints: [`http://127.0.0.1:${port}`], callTimeout: 200 });
-    clients.push(sync);
+    const sync = open({ endpoints: [`http://127.0.0.1:${port}`], callTimeout: 200 });
     const started = Date.now();
-    const outcome = await sync
-      .lock("nowhere")
-      .acquire({ timeout: 800 })
-      .then(
-        () => "acquired",
-        (err: unknown) => reasonOf(err),
-      );
-    assert.equal(outcome, "503 ETCD_UNAVAILABLE");
+    const result = await outcome(sync.lock("nowhere").acquire({ timeout: 800 }));
+    assert.equal(result, "503 ETCD_UNAVAILABLE");
     assert.ok(Date.now() - started < 3_000, "within its timeout, plus a call");
   });
 
@@ -165,47 +115,32 @@ describe("sync: etcd locks", { skip }, () => {
     const held = await sync.lock("closing").acquire();
     const waiting = other.lock("closing-2").acquire();
     const otherHeld = await waiting;
-    const blocked = sync
-      .lock("closing-2")
-      .acquire({ timeout: 10_000 })
-      .then(
-        () => "acquired",
-        (err: unknown) => reasonOf(err),
-      );
+    const blocked = outcome(sync.lock("closing-2").acquire({ timeout: 10_000 }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     await sync.close();
     assert.equal(reasonOf(held.signal.reason), "503 SESSION_LOST");
     assert.equal(await blocked, "503 SESSION_LOST");
-    assert.equal((await raw.getAll().prefix("/kratos/sync/lock/closing").keys()).length, 1);
+    assert.equal((await suite.keys("lock/closing")).length, 1);
     await otherHeld.release();
   });
 });
 
 describe("sync: etcd down while a lock is held", { skip }, () => {
-  let etcd: EtcdServer;
-  let sync: EtcdSync;
-  before(async () => {
-    etcd = await startEtcd();
-    sync = createEtcdSync({ endpoints: [etcd.endpoint], maxRetryDelay: 300, callTimeout: 1_000 });
-  });
-  after(async () => {
-    await sync.close();
-    await etcd.stop();
-  });
+  const suite = syncSuite();
 
   it("aborts the holder's signal within the TTL, and the lock works again after", async () => {
     const ttl = 2;
-    const lock = sync.lock("outage", { ttl });
-    const held: HeldLock = await lock.acquire();
+    const lock = suite.open().lock("outage", { ttl });
+    const held = await lock.acquire();
     // Let a keep-alive or two go by, so the bound is measured from a running lease.
     await new Promise((resolve) => setTimeout(resolve, 800));
     const killed = Date.now();
-    await etcd.kill();
+    await suite.etcd.kill();
     const took = await abortedAfter(held.signal, killed);
     assert.equal(reasonOf(held.signal.reason), "503 SESSION_LOST");
     assert.ok(took <= ttl * 1000, `aborted ${took} ms after etcd went down (TTL ${ttl} s)`);
     console.log(`# holder signal aborted ${took} ms after etcd was killed (TTL ${ttl * 1000} ms)`);
-    await etcd.restart();
+    await suite.etcd.restart();
     // The old lease may come back with etcd for one TTL; a new holder gets in after it.
     const next = await lock.acquire({ timeout: 4 * ttl * 1000 });
     assert.ok(next.fencingToken > held.fencingToken);
