@@ -1,4 +1,4 @@
-import type { Lease } from "etcd3";
+import type { EventEmitter } from "node:events";
 import { sessionLost } from "./errors.js";
 
 /**
@@ -26,10 +26,18 @@ export class LeaseGuard {
   readonly #off: () => void;
 
   /**
+   * @param lease etcd3's `Lease`: only its events are used (`keepaliveEstablished`,
+   *   `keepaliveFired`, `keepaliveSucceeded`, `lost`).
    * @param since when the lease grant was sent (at the latest): the first lower bound.
    * @param onLost runs once when the lease is lost (not on {@link end}), to give it up in etcd.
    */
-  constructor(lease: Lease, ttlSeconds: number, since: number, what: string, onLost: () => void) {
+  constructor(
+    lease: EventEmitter,
+    ttlSeconds: number,
+    since: number,
+    what: string,
+    onLost: () => void,
+  ) {
     this.#ttlMs = ttlSeconds * 1000;
     // Timers fire late on a busy loop; a tenth of the TTL, at most 500 ms, absorbs that.
     this.#margin = Math.min(500, this.#ttlMs / 10);
