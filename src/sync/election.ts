@@ -3,7 +3,7 @@ import type { Campaign } from "etcd3";
 import { reasons } from "../errors/reasons.js";
 import { abortableSleep } from "../internal/abortable-sleep.js";
 import { retryDelay } from "../registry/etcd/backoff.js";
-import { etcdUnavailable, waitedTooLong } from "./errors.js";
+import { etcdUnavailable, isOutage, waitedTooLong } from "./errors.js";
 import { giveBackLease, takeHold } from "./holding.js";
 import { cancelWatchers, leaseOf } from "./etcd3-internals.js";
 import { LeaseGuard } from "./lease-guard.js";
@@ -108,7 +108,7 @@ export class EtcdElection implements LeaderElection {
         } catch (err) {
           if (limit.signal.aborted) throw limit.signal.reason;
           // A failed campaign (etcd down, the lease lost while waiting) starts over.
-          rt.outage.failed(what, err);
+          if (isOutage(err)) rt.outage.failed(what, err);
           await abortableSleep(retryDelay(failures++, 100, rt.maxRetryDelay), limit.signal);
         }
       }

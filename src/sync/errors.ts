@@ -1,3 +1,4 @@
+import { EtcdLeaseInvalidError } from "etcd3";
 import { KratosError } from "../errors/error.js";
 import { reasons } from "../errors/reasons.js";
 
@@ -22,4 +23,14 @@ export function waitedTooLong(reason: string, what: string, ms: number): KratosE
   return new KratosError(504, reason, `${what}: not obtained within ${ms} ms`, {
     metadata: { waitMs: String(ms) },
   });
+}
+
+/**
+ * Whether a failed wait or attempt means etcd is unreachable (logged once per outage), rather
+ * than a lease that etcd itself says is gone (revoked, or expired during a pause).
+ */
+export function isOutage(err: unknown): boolean {
+  if (!(err instanceof KratosError)) return false;
+  if (err.reason === reasons.etcdUnavailable) return true;
+  return err.reason === reasons.sessionLost && !(err.cause instanceof EtcdLeaseInvalidError);
 }

@@ -1,10 +1,9 @@
 import { EtcdLockFailedError } from "etcd3";
 import type { Lock } from "etcd3";
-import { KratosError } from "../errors/error.js";
 import { reasons } from "../errors/reasons.js";
 import { abortableSleep } from "../internal/abortable-sleep.js";
 import { retryDelay } from "../registry/etcd/backoff.js";
-import { etcdUnavailable, waitedTooLong } from "./errors.js";
+import { etcdUnavailable, isOutage, waitedTooLong } from "./errors.js";
 import { giveBackLease, takeHold } from "./holding.js";
 import { KeyDeletions } from "./key-deletions.js";
 import { leaseOf } from "./etcd3-internals.js";
@@ -123,9 +122,7 @@ export class EtcdLock implements DistributedLock {
           await deletions.next(limit.signal, fallbackPoll);
         } catch (err) {
           if (limit.signal.aborted) throw limit.signal.reason;
-          if (err instanceof KratosError && err.reason === reasons.etcdUnavailable) {
-            rt.outage.failed(what, err.cause);
-          }
+          if (isOutage(err)) rt.outage.failed(what, err);
           await abortableSleep(retryDelay(failures++, 100, rt.maxRetryDelay), limit.signal);
         }
       }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { LeaderObserver } from "../../src/sync/index.js";
-import { etcdSkip, eventually } from "../helpers/etcd.js";
+import { etcdSkip, eventually, freePort } from "../helpers/etcd.js";
 import { outcome } from "../helpers/outcome.js";
 import { abortedAfter, reasonOf, syncSuite } from "./harness.js";
 
@@ -100,6 +100,19 @@ describe("sync: etcd elections", { skip }, () => {
     const next = await standby;
     assert.equal(next.value, "b");
     await next.resign();
+  });
+
+  it("reports an unreachable etcd as 503 ETCD_UNAVAILABLE, and observers keep waiting", async () => {
+    const port = await freePort();
+    const sync = open({ endpoints: [`http://127.0.0.1:${port}`], callTimeout: 200 });
+    const election = sync.election("nowhere");
+    const observer = election.observe();
+    const started = Date.now();
+    assert.equal(await outcome(election.campaign("a", { timeout: 800 })), "503 ETCD_UNAVAILABLE");
+    assert.equal(await outcome(election.leader()), "503 ETCD_UNAVAILABLE");
+    assert.ok(Date.now() - started < 3_000, "within the timeouts, plus a call");
+    assert.equal(observer.leader, undefined);
+    await observer.close();
   });
 
   it("close() aborts the leadership and ends campaigns with 503 SESSION_LOST", async () => {
