@@ -1,10 +1,7 @@
 import { Election } from "etcd3";
 import type { Campaign } from "etcd3";
 import { reasons } from "../errors/reasons.js";
-import { abortableSleep } from "../internal/abortable-sleep.js";
-import { retryDelay } from "../registry/etcd/backoff.js";
-import { etcdUnavailable, isOutage, waitedTooLong } from "./errors.js";
-import { giveBackLease, takeHold } from "./holding.js";
+import { Holding, giveBackLease, once, readFencingToken } from "./holding.js";
 import { cancelWatchers, leaseOf } from "./etcd3-internals.js";
 import { LeaseGuard } from "./lease-guard.js";
 import { EtcdLeaderObserver } from "./observer.js";
@@ -93,11 +90,11 @@ export class EtcdElection implements LeaderElection {
   async campaign(value: string, options: CampaignOptions = {}): Promise<Leadership> {
     const rt = this.#rt;
     const timeout = options.timeout ?? Infinity;
-    const what = `election ${this.name}`;
-    const limit = new WaitLimit({ signal: options.signal, timeout, closed: rt.closed }, () =>
-      rt.outage.down
-        ? etcdUnavailable(what, new Error(`still unreachable after ${timeout} ms`))
-        : waitedTooLong(reasons.electionTimeout, what, timeout),
+    const limit = new WaitLimit(
+      rt,
+      `election ${this.name}`,
+      { signal: options.signal, timeout },
+      reasons.electionTimeout,
     );
     try {
       for (let failures = 0; ;) {
@@ -106,14 +103,12 @@ export class EtcdElection implements LeaderElection {
           rt.outage.recovered();
           return leadership;
         } catch (err) {
-          if (limit.signal.aborted) throw limit.signal.reason;
           // A failed campaign (etcd down, the lease lost while waiting) starts over.
-          if (isOutage(err)) rt.outage.failed(what, err);
-          await abortableSleep(retryDelay(failures++, 100, rt.maxRetryDelay), limit.signal);
+          await limit.backOff(err, failures++);
         }
       }
     } catch (err) {
-      throw limit.signal.aborted ? limit.signal.reason : err;
+      throw limit.failure(err);
     } finally {
       limit.dispose();
     }
@@ -135,14 +130,10 @@ export class EtcdElection implements LeaderElection {
     // candidate that gave up waiting goes with it: etcd3 keeps it until the leader's key goes.
     const election = rt.namespace.election(this.name, this.#ttl);
     const campaign = election.campaign(value);
-    let given: Promise<void> | undefined;
-    const giveBack = () => {
-      if (given === undefined) {
-        given = this.#resign(campaign).then(() => cancelWatchers(election, rt.callTimeout));
-        rt.settle(given);
-      }
-      return given;
-    };
+    const giveBack = once(rt, async () => {
+      await this.#resign(campaign);
+      await cancelWatchers(election, rt.callTimeout);
+    });
     const guard = new LeaseGuard(leaseOf(campaign), this.#ttl, since, what, () => {
       void giveBack();
     });
@@ -163,26 +154,11 @@ export class EtcdElection implements LeaderElection {
       void giveBack();
       throw err;
     }
-    const { holding, fencingToken } = await takeHold(
-      rt,
-      what,
-      guard,
-      signal,
-      giveBack,
-      async () => {
-        const leaseId = await leaseOf(campaign).grant();
-        return { key: `${Election.prefix}/${this.name}/${leaseId}`, leaseId };
-      },
-    );
-    return {
-      election: this.name,
-      value,
-      fencingToken,
-      get signal() {
-        return holding.signal;
-      },
-      resign: () => holding.end(),
-    };
+    const fencingToken = await readFencingToken(rt, what, guard, signal, giveBack, async () => {
+      const leaseId = await leaseOf(campaign).grant();
+      return { key: `${Election.prefix}/${this.name}/${leaseId}`, leaseId };
+    });
+    return new Lead(this.name, value, fencingToken, guard, rt, giveBack);
   }
 
   /** Revokes the campaign's lease; a failure only delays the next leader. */
@@ -193,5 +169,29 @@ export class EtcdElection implements LeaderElection {
       { election: this.name },
       "could not resign in etcd; the leadership ends when its lease expires",
     );
+  }
+}
+
+class Lead extends Holding implements Leadership {
+  readonly election: string;
+  readonly value: string;
+  readonly fencingToken: bigint;
+
+  constructor(
+    election: string,
+    value: string,
+    fencingToken: bigint,
+    guard: LeaseGuard,
+    rt: SyncRuntime,
+    giveBack: () => Promise<void>,
+  ) {
+    super(guard, rt, giveBack);
+    this.election = election;
+    this.value = value;
+    this.fencingToken = fencingToken;
+  }
+
+  resign(): Promise<void> {
+    return this.end();
   }
 }

@@ -43,18 +43,33 @@ export class Holding {
 }
 
 /**
- * Reads the fencing token (the create revision of `key`, which must carry `leaseId`) while the
- * guard watches the lease, and wraps the guard in a {@link Holding}. On any failure the guard
- * ends and the lease is given back: the caller tries again or gives up, holding nothing.
+ * `giveBack` run at most once, however many paths (release, loss, close, a failed attempt)
+ * call it; its promise is registered for the sync client's `close()`.
  */
-export async function takeHold(
+export function once(rt: SyncRuntime, giveBack: () => Promise<void>): () => Promise<void> {
+  let given: Promise<void> | undefined;
+  return () => {
+    if (given === undefined) {
+      given = giveBack();
+      rt.settle(given);
+    }
+    return given;
+  };
+}
+
+/**
+ * Reads the fencing token (the create revision of `key`, which must carry `leaseId`) while the
+ * guard watches the lease. On any failure the guard ends and the lease is given back: the
+ * caller tries again or gives up, holding nothing.
+ */
+export async function readFencingToken(
   rt: SyncRuntime,
   what: string,
   guard: LeaseGuard,
   signal: AbortSignal,
   giveBack: () => Promise<void>,
   keyOf: () => Promise<{ key: string; leaseId: string }>,
-): Promise<{ holding: Holding; fencingToken: bigint }> {
+): Promise<bigint> {
   try {
     const read = async () => {
       const { key, leaseId } = await keyOf();
@@ -67,11 +82,10 @@ export async function takeHold(
       if (kv?.lease !== leaseId) throw sessionLost(what, "expired while being acquired");
       return BigInt(kv.create_revision);
     };
-    const fencingToken = await race(
+    return await race(
       etcdCall(read(), rt.callTimeout, what),
       AbortSignal.any([signal, guard.signal]),
     );
-    return { holding: new Holding(guard, rt, giveBack), fencingToken };
   } catch (err) {
     guard.end();
     void giveBack();

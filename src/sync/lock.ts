@@ -1,10 +1,7 @@
 import { EtcdLockFailedError } from "etcd3";
 import type { Lock } from "etcd3";
 import { reasons } from "../errors/reasons.js";
-import { abortableSleep } from "../internal/abortable-sleep.js";
-import { retryDelay } from "../registry/etcd/backoff.js";
-import { etcdUnavailable, isOutage, waitedTooLong } from "./errors.js";
-import { giveBackLease, takeHold } from "./holding.js";
+import { Holding, giveBackLease, once, readFencingToken } from "./holding.js";
 import { KeyDeletions } from "./key-deletions.js";
 import { leaseOf } from "./etcd3-internals.js";
 import { LeaseGuard } from "./lease-guard.js";
@@ -100,11 +97,11 @@ export class EtcdLock implements DistributedLock {
   async acquire(options: AcquireOptions = {}): Promise<HeldLock> {
     const rt = this.#rt;
     const timeout = options.timeout ?? defaultAcquireTimeout;
-    const what = `lock ${this.name}`;
-    const limit = new WaitLimit({ signal: options.signal, timeout, closed: rt.closed }, () =>
-      rt.outage.down
-        ? etcdUnavailable(what, new Error(`still unreachable after ${timeout} ms`))
-        : waitedTooLong(reasons.lockTimeout, what, timeout),
+    const limit = new WaitLimit(
+      rt,
+      `lock ${this.name}`,
+      { signal: options.signal, timeout },
+      reasons.lockTimeout,
     );
     const deletions = new KeyDeletions();
     try {
@@ -121,13 +118,11 @@ export class EtcdLock implements DistributedLock {
           }
           await deletions.next(limit.signal, fallbackPoll);
         } catch (err) {
-          if (limit.signal.aborted) throw limit.signal.reason;
-          if (isOutage(err)) rt.outage.failed(what, err);
-          await abortableSleep(retryDelay(failures++, 100, rt.maxRetryDelay), limit.signal);
+          await limit.backOff(err, failures++);
         }
       }
     } catch (err) {
-      throw limit.signal.aborted ? limit.signal.reason : err;
+      throw limit.failure(err);
     } finally {
       limit.dispose();
       rt.settle(deletions.close());
@@ -158,14 +153,7 @@ export class EtcdLock implements DistributedLock {
         throw err;
       },
     );
-    let given: Promise<void> | undefined;
-    const giveBack = () => {
-      if (given === undefined) {
-        given = this.#giveBack(lock);
-        rt.settle(given);
-      }
-      return given;
-    };
+    const giveBack = once(rt, () => this.#giveBack(lock));
     try {
       if (!(await race(etcdCall(acquiring, rt.callTimeout, what), signal))) return undefined;
     } catch (err) {
@@ -176,25 +164,11 @@ export class EtcdLock implements DistributedLock {
     const guard = new LeaseGuard(leaseOf(lock), this.#ttl, since, what, () => {
       void giveBack();
     });
-    const { holding, fencingToken } = await takeHold(
-      rt,
-      what,
-      guard,
-      signal,
-      giveBack,
-      async () => ({
-        key: this.#key,
-        leaseId: (await lock.leaseId()) ?? "",
-      }),
-    );
-    return {
-      name: this.name,
-      fencingToken,
-      get signal() {
-        return holding.signal;
-      },
-      release: () => holding.end(),
-    };
+    const fencingToken = await readFencingToken(rt, what, guard, signal, giveBack, async () => ({
+      key: this.#key,
+      leaseId: (await lock.leaseId()) ?? "",
+    }));
+    return new Held(this.name, fencingToken, guard, rt, giveBack);
   }
 
   /** Revokes the lock's lease; a failure only delays the next holder. */
@@ -209,5 +183,26 @@ export class EtcdLock implements DistributedLock {
       { lock: this.name },
       "could not release the lock in etcd; it frees itself when its lease expires",
     );
+  }
+}
+
+class Held extends Holding implements HeldLock {
+  readonly name: string;
+  readonly fencingToken: bigint;
+
+  constructor(
+    name: string,
+    fencingToken: bigint,
+    guard: LeaseGuard,
+    rt: SyncRuntime,
+    giveBack: () => Promise<void>,
+  ) {
+    super(guard, rt, giveBack);
+    this.name = name;
+    this.fencingToken = fencingToken;
+  }
+
+  release(): Promise<void> {
+    return this.end();
   }
 }

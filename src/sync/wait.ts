@@ -1,28 +1,58 @@
 import { withTimeout } from "../internal/with-timeout.js";
-import { etcdUnavailable } from "./errors.js";
+import { abortableSleep } from "../internal/abortable-sleep.js";
+import { retryDelay } from "../registry/etcd/backoff.js";
+import { etcdUnavailable, isOutage, waitedTooLong } from "./errors.js";
+import type { SyncRuntime } from "./runtime.js";
 
 /**
  * The limits of one wait (an `acquire`, a `campaign`) as a single signal: the caller's signal,
- * the wait's timeout and the sync client's close, whichever comes first. The timeout's reason
- * is built when it fires, so it can say whether etcd was reachable at that moment.
+ * the wait's timeout and the sync client's close, whichever comes first; and the retry between
+ * tries. The timeout's reason is built when it fires: 503 `ETCD_UNAVAILABLE` when etcd was not
+ * answering then, else 504 with `timeoutReason`.
  */
 export class WaitLimit {
   readonly signal: AbortSignal;
+  readonly #rt: SyncRuntime;
+  readonly #what: string;
   readonly #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    limits: { signal?: AbortSignal | undefined; timeout: number; closed: AbortSignal },
-    onTimeout: () => unknown,
+    rt: SyncRuntime,
+    what: string,
+    limits: { signal?: AbortSignal | undefined; timeout: number },
+    timeoutReason: string,
   ) {
+    this.#rt = rt;
+    this.#what = what;
     const own = new AbortController();
-    const signals = [own.signal, limits.closed];
+    const signals = [own.signal, rt.closed];
     if (limits.signal !== undefined) signals.push(limits.signal);
     this.signal = AbortSignal.any(signals);
-    if (Number.isFinite(limits.timeout)) {
+    const ms = limits.timeout;
+    if (Number.isFinite(ms)) {
       this.#timer = setTimeout(() => {
-        own.abort(onTimeout());
-      }, limits.timeout);
+        own.abort(
+          rt.outage.down
+            ? etcdUnavailable(what, new Error(`still unreachable after ${ms} ms`))
+            : waitedTooLong(timeoutReason, what, ms),
+        );
+      }, ms);
     }
+  }
+
+  /**
+   * After failed try number `attempt`: rethrows the wait's own end, logs an etcd outage (once
+   * per outage), then waits out the capped backoff.
+   */
+  async backOff(err: unknown, attempt: number): Promise<void> {
+    if (this.signal.aborted) throw this.signal.reason;
+    if (isOutage(err)) this.#rt.outage.failed(this.#what, err);
+    await abortableSleep(retryDelay(attempt, 100, this.#rt.maxRetryDelay), this.signal);
+  }
+
+  /** What the wait rejects with: the limit's reason once it ended, else `err`. */
+  failure(err: unknown): unknown {
+    return this.signal.aborted ? this.signal.reason : err;
   }
 
   /** Stops the timer; call when the wait is over, whatever its outcome. */
