@@ -6,12 +6,13 @@ import { sessionLost } from "./errors.js";
  * expiry to (the moment it handles a grant or keep-alive) + TTL; that moment is after the
  * request left this process, so "send time of the newest acknowledged keep-alive + TTL" is a
  * lower bound of the expiry the client can compute alone, without trusting etcd's clock. The
- * guard aborts at that bound minus a small margin for timer lateness, which holds whether etcd
- * is down, cut off, or the process was paused; a keep-alive answer that says the lease is gone
- * (revoked, or expired while etcd was away) aborts at once.
+ * guard aborts at that bound minus a small margin for timer lateness, whether etcd is down or
+ * this process is cut off from it; a keep-alive answer that says the lease is gone (revoked, or
+ * expired while etcd was away) aborts at once.
  *
  * Once aborted, the holder must stop acting: a new holder can be granted the lock as soon as
- * etcd expires the lease, and that is never earlier than this signal.
+ * etcd expires the lease, and that is never earlier than this signal. A process paused past the
+ * bound (a long GC, SIGSTOP) can only learn it late: that is what the fencing token is for.
  */
 export class LeaseGuard {
   readonly #controller = new AbortController();
