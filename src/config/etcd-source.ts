@@ -5,10 +5,9 @@
  *
  * @module
  */
-import { Etcd3 } from "etcd3";
-import type { Watcher } from "etcd3";
+import type { Etcd3, Watcher } from "etcd3";
+import { createEtcdClient, defaultEtcdEndpoints } from "../internal/etcd-client.js";
 import { withTimeout } from "../internal/with-timeout.js";
-import { WatchBackoff } from "../registry/etcd/backoff.js";
 import { parseDocument } from "./parse.js";
 import { ConfigError } from "./source.js";
 import type { Source, SourceData } from "./source.js";
@@ -91,7 +90,7 @@ class EtcdSource implements Source {
       );
     } catch (err) {
       this.#closeIdleClient();
-      const endpoints = (this.#options.endpoints ?? defaultEndpoints).join(", ");
+      const endpoints = (this.#options.endpoints ?? defaultEtcdEndpoints).join(", ");
       throw new ConfigError(
         `cannot read from etcd (${endpoints}): ${err instanceof Error ? err.message : String(err)}`,
         { file: `etcd:${key}` },
@@ -162,10 +161,7 @@ class EtcdSource implements Source {
 
   #clientOf(): Etcd3 {
     if (this.#options.client !== undefined) return this.#options.client;
-    this.#client ??= new Etcd3({
-      hosts: this.#options.endpoints ?? defaultEndpoints,
-      faultHandling: { watchBackoff: new WatchBackoff(this.#options.maxRetryDelay ?? 5_000) },
-    });
+    this.#client ??= createEtcdClient(this.#options.endpoints, this.#options.maxRetryDelay);
     return this.#client;
   }
 
@@ -179,5 +175,3 @@ class EtcdSource implements Source {
     return this.#options.format ?? (key.toLowerCase().endsWith(".json") ? "json" : "yaml");
   }
 }
-
-const defaultEndpoints = ["http://127.0.0.1:2379"];

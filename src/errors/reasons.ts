@@ -17,6 +17,14 @@ export const reasons = {
   headersTooLarge: "HEADERS_TOO_LARGE",
   /** 503: a client found no node to call (Go Kratos's selector reason). */
   nodeNotFound: "NODE_NOT_FOUND",
+  /** 503: etcd did not answer a lock, election or observer call in time (kratos-ts/sync). */
+  etcdUnavailable: "ETCD_UNAVAILABLE",
+  /** 503: the etcd lease behind a held lock or a leadership expired or was revoked (kratos-ts/sync). */
+  sessionLost: "SESSION_LOST",
+  /** 504: a lock stayed held by others for the whole wait of `acquire` (kratos-ts/sync). */
+  lockTimeout: "LOCK_TIMEOUT",
+  /** 504: a campaign was not elected within its wait (kratos-ts/sync). */
+  electionTimeout: "ELECTION_TIMEOUT",
   /** 500: a handler failed with an error that carries no status (the recovery middleware). */
   unknown: "UNKNOWN",
   /** 400: the request breaks its message's buf.validate rules (the validate middleware). */

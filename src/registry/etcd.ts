@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { Etcd3 } from "etcd3";
+import type { Etcd3 } from "etcd3";
+import { createEtcdClient, defaultEtcdEndpoints } from "../internal/etcd-client.js";
 import type { Context } from "../context.js";
 import { discardLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
-import { WatchBackoff } from "./etcd/backoff.js";
 import { encodeInstance } from "./etcd/codec.js";
 import { Registration } from "./etcd/registration.js";
 import type { RegistrationSettings } from "./etcd/registration.js";
@@ -47,7 +47,7 @@ export interface EtcdRegistry extends Registrar, Discovery {
 }
 
 const defaults = {
-  endpoints: ["http://127.0.0.1:2379"],
+  endpoints: defaultEtcdEndpoints,
   namespace: "/microservices",
   ttl: 15,
   logger: discardLogger,
@@ -86,11 +86,7 @@ class EtcdRegistryImpl implements EtcdRegistry {
     }
     this.#ownsClient = options.client === undefined;
     const client =
-      options.client ??
-      new Etcd3({
-        hosts: options.endpoints ?? defaults.endpoints,
-        faultHandling: { watchBackoff: new WatchBackoff(maxRetryDelay) },
-      });
+      options.client ?? createEtcdClient(options.endpoints ?? defaults.endpoints, maxRetryDelay);
     const logger = options.logger ?? defaults.logger;
     this.#settings = {
       client,
