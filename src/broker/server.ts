@@ -29,7 +29,8 @@ export interface BrokerServerOptions {
   middleware?: Middleware[];
   /**
    * Milliseconds a handler has per message: its context's deadline. Past it the message is
-   * nak'ed for a redelivery (504) even if the handler is still running. Default 30 000.
+   * nak'ed for a redelivery (504), whether the handler is still running or returns late.
+   * Default 30 000.
    */
   timeoutMs?: number;
 }
@@ -198,7 +199,11 @@ function withDeadline(
     call.then(
       () => {
         clearTimeout(timer);
-        resolve();
+        // Past its deadline (the context's own timer may fire first and make the handler
+        // return early), or cancelled by a forced stop: the work may be cut short, so the
+        // message is not acknowledged.
+        if (ctx.aborted) reject(deadlineExceeded());
+        else resolve();
       },
       (err: unknown) => {
         clearTimeout(timer);
