@@ -64,7 +64,7 @@ describe("broker on NATS JetStream", { skip: natsSkip(), timeout: 60_000 }, () =
       },
     });
     await server.start();
-    assert.equal(server.endpoint().href, `${nats.url}`);
+    assert.equal(server.endpoint().href, nats.url);
     const ctx = createContext();
     const proto = createPublisher({ broker, schema: GreetingSchema, topic: "greetings.created" });
     const json = createPublisher({
@@ -162,8 +162,10 @@ describe("broker on NATS JetStream", { skip: natsSkip(), timeout: 60_000 }, () =
     );
     assert.deepEqual(codes, ["400 CODEC"]);
     assert.deepEqual(ids, [9n]);
-    assert.equal(dead.got[0]?.headers[deadLetterHeaders.deliveries], "1");
-    assert.equal(dead.got[0]?.headers[deadLetterHeaders.reason], "CODEC");
+    const letter = dead.got[0];
+    assert.ok(letter);
+    assert.equal(letter.headers[deadLetterHeaders.deliveries], "1");
+    assert.equal(letter.headers[deadLetterHeaders.reason], "CODEC");
     await server.stop();
     await dead.stop();
   });
@@ -178,7 +180,9 @@ describe("broker on NATS JetStream", { skip: natsSkip(), timeout: 60_000 }, () =
       handler: async (_g, ctx) => {
         attempts.push(count(ctx));
         if (count(ctx) === 1) {
-          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+          await new Promise((resolve) => {
+            ctx.signal.addEventListener("abort", resolve);
+          });
         }
       },
     });
