@@ -12,15 +12,13 @@ export type EventEncoding = "proto" | "json";
 
 /** The header naming the body's encoding. */
 export const contentTypeHeader = "content-type";
-/** The header naming the message type (`helloworld.v1.GreetingCreated`), for humans and tools. */
-export const messageTypeHeader = "kratos-message-type";
 
 const contentTypes: Record<EventEncoding, string> = {
   proto: "application/proto",
   json: "application/json",
 };
 
-/** Encodes `message` of `schema` (see {@link eventHeaders} for the headers to send with it). */
+/** Encodes `message` of `schema` (see {@link eventHeaders} for the header to send with it). */
 export function encodeEvent<Desc extends DescMessage>(
   schema: Desc,
   message: MessageShape<Desc>,
@@ -31,9 +29,12 @@ export function encodeEvent<Desc extends DescMessage>(
     : toBinary(schema, message);
 }
 
-/** The headers naming the encoding and type of an event body. */
-export function eventHeaders(schema: DescMessage, encoding: EventEncoding): MessageHeaders {
-  return { [contentTypeHeader]: contentTypes[encoding], [messageTypeHeader]: schema.typeName };
+/**
+ * The headers naming the encoding of an event body. Only that: the topic says the type, and a
+ * header costs its bytes and its parsing on every message.
+ */
+export function eventHeaders(encoding: EventEncoding): MessageHeaders {
+  return { [contentTypeHeader]: contentTypes[encoding] };
 }
 
 /**

@@ -15,13 +15,7 @@ export type {
   SubscribeOptions,
   Subscription,
 } from "./broker.js";
-export {
-  contentTypeHeader,
-  decodeEvent,
-  encodeEvent,
-  eventHeaders,
-  messageTypeHeader,
-} from "./codec.js";
+export { contentTypeHeader, decodeEvent, encodeEvent, eventHeaders } from "./codec.js";
 export type { EventEncoding } from "./codec.js";
 export { createPublisher } from "./publisher.js";
 export type { Publisher, PublisherOptions } from "./publisher.js";

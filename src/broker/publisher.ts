@@ -26,11 +26,6 @@ export interface PublisherOptions<Desc extends DescMessage> {
   encoding?: EventEncoding;
   /** Client middleware around each publish (`tracing.client()`, `metadata.client()`...). */
   middleware?: Middleware[];
-  /**
-   * Milliseconds a publish waits for the engine's acknowledgement when the context has no
-   * earlier deadline. Default 5000.
-   */
-  timeoutMs?: number;
 }
 
 /** Publishes messages of one type to one topic; see {@link createPublisher}. */
@@ -55,7 +50,6 @@ export function createPublisher<Desc extends DescMessage>(
 ): Publisher<Desc> {
   const { broker, schema, topic } = options;
   const encoding = options.encoding ?? "proto";
-  const timeoutMs = options.timeoutMs ?? 5000;
   // The innermost handler: what the chain left in the transport's headers is sent.
   const send = (ctx: Context, req: unknown): Promise<unknown> => {
     const transport = clientTransport(ctx);
@@ -63,26 +57,39 @@ export function createPublisher<Desc extends DescMessage>(
       // A middleware replaced the request or the transport: a bug in that middleware.
       return Promise.reject(new TypeError(`publish ${topic}: the chain changed the message type`));
     }
-    return broker.publish(ctx, topic, encodeEvent(schema, req, encoding), {
-      headers: toMessageHeaders(transport.requestHeader.raw),
-      ...(transport.msgId === undefined ? {} : { msgId: transport.msgId }),
-    });
+    const options: PublishOptions = { headers: toMessageHeaders(transport.requestHeader.raw) };
+    if (transport.msgId !== undefined) options.msgId = transport.msgId;
+    return broker.publish(ctx, topic, encodeEvent(schema, req, encoding), options);
   };
   const middleware = options.middleware ?? [];
-  const handler = middleware.length === 0 ? send : chain(...middleware)(send);
-  const typeHeaders = eventHeaders(schema, encoding);
+  const handler = chain(...middleware)(send);
+  const typeHeaders = eventHeaders(encoding);
+  let endpoint: string | undefined;
   return {
     topic,
     async publish(ctx, message, callOptions = {}) {
+      const headers = callOptions.headers;
+      const merged = headers === undefined ? { ...typeHeaders } : { ...headers, ...typeHeaders };
+      if (middleware.length === 0) {
+        // Nothing to run around the publish: no call context, no transport to build. The
+        // engine bounds the wait by the caller's deadline and its own publish timeout.
+        const direct: PublishOptions = { headers: merged };
+        if (callOptions.msgId !== undefined) direct.msgId = callOptions.msgId;
+        return broker.publish(
+          ctx,
+          topic,
+          encodeEvent(schema, create(schema, message), encoding),
+          direct,
+        );
+      }
       const transport = new BrokerTransporter(
-        broker.endpoint().href,
+        (endpoint ??= broker.endpoint().href),
         topic,
-        { ...callOptions.headers, ...typeHeaders },
-        0,
-        0,
+        merged,
+        undefined,
         callOptions.msgId,
       );
-      const callCtx = createContext({ parent: ctx, timeoutMs });
+      const callCtx = createContext({ parent: ctx });
       setClientTransport(callCtx, transport);
       setRequestSchema(callCtx, schema);
       try {
@@ -97,7 +104,8 @@ export function createPublisher<Desc extends DescMessage>(
 
 function toMessageHeaders(raw: RawHeaders): MessageHeaders {
   const out: MessageHeaders = {};
-  for (const [key, value] of Object.entries(raw)) {
+  for (const key in raw) {
+    const value = raw[key];
     if (value === undefined) continue;
     out[key] = Array.isArray(value) ? value.join(", ") : String(value);
   }

@@ -4,7 +4,7 @@
 import { isMessage } from "@bufbuild/protobuf";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { createContext, deadlineExceeded } from "../context.js";
-import type { Context, ContextValues } from "../context.js";
+import type { CancellableContext, Context, ContextValues } from "../context.js";
 import type { KratosError } from "../errors/error.js";
 import { fromError } from "../errors/from-error.js";
 import { chain } from "../middleware/middleware.js";
@@ -162,20 +162,9 @@ class EventServer implements BrokerServer {
         timeoutMs,
         signal: this.#abandon.signal,
       });
-      setServerTransport(
-        ctx,
-        new BrokerTransporter(
-          endpoint,
-          topic,
-          delivery.headers,
-          delivery.deliveryCount,
-          delivery.seq,
-        ),
-      );
+      setServerTransport(ctx, new BrokerTransporter(endpoint, topic, delivery.headers, delivery));
       setRequestSchema(ctx, schema);
-      return withDeadline(handler(ctx, req), timeoutMs, ctx).finally(() => {
-        ctx.dispose();
-      });
+      return settleWithin(handler(ctx, req), timeoutMs, ctx);
     };
   }
 }
@@ -183,12 +172,12 @@ class EventServer implements BrokerServer {
 /**
  * The handler's outcome, or a 504 once `timeoutMs` pass: a handler that never settles must not
  * hold its message (and its in-flight slot) for ever. The context is aborted so the handler can
- * see it.
+ * see it, and disposed once the call is over.
  */
-function withDeadline(
+function settleWithin(
   call: Promise<unknown>,
   timeoutMs: number,
-  ctx: ReturnType<typeof createContext>,
+  ctx: CancellableContext,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -202,11 +191,14 @@ function withDeadline(
         // Past its deadline (the context's own timer may fire first and make the handler
         // return early), or cancelled by a forced stop: the work may be cut short, so the
         // message is not acknowledged.
-        if (ctx.aborted) reject(deadlineExceeded());
+        const late = ctx.aborted;
+        ctx.dispose();
+        if (late) reject(deadlineExceeded());
         else resolve();
       },
       (err: unknown) => {
         clearTimeout(timer);
+        ctx.dispose();
         reject(err instanceof Error ? err : new Error(String(err)));
       },
     );

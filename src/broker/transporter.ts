@@ -4,6 +4,7 @@ import type { Context } from "../context.js";
 import { NodeHeader } from "../transport/header.js";
 import { clientTransport, serverTransport } from "../transport/transport.js";
 import type { Kind, Transporter } from "../transport/transport.js";
+import type { Delivery } from "./broker.js";
 
 /** The transport of a message a subscriber handles, or one a publisher sends. */
 export class BrokerTransporter implements Transporter {
@@ -17,14 +18,22 @@ export class BrokerTransporter implements Transporter {
     /** The topic. */
     readonly operation: string,
     headers: Record<string, string>,
-    /** 1 on the first delivery (0 on the publishing side). */
-    readonly deliveryCount = 0,
-    /** The stream sequence (0 on the publishing side). */
-    readonly seq = 0,
-    /** The de-duplication id of a publish, if any. */
+    /** The message being handled (server side). */
+    readonly delivery?: Delivery,
+    /** The de-duplication id of a publish, if any (client side). */
     readonly msgId?: string,
   ) {
     this.requestHeader = new NodeHeader(headers);
+  }
+
+  /** 1 on the first delivery, 2 on the first redelivery...; 0 on the publishing side. */
+  get deliveryCount(): number {
+    return this.delivery?.deliveryCount ?? 0;
+  }
+
+  /** The stream sequence of the message; 0 on the publishing side. */
+  get seq(): number {
+    return this.delivery?.seq ?? 0;
   }
 
   /** Events have no reply; kept for middleware that writes one anyway. */

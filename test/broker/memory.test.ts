@@ -98,7 +98,6 @@ describe("broker on the memory engine", () => {
     const [binary, json] = broker.published("greetings.created");
     assert.ok(binary !== undefined && json !== undefined);
     assert.equal(binary.headers["content-type"], "application/proto");
-    assert.equal(binary.headers["kratos-message-type"], "helloworld.v1.Greeting");
     assert.equal(json.headers["content-type"], "application/json");
     assert.equal(new TextDecoder().decode(json.body), '{"id":"2","name":"bob"}');
     await server.stop();

@@ -40,7 +40,8 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
     max_messages: maxInFlight,
     expires: pullExpiresMs,
   });
-  const running = new Set<Promise<void>>();
+  // The messages being handled, and the promise of each.
+  const running = new Map<JsMsg, Promise<void>>();
   // An object, not a let: the loop reads it across awaits, after stop() has changed it.
   const state: { stopping: boolean; slotFreed: (() => void) | undefined } = {
     stopping: false,
@@ -48,36 +49,15 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
   };
 
   const handle = async (m: JsMsg): Promise<void> => {
-    const delivery: Delivery = {
-      topic: m.subject,
-      body: m.data,
-      headers: fromNatsHeaders(m.headers),
-      deliveryCount: m.info.deliveryCount,
-      seq: m.seq,
-    };
+    const delivery = new NatsDelivery(m);
     try {
       await init.handler(delivery);
       m.ack();
-      return;
     } catch (err) {
-      const decision = settle(delivery, err, options);
-      if (decision.action === "nak") {
-        m.nak(decision.delayMs);
-        return;
-      }
-      try {
-        await init.deadLetter(decision.topic, m.data, decision.headers);
-        // Stored on the dead-letter topic: this one is done with, never to be redelivered.
-        m.term();
-      } catch (dlqErr) {
-        // Not stored there: keep it on its topic, to be tried again.
-        log.error(
-          { topic: init.topic, deadLetterTopic: decision.topic, err: String(dlqErr) },
-          "broker: dead-letter publish failed; message nak'ed",
-        );
-        const backoff = options.backoff ?? subscribeDefaults.backoff;
-        m.nak(backoff[backoff.length - 1] ?? 0);
-      }
+      await settleFailed(init, m, delivery, err);
+    } finally {
+      running.delete(m);
+      wake(state);
     }
   };
 
@@ -93,11 +73,7 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
         m.nak();
         continue;
       }
-      const run = handle(m).finally(() => {
-        running.delete(run);
-        wake(state);
-      });
-      running.add(run);
+      running.set(m, handle(m));
     }
   })().catch((err: unknown) => {
     log.error({ topic: init.topic, err: String(err) }, "broker: consume loop ended");
@@ -112,7 +88,7 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
       wake(state);
       const drained = (async () => {
         await loop;
-        await Promise.allSettled([...running]);
+        await Promise.allSettled([...running.values()]);
       })();
       await doneOrAborted(drained, signal);
       // Acks and naks are plain publishes: make sure they left before anyone closes.
@@ -127,4 +103,56 @@ function wake(state: { slotFreed: (() => void) | undefined }): void {
   const resolve = state.slotFreed;
   state.slotFreed = undefined;
   resolve?.();
+}
+
+/**
+ * A message as the handler sees it. The delivery count and sequence are parsed from the reply
+ * subject only when read (on failure, or by a handler that asks): most messages never need them.
+ */
+class NatsDelivery implements Delivery {
+  readonly topic: string;
+  readonly body: Uint8Array;
+  readonly headers: MessageHeaders;
+
+  constructor(readonly msg: JsMsg) {
+    this.topic = msg.subject;
+    this.body = msg.data;
+    this.headers = fromNatsHeaders(msg.headers);
+  }
+
+  get deliveryCount(): number {
+    return this.msg.info.deliveryCount;
+  }
+
+  get seq(): number {
+    return this.msg.seq;
+  }
+}
+
+/** Naks a failed message for later, or dead-letters it; see {@link settle}. */
+async function settleFailed(
+  init: ConsumeLoopInit,
+  m: JsMsg,
+  delivery: Delivery,
+  err: unknown,
+): Promise<void> {
+  const { options } = init;
+  const decision = settle(delivery, err, options);
+  if (decision.action === "nak") {
+    m.nak(decision.delayMs);
+    return;
+  }
+  try {
+    await init.deadLetter(decision.topic, m.data, decision.headers);
+    // Stored on the dead-letter topic: this one is done with, never to be redelivered.
+    m.term();
+  } catch (dlqErr) {
+    // Not stored there: keep it on its topic, to be tried again.
+    init.log.error(
+      { topic: init.topic, deadLetterTopic: decision.topic, err: String(dlqErr) },
+      "broker: dead-letter publish failed; message nak'ed",
+    );
+    const backoff = options.backoff ?? subscribeDefaults.backoff;
+    m.nak(backoff[backoff.length - 1] ?? 0);
+  }
 }

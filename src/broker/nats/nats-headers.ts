@@ -8,8 +8,9 @@ import type { MessageHeaders } from "../broker.js";
 export function toNatsHeaders(h: MessageHeaders | undefined): MsgHdrs | undefined {
   if (h === undefined) return undefined;
   let out: MsgHdrs | undefined;
-  for (const [key, value] of Object.entries(h)) {
-    (out ??= headers()).set(key, value);
+  for (const key in h) {
+    const value = h[key];
+    if (value !== undefined) (out ??= headers()).set(key, value);
   }
   return out;
 }
