@@ -12,7 +12,7 @@
 //
 // Options: --messages=<n> per slice (default 10000), --rounds=<n> (default 5; medians reported),
 // --concurrency=<n> publishes in flight (default 64), --in-flight=<n> handlers at once and the
-// pull batch (default 64).
+// pull batch (default 64), --sides=<list> (default kit,raw,raw+ct; one alone for a profile).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "5" },
     concurrency: { type: "string", default: "64" },
     "in-flight": { type: "string", default: "64" },
+    sides: { type: "string", default: "kit,raw,raw+ct" },
   },
 });
 const messages = Number(args.messages);
@@ -207,11 +208,17 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 
-const sides: Record<string, Side> = {
-  kit: await kitSide(),
-  raw: await rawSide("raw", false),
-  "raw+ct": await rawSide("raw_ct", true),
+const makers: Record<string, () => Promise<Side>> = {
+  kit: kitSide,
+  raw: () => rawSide("raw", false),
+  "raw+ct": () => rawSide("raw_ct", true),
 };
+const sides: Record<string, Side> = {};
+for (const name of args.sides.split(",")) {
+  const make = makers[name];
+  if (make === undefined) throw new Error(`--sides: no side ${name} (kit, raw, raw+ct)`);
+  sides[name] = await make();
+}
 const names = Object.keys(sides);
 try {
   // Warm-up: one slice each, not counted (JIT, streams, consumers).
