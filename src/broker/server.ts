@@ -30,7 +30,8 @@ export interface BrokerServerOptions {
   /**
    * Milliseconds a handler has per message: its context's deadline. Past it the message is
    * nak'ed for a redelivery (504), whether the handler is still running or returns late.
-   * Default 30 000.
+   * Default 10 000: keep it under the subscription's `ackWaitMs` (30 s by default), or the
+   * engine redelivers a message whose handler is still running.
    */
   timeoutMs?: number;
 }
@@ -138,7 +139,7 @@ class EventServer implements BrokerServer {
 
   #deliveryHandler<Desc extends DescMessage>(spec: SubscriberSpec<Desc>): DeliveryHandler {
     const { schema, topic } = spec;
-    const timeoutMs = spec.timeoutMs ?? this.#options.timeoutMs ?? 30_000;
+    const timeoutMs = spec.timeoutMs ?? this.#options.timeoutMs ?? 10_000;
     const endpoint = this.endpoint().href;
     // Not async: the user's promise is passed on as it is, so the ack goes out fewer
     // microtasks after the message came in (and more often in the same socket write).

@@ -1,6 +1,11 @@
 // The NATS JetStream engine, on the official client (@nats-io/transport-node + jetstream).
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { ConsumerConfig, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type {
+  Consumer,
+  ConsumerConfig,
+  JetStreamClient,
+  JetStreamManager,
+} from "@nats-io/jetstream";
 import { connect, nanos } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createContext } from "../../context.js";
@@ -194,13 +199,14 @@ class NatsBroker implements Broker {
     const { nc, js, jsm } = await this.#connect();
     let stream: string;
     let name: string;
+    let consumer: Consumer;
     try {
       stream = await this.#streamOf(jsm, topic);
       name = await ensureConsumer(jsm, stream, topic, options);
+      consumer = await js.consumers.get(stream, name);
     } catch (err) {
       throw brokerUnavailable(`nats: subscribe ${topic}: ${String(err)}`, err);
     }
-    const consumer = await js.consumers.get(stream, name);
     return startConsumeLoop({
       consumer,
       topic,
