@@ -177,7 +177,7 @@ describe(
       assert.ok(codes.includes("400 VALIDATOR"), codes.join());
       // logging sits inside recovery: it logs the bare error; recovery logs the bug with its stack.
       assert.ok(codes.includes("500 "), codes.join());
-      assert.ok(
+      await eventually("the recovery line", () =>
         lines.some(
           (l) =>
             l["msg"] === "recovered from an unexpected error" &&
