@@ -49,16 +49,21 @@ describe("a queue group of three processes", { skip: natsSkip(), timeout: 90_000
       );
     }
     await Promise.all(members.map((m) => m.waitForLine((l) => l["msg"] === "ready")));
-    const publisher = createPublisher({ broker, schema: GreetingSchema, topic: "work.items" });
-    const ctx = createContext();
-    for (let i = 0; i < total; i++) await publisher.publish(ctx, { id: BigInt(i) });
-
     const [victim, ...survivors] = members;
     assert.ok(victim);
     const done = (lines: LogLine[]) => lines.filter((l) => l["msg"] === "done");
-    // Kill the victim mid-work: once it has finished some and holds others.
-    await eventually("the victim to be busy", () => done(victim.lines).length >= 10);
+    // Kill the victim mid-work, once it has finished a few and holds others: watched from
+    // before the first publish, so the kill follows its 10th line at once.
+    let victimDone = 0;
+    const busy = victim.waitForLine((l) => l["msg"] === "done" && ++victimDone >= 10);
+    const publisher = createPublisher({ broker, schema: GreetingSchema, topic: "work.items" });
+    const ctx = createContext();
+    const publishing = (async () => {
+      for (let i = 0; i < total; i++) await publisher.publish(ctx, { id: BigInt(i) });
+    })();
+    await busy;
     victim.child.kill("SIGKILL");
+    await publishing;
     await victim.exited;
     const started = new Set(victim.lines.filter((l) => l["msg"] === "start").map((l) => l["id"]));
     const finished = new Set(done(victim.lines).map((l) => l["id"]));
