@@ -202,8 +202,9 @@ class Memory implements MemoryBroker {
       deliveryCount: count,
       seq: stored.seq,
     };
-    const run = member
-      .handler(delivery)
+    // In a microtask, as from a socket: never inside the publisher's call (or its trace).
+    const run = Promise.resolve()
+      .then(() => member.handler(delivery))
       .catch((err: unknown) => {
         const decision = settle(delivery, err, group.options);
         if (decision.action === "nak") this.#redeliverLater(group, stored, count, decision.delayMs);
