@@ -44,7 +44,8 @@ describe("a queue group of three processes", { skip: natsSkip(), timeout: 90_000
           ...process.env,
           NATS_URL: nats.url,
           MEMBER: name,
-          HOLD_MS: "20",
+          // The victim (a) is slow: its four slots are always full, so it dies holding messages.
+          HOLD_MS: name === "a" ? "100" : "20",
         }),
       );
     }
@@ -64,7 +65,8 @@ describe("a queue group of three processes", { skip: natsSkip(), timeout: 90_000
     await busy;
     victim.child.kill("SIGKILL");
     await publishing;
-    await victim.exited;
+    // Every line it wrote, read: its stdout has closed.
+    await victim.closed;
     const started = new Set(victim.lines.filter((l) => l["msg"] === "start").map((l) => l["id"]));
     const finished = new Set(done(victim.lines).map((l) => l["id"]));
     const held = [...started].filter((id) => !finished.has(id));
