@@ -37,7 +37,10 @@ export interface AppOptions {
   metadata?: Record<string, string>;
   /** Default: writes nothing. */
   logger?: Logger;
-  /** Started together, stopped together. */
+  /**
+   * Started together, stopped together; event subscribers (`kind: "broker"`) start once the
+   * others have and stop before them.
+   */
   servers?: Server[];
   /** Where the instance is registered after the servers start; none by default. */
   registrar?: Registrar;
@@ -182,15 +185,18 @@ class KratosApp implements App {
     }
   }
 
+  /** Starts the servers that take requests together, then the event subscribers. */
   async #startServers(): Promise<void> {
     const servers = this.#options.servers ?? [];
-    const results = await Promise.allSettled(servers.map((s) => s.start(this.#ctx)));
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed !== undefined) {
-      // Stop the ones that did start; stopping a server that never started does nothing.
-      this.#force.abort();
-      await Promise.allSettled(servers.map((s) => s.stop(this.#force.signal)));
-      throw failed.reason;
+    for (const phase of startPhases(servers)) {
+      const results = await Promise.allSettled(phase.map((s) => s.start(this.#ctx)));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed !== undefined) {
+        // Stop the ones that did start; stopping a server that never started does nothing.
+        this.#force.abort();
+        await Promise.allSettled(servers.map((s) => s.stop(this.#force.signal)));
+        throw failed.reason;
+      }
     }
     this.#endpoints = servers.map((s) => s.endpoint().href.replace(/\/$/, ""));
   }
@@ -242,7 +248,15 @@ class KratosApp implements App {
         resolve("expired");
       }, timeout);
     });
-    const stopped = Promise.allSettled(servers.map((s) => s.stop(this.#force.signal)));
+    // Event subscribers stop first (they finish and ack their messages while the ports still
+    // serve what their handlers call), then the rest together.
+    const stopped = (async () => {
+      const results: PromiseSettledResult<void>[] = [];
+      for (const phase of startPhases(servers).reverse()) {
+        results.push(...(await Promise.allSettled(phase.map((s) => s.stop(this.#force.signal)))));
+      }
+      return results;
+    })();
     try {
       const first = await Promise.race([stopped, expired]);
       if (first !== "expired") {
@@ -297,6 +311,13 @@ class KratosApp implements App {
       for (const signal of signals) process.off(signal, onSignal);
     };
   }
+}
+
+/** The servers in start order: those that take requests, then the `broker` ones (stopped first). */
+function startPhases(servers: readonly Server[]): Server[][] {
+  const events = servers.filter((s) => s.kind === "broker");
+  const others = servers.filter((s) => s.kind !== "broker");
+  return [others, events].filter((phase) => phase.length > 0);
 }
 
 function rethrowFirst(results: PromiseSettledResult<void>[]): void {

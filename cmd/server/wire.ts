@@ -17,7 +17,12 @@ import {
   TelemetryToken,
 } from "../../internal/conf/tokens.js";
 import { dataModule } from "../../internal/data/module.js";
-import { GrpcServerToken, HttpServerToken, serverModule } from "../../internal/server/module.js";
+import {
+  EventServerToken,
+  GrpcServerToken,
+  HttpServerToken,
+  serverModule,
+} from "../../internal/server/module.js";
 import { serviceModule } from "../../internal/service/module.js";
 
 /** The wired service: its servers, and the cleanup that releases the data layer. */
@@ -49,9 +54,13 @@ export function wire(
   container.bind(LiveSettingsToken).toConstantValue(live);
   container.bind(DataRedisToken).toConstantValue(redis);
   container.load(dataModule, bizModule, serviceModule, serverModule);
+  const servers: Server[] = [container.get(HttpServerToken), container.get(GrpcServerToken)];
+  // With `data.nats`: the app starts it after the ports and stops it before them.
+  const events = container.get(EventServerToken);
+  if (events !== undefined) servers.push(events);
   return {
     container,
-    servers: [container.get(HttpServerToken), container.get(GrpcServerToken)],
+    servers,
     cleanup: () => container.unbindAllAsync(),
   };
 }

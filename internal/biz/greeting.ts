@@ -2,6 +2,7 @@
 // the service layer calls. Nothing here knows about protobuf, HTTP or SQL.
 import { inject, injectable } from "inversify";
 import type { ServiceIdentifier } from "inversify";
+import type { Context } from "kratos-ts/context";
 import type { Logger } from "kratos-ts/log";
 import { errorGreetingNotFound } from "../../api/helloworld/v1/error_reason_errors.js";
 import { LoggerToken } from "../conf/tokens.js";
@@ -25,20 +26,49 @@ export interface GreetingRepo {
 /** The injection token of {@link GreetingRepo}. */
 export const GreetingRepoToken: ServiceIdentifier<GreetingRepo> = Symbol.for("biz.GreetingRepo");
 
+/** What happened to greetings, told to whoever listens; implemented by the data layer. */
+export interface GreetingEvents {
+  /** False when no broker is configured: there is nobody to tell. */
+  readonly enabled: boolean;
+  /** Someone was greeted (SayHello). Resolves once the broker has the event. */
+  greeted(ctx: Context, greeting: Omit<Greeting, "id">): Promise<void>;
+}
+
+/** The injection token of {@link GreetingEvents}. */
+export const GreetingEventsToken: ServiceIdentifier<GreetingEvents> =
+  Symbol.for("biz.GreetingEvents");
+
 /** The greeter's use cases. */
 @injectable()
 export class GreeterUsecase {
   readonly #repo: GreetingRepo;
+  readonly #events: GreetingEvents;
   readonly #log: Logger;
 
-  constructor(@inject(GreetingRepoToken) repo: GreetingRepo, @inject(LoggerToken) log: Logger) {
+  constructor(
+    @inject(GreetingRepoToken) repo: GreetingRepo,
+    @inject(GreetingEventsToken) events: GreetingEvents,
+    @inject(LoggerToken) log: Logger,
+  ) {
     this.#repo = repo;
+    this.#events = events;
     this.#log = log.child({ module: "biz/greeter" });
   }
 
   /** The greeting for `name`; pure, so SayHello can answer a GET without touching storage. */
   greet(name: string): string {
     return `Hello ${name}`;
+  }
+
+  /**
+   * The greeting for `name`, told as an event when events are on (a failed publish fails the
+   * call: 503 `BROKER_UNAVAILABLE`).
+   */
+  async sayHello(ctx: Context, name: string): Promise<string> {
+    const message = this.greet(name);
+    if (this.#events.enabled)
+      await this.#events.greeted(ctx, { name, message, createTime: new Date() });
+    return message;
   }
 
   /** Greets `name` and stores the greeting. */

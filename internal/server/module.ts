@@ -1,5 +1,7 @@
 import { ContainerModule } from "inversify";
 import type { ServiceIdentifier } from "inversify";
+import type { Broker } from "kratos-ts/broker";
+import type { Server } from "kratos-ts/transport";
 import type { GovernanceStore } from "kratos-ts/governance";
 import type { Logger } from "kratos-ts/log";
 import type { Telemetry } from "kratos-ts/telemetry";
@@ -14,8 +16,10 @@ import {
   TelemetryToken,
 } from "../conf/tokens.js";
 import type { LiveSettings } from "../conf/tokens.js";
+import { BrokerToken } from "../data/module.js";
 import { ServicesToken } from "../service/module.js";
 import type { ServedService } from "../service/serve.js";
+import { newEventServer } from "./events.js";
 import { newGrpcServer } from "./grpc.js";
 import { newHttpServer } from "./http.js";
 
@@ -25,9 +29,13 @@ export const HttpServerToken: ServiceIdentifier<HttpServer> = Symbol.for("server
 /** The injection token of the gRPC server. */
 export const GrpcServerToken: ServiceIdentifier<GrpcServer> = Symbol.for("server.GrpcServer");
 
+/** The injection token of the events server (undefined without `data.nats`). */
+export const EventServerToken: ServiceIdentifier<Server | undefined> =
+  Symbol.for("server.EventServer");
+
 /**
  * The server layer: the HTTP and gRPC servers, built from `server.*`, each serving every service of
- * `service/services.ts`.
+ * `service/services.ts`, and the events server when `data.nats` is set.
  */
 export const serverModule = new ContainerModule(({ bind }) => {
   bind<HttpServer>(HttpServerToken)
@@ -60,6 +68,12 @@ export const serverModule = new ContainerModule(({ bind }) => {
         live: LiveSettings,
       ) => newGrpcServer(bc.server?.grpc, services, log, governance, live),
       [BootstrapToken, ServicesToken, LoggerToken, GovernanceToken, LiveSettingsToken],
+    )
+    .inSingletonScope();
+  bind<Server | undefined>(EventServerToken)
+    .toResolvedValue(
+      (broker: Broker | undefined, log: Logger) => newEventServer(broker, log),
+      [BrokerToken, LoggerToken],
     )
     .inSingletonScope();
 });

@@ -25,8 +25,8 @@ export class GreeterService implements GreeterHTTPServer {
     this.#uc = uc;
   }
 
-  sayHello(req: HelloRequest, _ctx: Context): Promise<HelloReply> {
-    return Promise.resolve(create(HelloReplySchema, { message: this.#uc.greet(req.name) }));
+  async sayHello(req: HelloRequest, ctx: Context): Promise<HelloReply> {
+    return create(HelloReplySchema, { message: await this.#uc.sayHello(ctx, req.name) });
   }
 
   async createGreeting(req: CreateGreetingRequest, _ctx: Context): Promise<Greeting> {

@@ -50,6 +50,8 @@ export const reasons = {
   originNotAllowed: "ORIGIN_NOT_ALLOWED",
   /** 400: plaintext HTTP sent to a port that serves TLS (the gRPC port with `tls`). */
   tlsRequired: "TLS_REQUIRED",
+  /** 503: the message broker did not take a publish (or a connect, or a subscribe). */
+  brokerUnavailable: "BROKER_UNAVAILABLE",
 } as const;
 
 /** One of the framework's reasons. */

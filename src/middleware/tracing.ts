@@ -45,7 +45,9 @@ const setter: TextMapSetter<Header> = {
 /**
  * OpenTelemetry spans around calls (Kratos `tracing.Server` / `tracing.Client`): the server
  * continues the trace of the incoming W3C `traceparent` / `baggage` headers, the client injects
- * them, on every transport. The span is named after the operation, with kind SERVER / CLIENT,
+ * them, on every transport (an event's message headers included: one trace spans an HTTP call,
+ * the publish and the consume). The span is named after the operation, with kind SERVER / CLIENT
+ * (CONSUMER / PRODUCER and `messaging.destination.name` for events),
  * `rpc.system` (gRPC), `rpc.service`, `rpc.method`, `http.request.method` and `http.route` (HTTP)
  * and the status code; an error sets the span status to ERROR with its code and reason. The span
  * is active while the handler runs, so log lines written meanwhile carry its trace and span ids.
@@ -60,7 +62,10 @@ export const tracing = {
         const parent = extract(options, transport.requestHeader);
         const span = tracerOf().startSpan(
           transport.operation,
-          { kind: SpanKind.SERVER, attributes: attributes(transport) },
+          {
+            kind: transport.kind === "broker" ? SpanKind.CONSUMER : SpanKind.SERVER,
+            attributes: attributes(transport),
+          },
           parent,
         );
         return traced(span, trace.setSpan(parent, span), transport, () => next(ctx, req));
@@ -75,7 +80,10 @@ export const tracing = {
         const parent = context.active();
         const span = tracerOf().startSpan(
           transport.operation,
-          { kind: SpanKind.CLIENT, attributes: attributes(transport) },
+          {
+            kind: transport.kind === "broker" ? SpanKind.PRODUCER : SpanKind.CLIENT,
+            attributes: attributes(transport),
+          },
           parent,
         );
         const active = trace.setSpan(parent, span);
@@ -136,6 +144,15 @@ async function traced(
 
 function attributes(transport: Transporter): Attributes {
   const operation = transport.operation;
+  // An event's operation is its topic (OpenTelemetry's messaging conventions).
+  if (transport.kind === "broker") {
+    const endpoint = transport.endpoint;
+    return {
+      // The engine, by the endpoint's scheme: nats://... -> nats.
+      "messaging.system": endpoint.slice(0, Math.max(endpoint.indexOf(":"), 0)),
+      "messaging.destination.name": operation,
+    };
+  }
   const slash = operation.lastIndexOf("/");
   const attrs: Attributes = {
     "rpc.service": operation.slice(1, Math.max(slash, 1)),
@@ -152,6 +169,7 @@ function attributes(transport: Transporter): Attributes {
 
 function statusAttributes(transport: Transporter, code: number): Attributes {
   if (transport.kind === "grpc") return { "rpc.grpc.status_code": grpcCodeFromHttp(code) };
+  if (transport.kind === "broker") return { "kratos.code": code };
   const status = (transport as Partial<{ status: number }>).status;
   return { "http.response.status_code": code === 200 && status !== undefined ? status : code };
 }

@@ -5,11 +5,20 @@ import type { Header } from "./header.js";
 
 export type { Header } from "./header.js";
 
-/** The transports of kratos-ts. */
-export type Kind = "http" | "grpc";
+/**
+ * The transports of kratos-ts. `broker` is an event subscriber (or publisher): its operation is
+ * the topic, its request headers are the message's headers.
+ */
+export type Kind = "http" | "grpc" | "broker";
 
 /** A server the app starts and stops (HTTP, gRPC, or your own). */
 export interface Server {
+  /**
+   * The transport it serves, when it says. The app starts `broker` servers (event subscribers)
+   * after all the others and stops them first: a message handler may call the service's own
+   * ports, and no message is taken in while they are not there to serve it.
+   */
+  readonly kind?: Kind;
   /**
    * Binds and serves; resolves once the port is bound. The values of `ctx` (the app's context:
    * app info) are visible from every request context the server creates. A bind failure of the

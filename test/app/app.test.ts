@@ -117,6 +117,64 @@ describe("app lifecycle", () => {
     ]);
   });
 
+  it("starts event subscribers after the other servers are up, and stops them first", async () => {
+    const events: string[] = [];
+    // The ports take a while to come up and to go down; the subscriber must wait for both.
+    const slow = (name: string): Server => ({
+      start: async () => {
+        events.push(`start ${name}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        events.push(`${name} up`);
+      },
+      stop: async () => {
+        events.push(`stop ${name}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+      endpoint: () => new URL(`${name}://10.0.0.1:1`),
+    });
+    const subscriber: Server = {
+      kind: "broker",
+      start: () => {
+        events.push("start events");
+        return Promise.resolve();
+      },
+      stop: async () => {
+        events.push("stop events");
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        events.push("events stopped");
+      },
+      endpoint: () => new URL("nats://10.0.0.1:4222"),
+    };
+    const app = createApp({
+      name: "helloworld",
+      signals: [],
+      // Listed first on purpose: the order comes from the kind, not the list.
+      servers: [subscriber, slow("http"), slow("grpc")],
+      afterStart: [
+        () => {
+          void app.stop();
+        },
+      ],
+    });
+    await app.run();
+    assert.deepEqual(events, [
+      "start http",
+      "start grpc",
+      "http up",
+      "grpc up",
+      "start events",
+      "stop events",
+      "events stopped",
+      "stop http",
+      "stop grpc",
+    ]);
+    assert.deepEqual(app.endpoints, [
+      "nats://10.0.0.1:4222",
+      "http://10.0.0.1:1",
+      "grpc://10.0.0.1:1",
+    ]);
+  });
+
   it("stops the servers that started when one fails, and rejects with the cause", async () => {
     const events: string[] = [];
     const cause = new Error("listen EADDRINUSE");

@@ -136,6 +136,8 @@ export interface LayoutConfigOptions {
   corsOrigins?: string[];
   /** A Redis address (`data.redis.addr`). Default: none. */
   redis?: string;
+  /** A NATS address (`data.nats.addr`). Default: none. */
+  nats?: string;
   /** More top-level YAML lines. */
   extra?: string[];
 }
@@ -158,6 +160,7 @@ export function writeLayoutConfig(dir: string, options: LayoutConfigOptions = {}
   ];
   if (options.redis !== undefined)
     lines.push(`  redis: { addr: ${JSON.stringify(options.redis)} }`);
+  if (options.nats !== undefined) lines.push(`  nats: { addr: ${JSON.stringify(options.nats)} }`);
   if (options.etcd !== undefined) {
     lines.push("registry:", `  etcd: { endpoints: [${options.etcd}], ttl: ${options.ttl ?? 5}s }`);
     if (options.version !== undefined) lines.push(`  version: ${options.version}`);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file helloworld/v1/greeter.proto.
  */
 export const file_helloworld_v1_greeter: GenFile = /*@__PURE__*/
-  fileDesc("ChtoZWxsb3dvcmxkL3YxL2dyZWV0ZXIucHJvdG8SDWhlbGxvd29ybGQudjEiJwoMSGVsbG9SZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYQCInCgpIZWxsb1JlcGx5Eg8KB21lc3NhZ2UYASABKAlKBAgCEANSAmlkIikKEkdldEdyZWV0aW5nUmVxdWVzdBITCgJpZBgBIAEoA0IHukgEIgIgACIwChVDcmVhdGVHcmVldGluZ1JlcXVlc3QSFwoEbmFtZRgBIAEoCUIJukgGcgQQARhAImYKCEdyZWV0aW5nEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAyuwIKB0dyZWV0ZXISXgoIU2F5SGVsbG8SGy5oZWxsb3dvcmxkLnYxLkhlbGxvUmVxdWVzdBoZLmhlbGxvd29ybGQudjEuSGVsbG9SZXBseSIagtPkkwIUEhIvaGVsbG93b3JsZC97bmFtZX0SaQoOQ3JlYXRlR3JlZXRpbmcSJC5oZWxsb3dvcmxkLnYxLkNyZWF0ZUdyZWV0aW5nUmVxdWVzdBoXLmhlbGxvd29ybGQudjEuR3JlZXRpbmciGILT5JMCEjoBKiINL3YxL2dyZWV0aW5ncxJlCgtHZXRHcmVldGluZxIhLmhlbGxvd29ybGQudjEuR2V0R3JlZXRpbmdSZXF1ZXN0GhcuaGVsbG93b3JsZC52MS5HcmVldGluZyIagtPkkwIUEhIvdjEvZ3JlZXRpbmdzL3tpZH1CJ1ola3JhdG9zLXRzLWxheW91dC9hcGkvaGVsbG93b3JsZC92MTt2MWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("ChtoZWxsb3dvcmxkL3YxL2dyZWV0ZXIucHJvdG8SDWhlbGxvd29ybGQudjEiJwoMSGVsbG9SZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYQCInCgpIZWxsb1JlcGx5Eg8KB21lc3NhZ2UYASABKAlKBAgCEANSAmlkIikKEkdldEdyZWV0aW5nUmVxdWVzdBITCgJpZBgBIAEoA0IHukgEIgIgACIwChVDcmVhdGVHcmVldGluZ1JlcXVlc3QSFwoEbmFtZRgBIAEoCUIJukgGcgQQARhAImYKCEdyZWV0aW5nEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoPR3JlZXRpbmdDcmVhdGVkEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIvCgtjcmVhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAyuwIKB0dyZWV0ZXISXgoIU2F5SGVsbG8SGy5oZWxsb3dvcmxkLnYxLkhlbGxvUmVxdWVzdBoZLmhlbGxvd29ybGQudjEuSGVsbG9SZXBseSIagtPkkwIUEhIvaGVsbG93b3JsZC97bmFtZX0SaQoOQ3JlYXRlR3JlZXRpbmcSJC5oZWxsb3dvcmxkLnYxLkNyZWF0ZUdyZWV0aW5nUmVxdWVzdBoXLmhlbGxvd29ybGQudjEuR3JlZXRpbmciGILT5JMCEjoBKiINL3YxL2dyZWV0aW5ncxJlCgtHZXRHcmVldGluZxIhLmhlbGxvd29ybGQudjEuR2V0R3JlZXRpbmdSZXF1ZXN0GhcuaGVsbG93b3JsZC52MS5HcmVldGluZyIagtPkkwIUEhIvdjEvZ3JlZXRpbmdzL3tpZH1CJ1ola3JhdG9zLXRzLWxheW91dC9hcGkvaGVsbG93b3JsZC92MTt2MWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * The request message containing the user's name.
@@ -137,6 +137,41 @@ export type Greeting = Message<"helloworld.v1.Greeting"> & {
  */
 export const GreetingSchema: GenMessage<Greeting> = /*@__PURE__*/
   messageDesc(file_helloworld_v1_greeter, 4);
+
+/**
+ * An event: SayHello greeted someone (published when the service has `data.nats`).
+ *
+ * @generated from message helloworld.v1.GreetingCreated
+ */
+export type GreetingCreated = Message<"helloworld.v1.GreetingCreated"> & {
+  /**
+   * Who was greeted.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The greeting text.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * When.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 3;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message helloworld.v1.GreetingCreated.
+ * Use `create(GreetingCreatedSchema)` to create a new message.
+ */
+export const GreetingCreatedSchema: GenMessage<GreetingCreated> = /*@__PURE__*/
+  messageDesc(file_helloworld_v1_greeter, 5);
 
 /**
  * The greeting service definition.
