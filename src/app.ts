@@ -48,7 +48,9 @@ export interface AppOptions {
   registrarTimeout?: number;
   /**
    * Milliseconds the servers get to finish in-flight requests when stopping; after it, their
-   * connections are closed and the stop goes on. Default 10 000.
+   * connections are closed and the stop goes on. Event subscribers (`kind: "broker"`) stop
+   * first and get a timeout of their own, so the stop may take up to twice as long. Default
+   * 10 000.
    */
   stopTimeout?: number;
   /**
@@ -236,43 +238,45 @@ class KratosApp implements App {
   }
 
   /**
-   * Gives the servers the stop timeout to finish in-flight requests, then forces them; a server
-   * whose stop still does not settle is left behind so that the stop never hangs.
+   * Stops the event subscribers, then the other servers. Each phase gets the stop timeout to
+   * finish in-flight work, then its servers are forced; a server whose stop still does not
+   * settle is left behind, so that the stop never hangs and a slow subscriber never takes the
+   * grace period of the HTTP and gRPC requests.
    */
   async #stopServers(): Promise<void> {
     const servers = this.#options.servers ?? [];
     const timeout = this.#options.stopTimeout ?? defaults.stopTimeout;
+    // Event subscribers first: they finish and ack their messages while the ports still serve
+    // what their handlers call.
+    const results: PromiseSettledResult<void>[] = [];
+    for (const phase of startPhases(servers).reverse()) {
+      results.push(...(await this.#stopPhase(phase, timeout)));
+    }
+    rethrowFirst(results);
+  }
+
+  /** Stops `phase` within `timeout` ms, then forces it and waits one more second at most. */
+  async #stopPhase(phase: Server[], timeout: number): Promise<PromiseSettledResult<void>[]> {
+    const force = new AbortController();
+    // An app-wide force (a failed start) applies to every phase.
+    if (this.#force.signal.aborted) force.abort();
+    const stopped = Promise.allSettled(phase.map((s) => s.stop(force.signal)));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<"expired">((resolve) => {
-      timer = setTimeout(() => {
-        resolve("expired");
-      }, timeout);
-    });
-    // Event subscribers stop first (they finish and ack their messages while the ports still
-    // serve what their handlers call), then the rest together.
-    const stopped = (async () => {
-      const results: PromiseSettledResult<void>[] = [];
-      for (const phase of startPhases(servers).reverse()) {
-        results.push(...(await Promise.allSettled(phase.map((s) => s.stop(this.#force.signal)))));
-      }
-      return results;
-    })();
-    try {
-      const first = await Promise.race([stopped, expired]);
-      if (first !== "expired") {
-        rethrowFirst(first);
-        return;
-      }
-      this.#log.warn({ stopTimeout: timeout }, `${this.name}: stop timeout, closing connections`);
-      this.#force.abort();
-      // Forced servers close their sockets at once; allow them one more short moment to say so.
-      const grace = new Promise<"expired">((resolve) => {
+    const after = (ms: number) =>
+      new Promise<"expired">((resolve) => {
         timer = setTimeout(() => {
           resolve("expired");
-        }, 1000);
+        }, ms);
       });
-      const last = await Promise.race([stopped, grace]);
-      if (last !== "expired") rethrowFirst(last);
+    try {
+      const first = await Promise.race([stopped, after(timeout)]);
+      if (first !== "expired") return first;
+      clearTimeout(timer);
+      this.#log.warn({ stopTimeout: timeout }, `${this.name}: stop timeout, closing connections`);
+      force.abort();
+      // Forced servers close their sockets at once; allow them one more short moment to say so.
+      const last = await Promise.race([stopped, after(1000)]);
+      return last === "expired" ? [] : last;
     } finally {
       clearTimeout(timer);
     }

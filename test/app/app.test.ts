@@ -331,6 +331,53 @@ describe("app with real servers", () => {
     await running;
   });
 
+  it("gives the other servers their own stop timeout after a subscriber used all of its", async () => {
+    const http = createHttpServer({ addr: "127.0.0.1:0" });
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    http.handle("GET", "/slow", async (_req, res) => {
+      entered();
+      await released;
+      res.end("done");
+    });
+    // A subscriber whose in-flight message outlives the stop timeout: it stops once forced.
+    const subscriber: Server = {
+      kind: "broker",
+      start: () => Promise.resolve(),
+      stop: (signal) =>
+        new Promise<void>((resolve) => {
+          signal?.addEventListener("abort", () => {
+            resolve();
+          });
+        }),
+      endpoint: () => new URL("nats://10.0.0.1:4222"),
+    };
+    // The request in flight on the HTTP port finishes once the HTTP server is stopping.
+    const port: Server = {
+      start: (ctx) => http.start(ctx),
+      stop: (signal) => {
+        const stopping = http.stop(signal);
+        setImmediate(release);
+        return stopping;
+      },
+      endpoint: () => http.endpoint(),
+    };
+    const { app, running } = await started({
+      name: "helloworld",
+      signals: [],
+      servers: [port, subscriber],
+      stopTimeout: 200,
+    });
+    const reply = get(new URL("/slow", http.endpoint()));
+    await inHandler;
+    await app.stop();
+    await running;
+    // Not cut off by the subscriber's forced stop: the HTTP phase had its own grace period.
+    assert.deepEqual(await reply, { status: 200, body: "done" });
+  });
+
   it("closes connections that outlive the stop timeout, and the stop returns", async () => {
     const http = createHttpServer({ addr: "127.0.0.1:0" });
     let entered!: () => void;
