@@ -1,4 +1,5 @@
 import type { Namespace, Watcher } from "etcd3";
+import { withTimeout } from "../internal/with-timeout.js";
 import { etcdCall } from "./wait.js";
 
 /**
@@ -73,11 +74,15 @@ export class KeyDeletions {
     });
   }
 
-  /** Cancels the watch; the promise is for the sync client's `close()`, not the waiter. */
-  close(): Promise<void> {
+  /**
+   * Cancels the watch; the promise is for the sync client's `close()`, not the waiter. Bounded
+   * by `ms`: etcd3's cancel waits for the stream's end, which never comes during a partition.
+   */
+  close(ms: number): Promise<void> {
     const watcher = this.#watcher;
     this.#watcher = undefined;
     this.#wake = undefined;
-    return watcher?.cancel().catch(() => undefined) ?? Promise.resolve();
+    if (watcher === undefined) return Promise.resolve();
+    return withTimeout(watcher.cancel(), ms, "watch cancel").catch(() => undefined);
   }
 }

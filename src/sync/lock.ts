@@ -125,7 +125,7 @@ export class EtcdLock implements DistributedLock {
       throw limit.failure(err);
     } finally {
       limit.dispose();
-      rt.settle(deletions.close());
+      rt.settle(deletions.close(rt.callTimeout));
     }
   }
 

@@ -176,7 +176,12 @@ export class EtcdLeaderObserver implements LeaderObserver {
     if (this.#stopped() || (this.#version > 0 && leader === this.#leader)) return;
     this.#leader = leader;
     this.#version++;
-    this.#onChange?.(leader);
+    try {
+      this.#onChange?.(leader);
+    } catch (err) {
+      // The caller's bug, not an etcd outage: logged as such, and the observer goes on.
+      this.#rt.logger.error({ err }, "leader observer: onChange threw");
+    }
     for (const wake of this.#wakers) wake();
     this.#wakers.clear();
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Logger } from "../../src/log/logger.js";
 import type { LeaderObserver } from "../../src/sync/index.js";
 import { etcdSkip, eventually, freePort } from "../helpers/etcd.js";
 import { outcome } from "../helpers/outcome.js";
@@ -61,6 +62,37 @@ describe("sync: etcd elections", { skip }, () => {
     assert.deepEqual(changes, [undefined, "a", "b", undefined]);
     await observer.close();
     await withCallback.close();
+  });
+
+  it("an onChange that throws is logged as the caller's error; the observer goes on", async () => {
+    const errors: string[] = [];
+    const warned: string[] = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_fields: object | string, msg?: string) => {
+        warned.push(msg ?? "");
+      },
+      error: (_fields: object | string, msg?: string) => {
+        errors.push(msg ?? "");
+      },
+      child: () => logger,
+    };
+    const [a, c] = [open(), open({ logger })];
+    const observer = c.election("throwing").observe({
+      onChange: () => {
+        throw new Error("a bug in the caller");
+      },
+    });
+    const seen = collect(observer);
+    await eventually("no leader yet", () => seen.length === 1);
+    const lead = await a.election("throwing", { ttl: 2 }).campaign("a");
+    await eventually("the observer sees a", () => observer.leader === "a");
+    assert.deepEqual(seen, [undefined, "a"]);
+    assert.ok(errors.includes("leader observer: onChange threw"), errors.join());
+    assert.deepEqual(warned, [], "not reported as an etcd outage");
+    await lead.resign();
+    await observer.close();
   });
 
   it("ends a campaign by its timeout or signal, withdrawing the candidate", async () => {
