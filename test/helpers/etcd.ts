@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { daemon, skipUnless } from "./daemon.js";
 
 /** The Debian `etcd-server` binary the suites run. */
 export const etcdBinary = process.env.KRATOS_TEST_ETCD_BIN ?? "/usr/bin/etcd";
@@ -22,8 +21,11 @@ const required = process.env.KRATOS_TEST_REQUIRE_ETCD === "1";
  * {@link startEtcd} throws, saying so).
  */
 export function etcdSkip(): string | false {
-  if (etcdAvailable() || required) return false;
-  return "etcd is not installed (apt-get install etcd-server): etcd suites skipped";
+  return skipUnless(
+    etcdAvailable(),
+    required,
+    "etcd is not installed (apt-get install etcd-server): etcd suites skipped",
+  );
 }
 
 /** A running etcd of a test. */
@@ -93,62 +95,38 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
     "--log-level",
     "error",
   ];
-  let child: ChildProcess | undefined;
-  let output = "";
-  const launch = async () => {
-    output = "";
-    const proc = spawn(etcdBinary, args, { stdio: ["ignore", "ignore", "pipe"] });
-    proc.stderr.setEncoding("utf8");
-    proc.stderr.on("data", (chunk: string) => {
-      output = (output + chunk).slice(-4000);
-    });
-    child = proc;
-    await waitHealthy(endpoint, proc, () => output);
-  };
-  const exit = async (signal: NodeJS.Signals) => {
-    const proc = child;
-    child = undefined;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) =>
-      proc.once("exit", () => {
-        resolve();
-      }),
-    );
-    proc.kill(signal);
-    await exited;
-  };
-  await launch();
+  const server = daemon({
+    name: `etcd at ${endpoint}`,
+    binary: etcdBinary,
+    args,
+    ready: () => healthy(endpoint),
+  });
+  await server.launch();
   return {
     endpoint,
     dataDir,
     stop: async () => {
-      await exit("SIGTERM");
+      await server.halt("SIGTERM");
       rmSync(dataDir, { recursive: true, force: true });
     },
-    kill: () => exit("SIGKILL"),
+    kill: () => server.halt("SIGKILL"),
     restart: async () => {
-      await exit("SIGKILL");
-      await launch();
+      await server.halt("SIGKILL");
+      await server.launch();
     },
   };
 }
 
-async function waitHealthy(endpoint: string, proc: ChildProcess, output: () => string) {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) {
-      throw new Error(`etcd exited with ${proc.exitCode}: ${output()}`);
-    }
-    try {
-      const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = (await res.json()) as { health?: unknown };
-      if (res.ok && body.health === "true") return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+/** Whether etcd at `endpoint` answers `GET /health` with `{"health":"true"}`. */
+async function healthy(endpoint: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+    const body = (await res.json()) as { health?: unknown };
+    return res.ok && body.health === "true";
+  } catch {
+    // Not listening yet.
+    return false;
   }
-  throw new Error(`etcd at ${endpoint} not healthy within 15 s: ${output()}`);
 }
 
 /** Polls `check` until it returns true, failing after `timeoutMs` with `what`. */

@@ -1,9 +1,7 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { daemon, firstLineIs, skipUnless } from "./daemon.js";
 import { freePort } from "./etcd.js";
 
 /** The Debian `nats-server` binary the suites run. */
@@ -22,8 +20,11 @@ const required = process.env.KRATOS_TEST_REQUIRE_NATS === "1";
  * asks that a missing server fail the run (then {@link startNats} throws, saying so).
  */
 export function natsSkip(): string | false {
-  if (natsAvailable() || required) return false;
-  return "nats-server is not installed (apt-get install nats-server): NATS suites skipped";
+  return skipUnless(
+    natsAvailable(),
+    required,
+    "nats-server is not installed (apt-get install nats-server): NATS suites skipped",
+  );
 }
 
 /** A running NATS server (JetStream on) of a test. */
@@ -56,46 +57,26 @@ export async function startNats(): Promise<NatsServer> {
   }
   const dir = mkdtempSync(join(tmpdir(), "kratos-nats-"));
   const port = await freePort();
-  const args = ["-js", "-sd", dir, "-a", "127.0.0.1", "-p", String(port)];
-  let child: ChildProcess | undefined;
-  let output = "";
-  const launch = async () => {
-    output = "";
-    const proc = spawn(natsBinary, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const keep = (chunk: string) => {
-      output = (output + chunk).slice(-4000);
-    };
-    proc.stdout.setEncoding("utf8").on("data", keep);
-    proc.stderr.setEncoding("utf8").on("data", keep);
-    child = proc;
-    await waitForGreeting(port, proc, () => output);
-  };
-  const halt = async (signal: NodeJS.Signals) => {
-    const proc = child;
-    child = undefined;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) =>
-      proc.once("exit", () => {
-        resolve();
-      }),
-    );
-    proc.kill(signal);
-    await exited;
-  };
-  await launch();
+  const server = daemon({
+    name: `nats-server on port ${port}`,
+    binary: natsBinary,
+    args: ["-js", "-sd", dir, "-a", "127.0.0.1", "-p", String(port)],
+    ready: () => greets(port),
+  });
+  await server.launch();
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir: dir,
-    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
-    stop: () => halt("SIGTERM"),
-    kill: () => halt("SIGKILL"),
+    running: () => server.running(),
+    stop: () => server.halt("SIGTERM"),
+    kill: () => server.halt("SIGKILL"),
     restart: async () => {
-      await halt("SIGTERM");
-      await launch();
+      await server.halt("SIGTERM");
+      await server.launch();
     },
     close: async () => {
-      await halt("SIGTERM");
+      await server.halt("SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -103,33 +84,5 @@ export async function startNats(): Promise<NatsServer> {
 
 /** Opens a plain socket: true when the server's `INFO {...}` greeting arrives. */
 export function greets(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    let reply = "";
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => {
-      done(false);
-    });
-    socket.on("error", () => {
-      done(false);
-    });
-    socket.setEncoding("utf8").on("data", (chunk: string) => {
-      reply += chunk;
-      if (reply.includes("\r\n")) done(reply.startsWith("INFO "));
-    });
-  });
-}
-
-async function waitForGreeting(port: number, proc: ChildProcess, output: () => string) {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null)
-      throw new Error(`nats-server exited with ${proc.exitCode}: ${output()}`);
-    if (await greets(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`nats-server on port ${port} did not greet within 15 s: ${output()}`);
+  return firstLineIs(port, "INFO ");
 }

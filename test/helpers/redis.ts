@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { daemon, firstLineIs, skipUnless } from "./daemon.js";
 import { freePort } from "./etcd.js";
 
 /** The Debian `redis-server` binary the suites run. */
@@ -23,8 +22,11 @@ const required = process.env.KRATOS_TEST_REQUIRE_REDIS === "1";
  * {@link startRedis} throws, saying so).
  */
 export function redisSkip(): string | false {
-  if (redisAvailable() || required) return false;
-  return "redis-server is not installed (apt-get install redis-server): Redis suites skipped";
+  return skipUnless(
+    redisAvailable(),
+    required,
+    "redis-server is not installed (apt-get install redis-server): Redis suites skipped",
+  );
 }
 
 /** A running Redis of a test. */
@@ -68,40 +70,22 @@ export async function startRedis(): Promise<RedisServer> {
     "--loglevel",
     "warning",
   ];
-  let child: ChildProcess | undefined;
-  let output = "";
-  const launch = async () => {
-    output = "";
-    const proc = spawn(redisBinary, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const keep = (chunk: string) => {
-      output = (output + chunk).slice(-4000);
-    };
-    proc.stdout.setEncoding("utf8").on("data", keep);
-    proc.stderr.setEncoding("utf8").on("data", keep);
-    child = proc;
-    await waitForPong(port, proc, () => output);
-  };
-  const stop = async () => {
-    const proc = child;
-    child = undefined;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) =>
-      proc.once("exit", () => {
-        resolve();
-      }),
-    );
-    proc.kill("SIGTERM");
-    await exited;
-  };
-  await launch();
+  const server = daemon({
+    name: `redis-server on port ${port}`,
+    binary: redisBinary,
+    args,
+    ready: () => ping(port),
+  });
+  await server.launch();
+  const stop = () => server.halt("SIGTERM");
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    running: () => server.running(),
     stop,
     restart: async () => {
       await stop();
-      await launch();
+      await server.launch();
     },
     close: async () => {
       await stop();
@@ -112,38 +96,7 @@ export async function startRedis(): Promise<RedisServer> {
 
 /** Sends PING in the inline protocol over a plain socket: true when `+PONG` comes back. */
 export function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    let reply = "";
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => {
-      done(false);
-    });
-    socket.on("error", () => {
-      done(false);
-    });
-    socket.on("connect", () => {
-      socket.write("PING\r\n");
-    });
-    socket.setEncoding("utf8").on("data", (chunk: string) => {
-      reply += chunk;
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
-    });
-  });
-}
-
-async function waitForPong(port: number, proc: ChildProcess, output: () => string) {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null)
-      throw new Error(`redis-server exited with ${proc.exitCode}: ${output()}`);
-    if (await ping(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`redis-server on port ${port} did not answer PING within 15 s: ${output()}`);
+  return firstLineIs(port, "+PONG", "PING\r\n");
 }
 
 /**
