@@ -87,6 +87,16 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
   /** Recreates the consumer and consumes again, retrying until it works or the stop. */
   const reopen = async (): Promise<ConsumerMessages | undefined> => {
     for (let attempt = 0; !state.stopping; attempt++) {
+      // A pause first, too: the server may still be removing the deleted one.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, init.retryMs);
+        state.retryNow = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      state.retryNow = undefined;
+      if (state.stopping) break;
       try {
         const messages = await consume(await init.recreate(), maxInFlight);
         if (!state.stopping) return messages;
@@ -99,14 +109,6 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
             "broker: cannot recreate the consumer; retrying",
           );
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, init.retryMs);
-          state.retryNow = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        state.retryNow = undefined;
       }
     }
     return undefined;
