@@ -59,8 +59,9 @@ describe("broker on NATS JetStream: review fixes", { skip: natsSkip(), timeout: 
       await broker.publish(createContext(), "orders.lastwait", body);
       await eventually("the dead letter", () => dead.length === 1);
       assert.deepEqual(counts, [1, 2, 3]);
-      assert.equal(dead[0]?.headers[deadLetterHeaders.deliveries], "3");
-      assert.equal(dead[0]?.headers[deadLetterHeaders.message], "failed on delivery 3");
+      const headers = dead[0]?.headers ?? {};
+      assert.equal(headers[deadLetterHeaders.deliveries], "3");
+      assert.equal(headers[deadLetterHeaders.message], "failed on delivery 3");
     } finally {
       release();
       await sub.stop();
@@ -169,7 +170,9 @@ describe(
 async function within(work: Promise<void>, ms: number): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve("hung"), ms);
+    timer = setTimeout(() => {
+      resolve("hung");
+    }, ms);
   });
   try {
     return await Promise.race([work.then(() => "done"), bound]);

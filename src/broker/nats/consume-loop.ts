@@ -84,6 +84,9 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
     }
   };
 
+  // Read through a call: TypeScript keeps a narrowing of state.stopping across awaits.
+  const stopping = () => state.stopping;
+
   /** Recreates the consumer and consumes again, retrying until it works or the stop. */
   const reopen = async (): Promise<ConsumerMessages | undefined> => {
     for (let attempt = 0; !state.stopping; attempt++) {
@@ -96,10 +99,10 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
         };
       });
       state.retryNow = undefined;
-      if (state.stopping) break;
+      if (stopping()) break;
       try {
         const messages = await consume(await init.recreate(), maxInFlight);
-        if (!state.stopping) return messages;
+        if (!stopping()) return messages;
         await messages.close();
         return undefined;
       } catch (err) {

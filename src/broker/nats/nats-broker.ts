@@ -266,16 +266,9 @@ class NatsBroker implements Broker {
     if (nc === undefined || nc.isClosed()) return;
     // Drain: what was published and acknowledged goes out before the socket closes; with the
     // server gone, the drain would wait for ever: bounded, then closed.
-    const drained = nc.drain().then(
-      () => true,
-      () => false,
-    );
-    let ok = false;
-    await bounded(
-      drained.then((done) => (ok = done)),
-      this.#options.closeTimeoutMs ?? 5000,
-    );
-    if (!ok && !nc.isClosed()) await bounded(nc.close(), this.#options.closeTimeoutMs ?? 5000);
+    const limit = this.#options.closeTimeoutMs ?? 5000;
+    await bounded(nc.drain(), limit);
+    if (!nc.isClosed()) await bounded(nc.close(), limit);
   }
 
   /** The stream that stores `topic`, created when none does (and the broker may). */
