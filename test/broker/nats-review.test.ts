@@ -4,7 +4,7 @@
 // closed broker stays closed.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { createBrokerServer, deadLetterHeaders } from "kratos-ts/broker";
 import type { Broker, Delivery } from "kratos-ts/broker";
@@ -92,6 +92,60 @@ describe("broker on NATS JetStream: review fixes", { skip: natsSkip(), timeout: 
       await a.stop();
       await b.stop();
     }
+  });
+
+  it("a queue group's consumer with another filter is moved to the topic, or the subscribe fails saying so", async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const durable = durableName("stale", "multi.c");
+      await jsm.consumers.add("multi", {
+        durable_name: durable,
+        filter_subject: "multi.d",
+        ack_policy: AckPolicy.Explicit,
+      });
+      const moved = await broker
+        .subscribe("multi.c", () => Promise.resolve(), { queue: "stale" })
+        .then(
+          (sub) => sub,
+          (err: unknown) => {
+            // nats-server before 2.10 cannot change a consumer's filter: a loud failure.
+            assert.match(String(err), /cannot take topic multi\.c/);
+            return undefined;
+          },
+        );
+      if (moved !== undefined) {
+        assert.equal((await jsm.consumers.info("multi", durable)).config.filter_subject, "multi.c");
+        await moved.stop();
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("a second stop waits for the first, which waits for the message in flight", async () => {
+    let release: () => void = () => undefined;
+    let started = false;
+    let finished = false;
+    const sub = await broker.subscribe(
+      "orders.twice",
+      async () => {
+        started = true;
+        await new Promise<void>((resolve) => (release = resolve));
+        finished = true;
+      },
+      { queue: "twice" },
+    );
+    await broker.publish(createContext(), "orders.twice", body);
+    await eventually("the handler to start", () => started);
+    const first = sub.stop();
+    let secondDone = false;
+    const second = sub.stop().then(() => (secondDone = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(secondDone, false, "the second stop waits");
+    release();
+    await Promise.all([first, second]);
+    assert.equal(finished, true);
   });
 
   it("a consumer deleted while subscribed is recreated, and the next message handled", async () => {
