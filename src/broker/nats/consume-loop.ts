@@ -31,6 +31,8 @@ export interface ConsumeLoopInit {
   flush(): Promise<void>;
   /** Creates the consumer again (it was deleted, or expired), and returns it. */
   recreate(): Promise<Consumer>;
+  /** Whether the connection is closed for good (the broker's close): nothing to recreate. */
+  closed(): boolean;
   /** Runs once the loop has stopped (an ephemeral consumer is deleted there). */
   cleanup?(): Promise<void>;
 }
@@ -89,7 +91,7 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
 
   /** Recreates the consumer and consumes again, retrying until it works or the stop. */
   const reopen = async (): Promise<ConsumerMessages | undefined> => {
-    for (let attempt = 0; !state.stopping; attempt++) {
+    for (let attempt = 0; !state.stopping && !init.closed(); attempt++) {
       // A pause first, too: the server may still be removing the deleted one.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, init.retryMs);
@@ -140,7 +142,7 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
       } catch (err) {
         lost = err;
       }
-      if (state.stopping) return;
+      if (state.stopping || init.closed()) return;
       // Not stopped by us: the consumer is gone (deleted, or expired while we were away).
       log.warn({ topic: init.topic, err: String(lost) }, "broker: consumer lost; recreating it");
       const messages = await reopen();

@@ -1,4 +1,5 @@
 // The NATS JetStream engine, on the official client (@nats-io/transport-node + jetstream).
+import { createHash } from "node:crypto";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type {
   Consumer,
@@ -6,7 +7,6 @@ import type {
   JetStreamClient,
   JetStreamManager,
 } from "@nats-io/jetstream";
-import { createHash } from "node:crypto";
 import { connect, nanos } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createContext } from "../../context.js";
@@ -245,6 +245,7 @@ class NatsBroker implements Broker {
         await this.publish(createContext(), dlqTopic, body, { headers });
       },
       flush: () => nc.flush(),
+      closed: () => nc.isClosed(),
       ...(options.queue === undefined
         ? {
             // A subscriber's own consumer goes with it; a queue group's stays for the others.
