@@ -20,12 +20,32 @@ export const greetingsCreatedTopic = "helloworld.greetings.created";
  */
 export function openBroker(conf: Data_Nats | undefined, log: Logger): Broker | undefined {
   if (conf === undefined || conf.addr === "") return undefined;
-  const addr = conf.addr.includes("://") ? conf.addr : `nats://${conf.addr}`;
+  const addr = natsAddress(conf.addr);
   return createNatsBroker({
     servers: addr,
     name: "helloworld",
     logger: log.child({ module: "data/nats" }),
   });
+}
+
+/**
+ * `data.nats.addr` as a NATS URL (`host:port` or `nats://host:port`), or an error naming the key:
+ * a malformed address fails the startup in one line, not later as an "Invalid URL".
+ */
+export function natsAddress(addr: string): string {
+  const url = addr.includes("://") ? addr : `nats://${addr}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`data.nats.addr: ${JSON.stringify(addr)} is not a host:port address`);
+  }
+  if (parsed.hostname === "")
+    throw new Error(`data.nats.addr: ${JSON.stringify(addr)} has no host`);
+  if (!["nats:", "tls:"].includes(parsed.protocol)) {
+    throw new Error(`data.nats.addr: ${JSON.stringify(addr)}: unknown scheme ${parsed.protocol}`);
+  }
+  return url;
 }
 
 /** GreetingEvents on the broker, or a silent one without it. */

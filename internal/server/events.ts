@@ -15,7 +15,11 @@ import { greetingsCreatedTopic } from "../data/events.js";
  * The events server, or undefined without a broker. Its subscriber counts greetings: the
  * instances of the service share the topic as one queue group, each greeting counted once.
  */
-export function newEventServer(broker: Broker | undefined, log: Logger): Server | undefined {
+export function newEventServer(
+  broker: Broker | undefined,
+  log: Logger,
+  addr: string,
+): Server | undefined {
   if (broker === undefined) return undefined;
   const events = log.child({ module: "server/events" });
   let greetings = 0;
@@ -35,14 +39,13 @@ export function newEventServer(broker: Broker | undefined, log: Logger): Server 
     handler: (greeting) => {
       greetings++;
       events.info({ name: greeting.name, greetings }, "greeting counted");
-      return Promise.resolve();
     },
   });
-  return namingTheKey(server, broker);
+  return namingTheKey(server, addr);
 }
 
 /** The server, whose start names the config key when it cannot reach NATS (one line). */
-function namingTheKey(server: BrokerServer, broker: Broker): Server {
+function namingTheKey(server: BrokerServer, addr: string): Server {
   return {
     kind: server.kind,
     async start(ctx?: Context) {
@@ -50,12 +53,9 @@ function namingTheKey(server: BrokerServer, broker: Broker): Server {
         await server.start(ctx);
       } catch (err) {
         const detail = err instanceof Error ? err.message : String(err);
-        throw new KratosError(
-          503,
-          reasons.brokerUnavailable,
-          `data.nats.addr ${broker.endpoint().host}: ${detail}`,
-          { cause: err },
-        );
+        throw new KratosError(503, reasons.brokerUnavailable, `data.nats.addr ${addr}: ${detail}`, {
+          cause: err,
+        });
       }
     },
     stop: (signal?: AbortSignal) => server.stop(signal),

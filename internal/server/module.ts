@@ -72,8 +72,9 @@ export const serverModule = new ContainerModule(({ bind }) => {
     .inSingletonScope();
   bind<Server | undefined>(EventServerToken)
     .toResolvedValue(
-      (broker: Broker | undefined, log: Logger) => newEventServer(broker, log),
-      [BrokerToken, LoggerToken],
+      (bc: Bootstrap, broker: Broker | undefined, log: Logger) =>
+        newEventServer(broker, log, bc.data?.nats?.addr ?? ""),
+      [BootstrapToken, BrokerToken, LoggerToken],
     )
     .inSingletonScope();
 });

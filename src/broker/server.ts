@@ -18,6 +18,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from "./broker.js";
+import { doneOrAborted } from "../internal/done-or-aborted.js";
 import { decodeEvent } from "./codec.js";
 import { BrokerTransporter } from "./transporter.js";
 
@@ -29,7 +30,9 @@ export interface BrokerServerOptions {
   middleware?: Middleware[];
   /**
    * Milliseconds a handler has per message: its context's deadline. Past it the message is
-   * nak'ed for a redelivery (504), whether the handler is still running or returns late.
+   * nak'ed for a redelivery (504), whether the handler is still running or returns late. A
+   * handler that ignores its context's signal and runs on no longer holds an in-flight slot
+   * (`maxInFlight` does not bound it); stop still waits for it (within its signal).
    * Default 10 000: keep it under the subscription's `ackWaitMs` (30 s by default), or the
    * engine redelivers a message whose handler is still running.
    */
@@ -43,10 +46,10 @@ export interface SubscriberSpec<Desc extends DescMessage> extends SubscribeOptio
   /** The message type; bodies that do not decode as it fail with 400 `CODEC`. */
   schema: Desc;
   /**
-   * Handles one message. Resolving acknowledges it; throwing naks it for a later redelivery
-   * (or dead-letters it, see {@link SubscribeOptions}).
+   * Handles one message. Returning (or resolving) acknowledges it; throwing (or rejecting) naks
+   * it for a later redelivery (or dead-letters it, see {@link SubscribeOptions}).
    */
-  handler: (message: MessageShape<Desc>, ctx: Context) => Promise<void>;
+  handler: (message: MessageShape<Desc>, ctx: Context) => Promise<void> | void;
   /** Milliseconds per message for this topic. Default: the server's `timeoutMs`. */
   timeoutMs?: number;
 }
@@ -85,8 +88,11 @@ class EventServer implements BrokerServer {
   readonly #specs: { topic: string; options: SubscribeOptions; handler: () => DeliveryHandler }[] =
     [];
   readonly #subscriptions: Subscription[] = [];
-  // Aborted by a forced stop: the handlers still running see their context cancelled.
-  readonly #abandon = new AbortController();
+  // Aborted by a forced stop: the handlers still running see their context cancelled. A new
+  // one per start, so a server started again after a forced stop is not born cancelled.
+  #abandon = new AbortController();
+  // Handlers past their deadline still running (their messages nak'ed already): stop waits.
+  readonly #overdue = new Set<Promise<unknown>>();
   #values: ContextValues | undefined;
   #started = false;
 
@@ -111,6 +117,7 @@ class EventServer implements BrokerServer {
   async start(ctx?: Context): Promise<void> {
     this.#started = true;
     this.#values = ctx?.values;
+    if (this.#abandon.signal.aborted) this.#abandon = new AbortController();
     const broker = this.#options.broker;
     await broker.connect();
     try {
@@ -132,6 +139,7 @@ class EventServer implements BrokerServer {
     else signal?.addEventListener("abort", onAbort, { once: true });
     try {
       await Promise.all(subscriptions.map((s) => s.stop(signal)));
+      await doneOrAborted(Promise.allSettled([...this.#overdue]), signal);
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
@@ -151,7 +159,8 @@ class EventServer implements BrokerServer {
         );
       }
       try {
-        return spec.handler(req, ctx);
+        const done = spec.handler(req, ctx);
+        return done instanceof Promise ? done : Promise.resolve();
       } catch (err) {
         // A handler that throws before returning its promise fails the same way.
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
@@ -173,7 +182,7 @@ class EventServer implements BrokerServer {
       });
       setServerTransport(ctx, new BrokerTransporter(endpoint, topic, delivery.headers, delivery));
       setRequestSchema(ctx, schema);
-      return settleWithin(handler(ctx, req), timeoutMs, ctx);
+      return settleWithin(handler(ctx, req), timeoutMs, ctx, this.#overdue);
     };
   }
 }
@@ -181,17 +190,21 @@ class EventServer implements BrokerServer {
 /**
  * The handler's outcome, or a 504 once `timeoutMs` pass: a handler that never settles must not
  * hold its message (and its in-flight slot) for ever. The context is aborted so the handler can
- * see it, and disposed once the call is over.
+ * see it, and disposed once the call is over; until then the call is in `overdue` (a stop waits
+ * for it).
  */
 function settleWithin(
   call: Promise<unknown>,
   timeoutMs: number,
   ctx: CancellableContext,
+  overdue: Set<Promise<unknown>>,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       const reason = deadlineExceeded();
       ctx.abort(reason);
+      const tracked = call.then(noop, noop).finally(() => overdue.delete(tracked));
+      overdue.add(tracked);
       reject(reason);
     }, timeoutMs);
     call.then(
@@ -212,4 +225,8 @@ function settleWithin(
       },
     );
   });
+}
+
+function noop(): void {
+  // Settled is all that matters here.
 }

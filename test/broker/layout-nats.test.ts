@@ -54,4 +54,20 @@ describe("the layout's data.nats", { skip: natsSkip(), timeout: 60_000 }, () => 
       dir.remove();
     }
   });
+
+  it("fails the start in one line naming data.nats.addr when the address is malformed", async () => {
+    for (const addr of ["nats://127.0.0.1:99999", "nats://host:port", "nats://a b:4222"]) {
+      const dir = tempDir("kratos-ts-layout-nats-malformed-");
+      try {
+        writeLayoutConfig(dir.path, { nats: addr });
+        const service = spawnService(["-conf", "./configs"], dir.path);
+        assert.equal(await service.exited, 1);
+        await service.closed;
+        assert.match(service.stderr(), /^helloworld: .*data\.nats\.addr: .*\n$/, addr);
+        assert.doesNotMatch(service.stderr(), /Invalid URL/, addr);
+      } finally {
+        dir.remove();
+      }
+    }
+  });
 });

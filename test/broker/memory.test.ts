@@ -306,6 +306,67 @@ describe("broker on the memory engine", () => {
     assert.equal(finished, true);
   });
 
+  it("a server started again after a forced stop gives handlers a live context", async () => {
+    const broker = createMemoryBroker();
+    const aborted: boolean[] = [];
+    let release: () => void = () => undefined;
+    const server = createBrokerServer({ broker }).subscribe({
+      topic: "restart",
+      schema: GreetingSchema,
+      handler: async (_g, ctx) => {
+        aborted.push(ctx.signal.aborted);
+        if (aborted.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    await server.start();
+    await broker.publish(createContext(), "restart", new Uint8Array());
+    await eventually("the first handler", () => aborted.length === 1);
+    // A forced stop: the handler in flight is abandoned (its context cancelled).
+    await server.stop(AbortSignal.abort());
+    release();
+    await server.start();
+    await broker.publish(createContext(), "restart", new Uint8Array());
+    await eventually("a handler after the restart", () => aborted.length >= 2);
+    assert.equal(aborted.at(-1), false, "not born cancelled");
+    await server.stop();
+  });
+
+  it("stop waits for a handler past its deadline that ignores its context", async () => {
+    const broker = createMemoryBroker();
+    let release: () => void = () => undefined;
+    let started = 0;
+    let overdue = false;
+    let finished = false;
+    const server = await running(
+      createBrokerServer({ broker, timeoutMs: 20 }).subscribe({
+        topic: "stubborn",
+        schema: GreetingSchema,
+        maxDeliver: 1,
+        handler: async (_g, ctx) => {
+          started++;
+          ctx.signal.addEventListener("abort", () => (overdue = true));
+          await new Promise<void>((resolve) => (release = resolve));
+          finished = true;
+        },
+      }),
+    );
+    const dead = await broker.subscribe("dlq.stubborn", () => Promise.resolve());
+    await broker.publish(createContext(), "stubborn", new Uint8Array());
+    await eventually("the handler to start", () => started === 1);
+    let stopDone = false;
+    // The deadline passes (the message is settled as a 504) while the handler runs on.
+    await eventually("the deadline", () => overdue);
+    const stopping = server.stop().then(() => (stopDone = true));
+    const again = server.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(stopDone, false, "stop waits for the overdue handler");
+    release();
+    await stopping;
+    await again;
+    assert.equal(finished, true);
+    await dead.stop();
+  });
+
   it("carries metadata from the publishing context to the handler's", async () => {
     const broker = createMemoryBroker();
     let tenant: string | undefined;

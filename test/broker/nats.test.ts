@@ -13,7 +13,7 @@ import {
   deadLetterHeaders,
 } from "kratos-ts/broker";
 import type { Broker, Delivery } from "kratos-ts/broker";
-import { createNatsBroker } from "kratos-ts/broker/nats";
+import { createNatsBroker, durableName } from "kratos-ts/broker/nats";
 import { createContext } from "kratos-ts/context";
 import type { Context } from "kratos-ts/context";
 import { KratosError } from "kratos-ts/errors";
@@ -256,7 +256,9 @@ describe("broker on NATS JetStream", { skip: natsSkip(), timeout: 60_000 }, () =
     await stopping;
     const nc = await connect({ servers: nats.url });
     try {
-      const info = await (await jetstreamManager(nc)).consumers.info("orders_stop", "billing");
+      const info = await (
+        await jetstreamManager(nc)
+      ).consumers.info("orders_stop", durableName("billing", "orders.stop"));
       assert.equal(info.num_ack_pending, 0, "acked before stop resolved");
       assert.equal(info.num_pending, 0);
     } finally {

@@ -4,5 +4,5 @@
  *
  * @module
  */
-export { createNatsBroker } from "./nats-broker.js";
+export { createNatsBroker, durableName } from "./nats-broker.js";
 export type { NatsBrokerOptions, StreamSpec } from "./nats-broker.js";

@@ -1,4 +1,5 @@
 // The NATS JetStream engine, on the official client (@nats-io/transport-node + jetstream).
+import { createHash } from "node:crypto";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type {
   Consumer,
@@ -22,7 +23,7 @@ import type {
   Subscription,
 } from "../broker.js";
 import { brokerUnavailable, publishFailed, subscribeDefaults } from "../settle.js";
-import { startConsumeLoop } from "./consume-loop.js";
+import { bounded, startConsumeLoop } from "./consume-loop.js";
 import { toNatsHeaders } from "./nats-headers.js";
 
 /** A stream the broker makes sure exists (created, or updated to this config). */
@@ -58,13 +59,27 @@ export interface NatsBrokerOptions {
   connectTimeoutMs?: number;
   /** Milliseconds between reconnect attempts; the client retries for ever. Default 250. */
   reconnectWaitMs?: number;
+  /**
+   * Milliseconds a subscription's stop may spend flushing its acks, and `close` draining the
+   * connection, when the server does not answer (it is down: the client would wait for ever).
+   * Default 5000.
+   */
+  closeTimeoutMs?: number;
+  /**
+   * Milliseconds an auto-created stream keeps a message (see `autoCreateStreams`). A new queue
+   * group starts from the oldest message kept, so this also bounds what it replays.
+   * Default 86 400 000 (24 hours); 0 keeps messages for ever. Streams in `streams` have their own.
+   */
+  autoStreamMaxAgeMs?: number;
 }
 
 /**
  * Creates the NATS JetStream broker. The connection reconnects by itself for ever; a consumer
  * re-pulls after a reconnect, so a restarted server loses nothing it acknowledged. Queue groups
- * are durable consumers shared by every subscriber of the group (across processes); delivery is
- * explicit-ack, at least once.
+ * are durable consumers shared by every subscriber of the group (across processes), one per
+ * queue and topic; delivery is explicit-ack, at least once: the server redelivers without a
+ * limit and the subscriber dead-letters a message whose handler failed on its `maxDeliver`th
+ * delivery (or later).
  */
 export function createNatsBroker(options: NatsBrokerOptions): Broker {
   return new NatsBroker(options);
@@ -88,6 +103,7 @@ class NatsBroker implements Broker {
   readonly #known = new Set<string>();
   // The stream of each topic: looked up (or created) once.
   readonly #streams = new Map<string, Promise<string>>();
+  #closed = false;
 
   constructor(options: NatsBrokerOptions) {
     this.#options = options;
@@ -105,6 +121,7 @@ class NatsBroker implements Broker {
   }
 
   #connect(): Promise<Ready> {
+    if (this.#closed) return Promise.reject(brokerUnavailable("nats: the broker is closed"));
     if (this.#ready === undefined) {
       this.#ready = this.#open();
       this.#ready.then(
@@ -197,13 +214,16 @@ class NatsBroker implements Broker {
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
     const { nc, js, jsm } = await this.#connect();
-    let stream: string;
-    let name: string;
-    let consumer: Consumer;
-    try {
+    let stream = "";
+    let name = "";
+    const open = async (): Promise<Consumer> => {
       stream = await this.#streamOf(jsm, topic);
       name = await ensureConsumer(jsm, stream, topic, options);
-      consumer = await js.consumers.get(stream, name);
+      return js.consumers.get(stream, name);
+    };
+    let consumer: Consumer;
+    try {
+      consumer = await open();
     } catch (err) {
       throw brokerUnavailable(`nats: subscribe ${topic}: ${String(err)}`, err);
     }
@@ -213,10 +233,19 @@ class NatsBroker implements Broker {
       handler,
       options,
       log: this.#log,
+      stopTimeoutMs: this.#options.closeTimeoutMs ?? 5000,
+      retryMs: this.#options.reconnectWaitMs ?? 250,
+      recreate: () => {
+        // The stream may be gone too: look it up again.
+        this.#streams.delete(topic);
+        this.#known.delete(topic);
+        return open();
+      },
       deadLetter: async (dlqTopic: string, body: Uint8Array, headers: MessageHeaders) => {
         await this.publish(createContext(), dlqTopic, body, { headers });
       },
       flush: () => nc.flush(),
+      closed: () => nc.isClosed(),
       ...(options.queue === undefined
         ? {
             // A subscriber's own consumer goes with it; a queue group's stays for the others.
@@ -229,14 +258,18 @@ class NatsBroker implements Broker {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     const ready = this.#ready;
     this.#ready = undefined;
     this.#connected = undefined;
     if (ready === undefined) return;
     const { nc } = await ready.catch(() => ({ nc: undefined }));
     if (nc === undefined || nc.isClosed()) return;
-    // Drain: what was published and acknowledged goes out before the socket closes.
-    await nc.drain().catch(() => nc.close());
+    // Drain: what was published and acknowledged goes out before the socket closes; with the
+    // server gone, the drain would wait for ever: bounded, then closed.
+    const limit = this.#options.closeTimeoutMs ?? 5000;
+    await bounded(nc.drain(), limit);
+    if (!nc.isClosed()) await bounded(nc.close(), limit);
   }
 
   /** The stream that stores `topic`, created when none does (and the broker may). */
@@ -258,11 +291,19 @@ class NatsBroker implements Broker {
         throw new Error(`no stream stores ${topic} (autoCreateStreams is off)`, { cause: err });
       }
       const name = topic.replace(/[^A-Za-z0-9_-]/g, "_");
-      await ensureStream(jsm, { name, subjects: [topic] });
+      const maxAgeMs = this.#options.autoStreamMaxAgeMs ?? autoStreamMaxAgeMs;
+      await ensureStream(jsm, {
+        name,
+        subjects: [topic],
+        ...(maxAgeMs > 0 ? { maxAgeMs } : {}),
+      });
       return name;
     }
   }
 }
+
+/** The default max age of an auto-created stream: 24 hours. */
+const autoStreamMaxAgeMs = 24 * 60 * 60 * 1000;
 
 async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
   const config = {
@@ -282,6 +323,17 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
   }
 }
 
+/**
+ * The durable name of a queue group's consumer on `topic`: one per queue and topic, so that a
+ * queue name used on two topics of one stream makes two consumers. Readable (sanitised, cut
+ * short), with a hash of both that keeps apart the names sanitising or cutting would merge.
+ */
+export function durableName(queue: string, topic: string): string {
+  const readable = `${queue}_${topic}`.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 48);
+  const hash = createHash("sha256").update(`${queue}\0${topic}`).digest("hex").slice(0, 10);
+  return `${readable}_${hash}`;
+}
+
 /** Creates (or updates) the consumer of a subscription; returns its name. */
 async function ensureConsumer(
   jsm: JetStreamManager,
@@ -292,7 +344,9 @@ async function ensureConsumer(
   const config: Partial<ConsumerConfig> = {
     ack_policy: AckPolicy.Explicit,
     filter_subject: topic,
-    max_deliver: options.maxDeliver ?? subscribeDefaults.maxDeliver,
+    // Unlimited: a delivery the server counts but no handler failed (a killed process, an ack
+    // wait past, a nak at stop) must not be the last; the subscriber dead-letters by count.
+    max_deliver: -1,
     ack_wait: nanos(options.ackWaitMs ?? subscribeDefaults.ackWaitMs),
   };
   if (options.queue === undefined) {
@@ -304,19 +358,29 @@ async function ensureConsumer(
     });
     return info.name;
   }
-  const durable = options.queue.replace(/[^A-Za-z0-9_-]/g, "_");
+  const durable = durableName(options.queue, topic);
   try {
     await jsm.consumers.add(stream, {
       ...config,
       durable_name: durable,
       deliver_policy: DeliverPolicy.All,
     });
-  } catch {
+  } catch (err) {
     // The group exists with other settings (a new release changed them): take the new ones.
-    await jsm.consumers.update(stream, durable, {
-      max_deliver: config.max_deliver,
-      ack_wait: config.ack_wait,
-    });
+    const info = await jsm.consumers.info(stream, durable).catch(() => undefined);
+    if (info === undefined) throw err;
+    try {
+      await jsm.consumers.update(stream, durable, {
+        max_deliver: config.max_deliver,
+        ack_wait: config.ack_wait,
+        ...(info.config.filter_subject === topic ? {} : { filter_subject: topic }),
+      });
+    } catch (updateErr) {
+      throw new Error(
+        `consumer ${durable} of stream ${stream} (filter ${info.config.filter_subject ?? "none"}) cannot take topic ${topic}: ${String(updateErr)}`,
+        { cause: updateErr },
+      );
+    }
   }
   return durable;
 }
