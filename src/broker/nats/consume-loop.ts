@@ -73,11 +73,18 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
     retryNow: undefined,
   };
 
+  // Acks wait for the end of the event loop turn and leave together: the client writes to the
+  // socket once per microtask checkpoint with something queued, and handlers finish in separate
+  // microtasks, so acking each at once cost a socket write per message.
+  const acks: JsMsg[] = [];
+  const sendAcks = () => {
+    for (const m of acks.splice(0)) m.ack();
+  };
   const handle = async (m: JsMsg): Promise<void> => {
     const delivery = new NatsDelivery(m);
     try {
       await init.handler(delivery);
-      m.ack();
+      if (acks.push(m) === 1) setImmediate(sendAcks);
     } catch (err) {
       await settleFailed(init, m, delivery, err);
     } finally {
@@ -164,6 +171,7 @@ export async function startConsumeLoop(init: ConsumeLoopInit): Promise<Subscript
       await Promise.allSettled([...running.values()]);
     })();
     await doneOrAborted(drained, signal);
+    sendAcks();
     // Acks and naks are plain publishes: make sure they left before anyone closes. With the
     // server gone the client would wait for ever: bounded, and cut short by the signal.
     await bounded(init.flush(), init.stopTimeoutMs, signal);
