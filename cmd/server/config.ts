@@ -3,7 +3,6 @@
 // the layers' errors about a key (they see the scanned Bootstrap, not where a value came from).
 import { ConfigError, createConfig, envSource, fileSource } from "kratos-ts/config";
 import type { Config, Source, Value } from "kratos-ts/config";
-import { etcdSource } from "kratos-ts/config/etcd";
 import { isLogLevel } from "kratos-ts/log";
 import type { LevelLogger, Logger, LogLevel } from "kratos-ts/log";
 import { BootstrapSchema } from "../../internal/conf/conf_pb.js";
@@ -94,6 +93,9 @@ export async function loadConfig(conf: string, envPrefix: string): Promise<Confi
   const etcd = config.scan(BootstrapSchema).configSource?.etcd;
   if (etcd === undefined || etcd.endpoints.length === 0 || etcd.key === "") return config;
   await config.close();
+  // Loaded only when used: the etcd client (etcd3, grpc-js, protobufjs) is a tenth of a second
+  // of a cold start that needs none of it.
+  const { etcdSource } = await import("kratos-ts/config/etcd");
   const [files, env] = local();
   const merged = createConfig({
     sources: [

@@ -9,7 +9,6 @@ import { defaultPolicies, followGovernance } from "kratos-ts/governance";
 import type { FollowedGovernance } from "kratos-ts/governance";
 import { createLogger } from "kratos-ts/log";
 import type { Logger } from "kratos-ts/log";
-import { createEtcdRegistry } from "kratos-ts/registry";
 import type { EtcdRegistry } from "kratos-ts/registry";
 import { startTelemetry } from "kratos-ts/telemetry";
 import { grpcBuiltinOperations } from "kratos-ts/transport/grpc";
@@ -82,7 +81,7 @@ async function main(args: readonly string[]): Promise<void> {
     await config.close();
     throw withConfigFile(err, config);
   }
-  const registry = etcdRegistry(bc.registry, logger);
+  const registry = await etcdRegistry(bc.registry, logger);
   const cleanup = async () => {
     await wired.cleanup();
     live.close();
@@ -204,10 +203,17 @@ async function redisClient(
   };
 }
 
-/** The etcd registry of `registry.etcd`, when it names endpoints; none otherwise. */
-function etcdRegistry(conf: Registry | undefined, logger: Logger): EtcdRegistry | undefined {
+/**
+ * The etcd registry of `registry.etcd`, when it names endpoints; none otherwise. Its module is
+ * loaded only then: the etcd client (etcd3, grpc-js, protobufjs) would slow every cold start.
+ */
+async function etcdRegistry(
+  conf: Registry | undefined,
+  logger: Logger,
+): Promise<EtcdRegistry | undefined> {
   const etcd = conf?.etcd;
   if (etcd === undefined || etcd.endpoints.length === 0) return undefined;
+  const { createEtcdRegistry } = await import("kratos-ts/registry");
   return createEtcdRegistry({
     endpoints: etcd.endpoints,
     namespace: etcd.namespace || undefined,

@@ -1,13 +1,11 @@
 // The NATS JetStream engine, on the official client (@nats-io/transport-node + jetstream).
 import { createHash } from "node:crypto";
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type {
   Consumer,
   ConsumerConfig,
   JetStreamClient,
   JetStreamManager,
 } from "@nats-io/jetstream";
-import { connect, nanos } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createContext } from "../../context.js";
 import type { Context } from "../../context.js";
@@ -24,6 +22,8 @@ import type {
 } from "../broker.js";
 import { brokerUnavailable, publishFailed, subscribeDefaults } from "../settle.js";
 import { bounded, startConsumeLoop } from "./consume-loop.js";
+import { loadNatsClient, nanos } from "./nats-client.js";
+import type { NatsClient } from "./nats-client.js";
 import { toNatsHeaders } from "./nats-headers.js";
 
 /** A stream the broker makes sure exists (created, or updated to this config). */
@@ -86,6 +86,7 @@ export function createNatsBroker(options: NatsBrokerOptions): Broker {
 }
 
 interface Ready {
+  readonly client: NatsClient;
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
@@ -135,9 +136,10 @@ class NatsBroker implements Broker {
   }
 
   async #open(): Promise<Ready> {
+    const client = await loadNatsClient();
     let nc: NatsConnection;
     try {
-      nc = await connect({
+      nc = await client.core.connect({
         servers: this.#servers,
         ...(this.#options.name === undefined ? {} : { name: this.#options.name }),
         maxReconnectAttempts: -1,
@@ -156,9 +158,9 @@ class NatsBroker implements Broker {
     }
     this.#watch(nc);
     try {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await client.jetstream.jetstreamManager(nc);
       for (const spec of this.#options.streams ?? []) await ensureStream(jsm, spec);
-      return { nc, js: jetstream(nc), jsm };
+      return { client, nc, js: client.jetstream.jetstream(nc), jsm };
     } catch (err) {
       await nc.close();
       throw brokerUnavailable(
@@ -196,7 +198,7 @@ class NatsBroker implements Broker {
       const timeout =
         ctx.deadline === undefined ? limit : Math.min(limit, ctx.deadline - Date.now());
       if (timeout <= 0) throw new Error("deadline exceeded before the publish");
-      const headers = toNatsHeaders(options.headers);
+      const headers = toNatsHeaders(options.headers, ready.client.core.headers);
       const ack = await js.publish(topic, body, {
         timeout,
         ...(headers === undefined ? {} : { headers }),
@@ -213,12 +215,12 @@ class NatsBroker implements Broker {
     handler: DeliveryHandler,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
-    const { nc, js, jsm } = await this.#connect();
+    const { client, nc, js, jsm } = await this.#connect();
     let stream = "";
     let name = "";
     const open = async (): Promise<Consumer> => {
       stream = await this.#streamOf(jsm, topic);
-      name = await ensureConsumer(jsm, stream, topic, options);
+      name = await ensureConsumer(client, jsm, stream, topic, options);
       return js.consumers.get(stream, name);
     };
     let consumer: Consumer;
@@ -336,11 +338,13 @@ export function durableName(queue: string, topic: string): string {
 
 /** Creates (or updates) the consumer of a subscription; returns its name. */
 async function ensureConsumer(
+  client: NatsClient,
   jsm: JetStreamManager,
   stream: string,
   topic: string,
   options: SubscribeOptions,
 ): Promise<string> {
+  const { AckPolicy, DeliverPolicy } = client.jetstream;
   const config: Partial<ConsumerConfig> = {
     ack_policy: AckPolicy.Explicit,
     filter_subject: topic,

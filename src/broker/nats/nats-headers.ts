@@ -1,11 +1,16 @@
 // Message headers between the kit (lower-case names, one value) and NATS (MIME-style names,
 // case-sensitive lookups).
-import { headers } from "@nats-io/transport-node";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import type { MessageHeaders } from "../broker.js";
 
-/** NATS headers of `h`, or undefined when there are none (a message without a header block). */
-export function toNatsHeaders(h: MessageHeaders | undefined): MsgHdrs | undefined {
+/**
+ * NATS headers of `h`, or undefined when there are none (a message without a header block);
+ * `headers` is the client's factory (`@nats-io/transport-node`'s `headers`, loaded lazily).
+ */
+export function toNatsHeaders(
+  h: MessageHeaders | undefined,
+  headers: () => MsgHdrs,
+): MsgHdrs | undefined {
   if (h === undefined) return undefined;
   let out: MsgHdrs | undefined;
   for (const key in h) {

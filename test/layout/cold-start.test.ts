@@ -1,0 +1,64 @@
+// What the layout loads when nothing optional is configured: the etcd client (etcd3 with
+// grpc-js and protobufjs), the NATS client and ioredis are loaded only when the config names
+// etcd, NATS or Redis, so a cold start does not pay for them (issue 25: cold start).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { repoRoot, tempDir } from "../helpers/repo.js";
+import { startService, writeLayoutConfig } from "../helpers/service.js";
+
+const preload = pathToFileURL(
+  fileURLToPath(new URL("../fixtures/app/loaded-packages.js", import.meta.url)),
+).href;
+const optional = ["etcd3", "@grpc/grpc-js", "protobufjs", "@nats-io/nats-core", "ioredis"];
+
+describe("the layout's cold start", { timeout: 60_000 }, () => {
+  it("loads no etcd, NATS or Redis client when the config names none", async () => {
+    const dir = tempDir("kratos-ts-cold-start-");
+    try {
+      writeLayoutConfig(dir.path);
+      const report = join(dir.path, "packages.txt");
+      const service = await startService(["-conf", "./configs"], dir.path, {
+        NODE_OPTIONS: `--import ${preload}`,
+        LOADED_PACKAGES_FILE: report,
+      });
+      service.child.kill("SIGTERM");
+      assert.equal(await service.exited, 0);
+      const loaded = readFileSync(report, "utf8").split("\n");
+      assert.ok(loaded.includes("pino"), `the report works: ${loaded.join(", ")}`);
+      assert.deepEqual(
+        optional.filter((p) => loaded.includes(p)),
+        [],
+      );
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("the report sees them when they are imported (control)", () => {
+    const dir = tempDir("kratos-ts-cold-start-control-");
+    try {
+      const report = join(dir.path, "packages.txt");
+      const run = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          preload,
+          "--input-type=module",
+          "-e",
+          'await import("etcd3"); await import("@nats-io/transport-node");',
+        ],
+        { cwd: repoRoot, env: { ...process.env, LOADED_PACKAGES_FILE: report } },
+      );
+      assert.equal(run.status, 0, String(run.stderr));
+      const loaded = readFileSync(report, "utf8").split("\n");
+      assert.ok(loaded.includes("etcd3"));
+      assert.ok(loaded.includes("@nats-io/nats-core"));
+    } finally {
+      dir.remove();
+    }
+  });
+});
