@@ -169,7 +169,11 @@ describe("sync: etcd down while leading", { skip }, () => {
     const ttl = 2;
     const lead = await suite.open().election("outage", { ttl }).campaign("a");
     const standby = suite.open().election("outage", { ttl }).campaign("b");
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // The standby is a candidate (its key exists) before etcd goes down.
+    await eventually(
+      "b campaigns",
+      async () => (await suite.keys("election/outage/")).length === 2,
+    );
     const killed = Date.now();
     await suite.etcd.kill();
     const took = await abortedAfter(lead.signal, killed);

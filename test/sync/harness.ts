@@ -27,6 +27,14 @@ export function abortedAfter(signal: AbortSignal, from: number): Promise<number>
   });
 }
 
+/** How many watchers etcd at `endpoint` has open now (its own metric). */
+export async function etcdWatchers(endpoint: string): Promise<number> {
+  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  const line = /^etcd_debugging_mvcc_watcher_total (\d+)/m.exec(text);
+  if (line?.[1] === undefined) throw new Error("etcd exposes no etcd_debugging_mvcc_watcher_total");
+  return Number(line[1]);
+}
+
 /** The etcd of a suite; valid inside its tests. */
 export interface SyncSuite {
   readonly etcd: EtcdServer;

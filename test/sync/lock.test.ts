@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { EtcdSync } from "../../src/sync/index.js";
-import { etcdSkip, freePort } from "../helpers/etcd.js";
+import { etcdSkip, eventually, freePort } from "../helpers/etcd.js";
 import { outcome } from "../helpers/outcome.js";
-import { abortedAfter, reasonOf, syncSuite } from "./harness.js";
+import { abortedAfter, etcdWatchers, reasonOf, syncSuite } from "./harness.js";
 
 const skip = etcdSkip();
 
@@ -44,9 +44,13 @@ describe("sync: etcd locks", { skip }, () => {
     const a = open();
     const b = open();
     const first = await a.lock("handover").acquire();
+    const watchers = await etcdWatchers(suite.etcd.endpoint);
     const waiting = b.lock("handover").acquire({ timeout: 10_000 });
-    // Let B try once and start watching before A lets go.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // B has tried once and watches the key (etcd counts its watcher) before A lets go.
+    await eventually(
+      "B watches the lock",
+      async () => (await etcdWatchers(suite.etcd.endpoint)) > watchers,
+    );
     const released = Date.now();
     await first.release();
     const second = await waiting;
@@ -63,13 +67,19 @@ describe("sync: etcd locks", { skip }, () => {
   it("ends a wait by its signal or its timeout, leaving no lease behind", async () => {
     const a = open();
     const b = open();
+    const leaseCount = async () => (await suite.raw.leaseClient.leaseLeases({})).leases.length;
+    const before = await leaseCount();
     const held = await a.lock("busy").acquire();
     const controller = new AbortController();
     const byCaller = new Error("caller gave up");
+    const watchers = await etcdWatchers(suite.etcd.endpoint);
     const waiting = b.lock("busy").acquire({ signal: controller.signal });
-    setTimeout(() => {
-      controller.abort(byCaller);
-    }, 100);
+    // Abort once B waits (its watch is open), not before it has tried.
+    await eventually(
+      "B waits on the lock",
+      async () => (await etcdWatchers(suite.etcd.endpoint)) > watchers,
+    );
+    controller.abort(byCaller);
     await assert.rejects(waiting, (err) => err === byCaller);
 
     const started = Date.now();
@@ -79,12 +89,12 @@ describe("sync: etcd locks", { skip }, () => {
     await assert.rejects(alreadyAborted, (err) => err === byCaller);
 
     // Only A's lease is alive, and A still holds the lock.
-    const { leases } = await suite.raw.leaseClient.leaseLeases({});
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // B's attempts give their leases back in the background: wait until only A's is left.
+    await eventually("only A's lease is left", async () => (await leaseCount()) === before + 1);
     assert.equal(held.signal.aborted, false);
+    assert.equal((await suite.keys("lock/busy")).length, 1, "A's key is still there");
     await held.release();
-    const after = await suite.raw.leaseClient.leaseLeases({});
-    assert.ok(after.leases.length < leases.length, "the held lease is gone after release");
+    assert.equal(await leaseCount(), before, "the held lease is gone after release");
     assert.equal((await suite.keys("lock/busy")).length, 0);
   });
 
@@ -115,8 +125,12 @@ describe("sync: etcd locks", { skip }, () => {
     const held = await sync.lock("closing").acquire();
     const waiting = other.lock("closing-2").acquire();
     const otherHeld = await waiting;
+    const watchers = await etcdWatchers(suite.etcd.endpoint);
     const blocked = outcome(sync.lock("closing-2").acquire({ timeout: 10_000 }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(
+      "the second acquire waits",
+      async () => (await etcdWatchers(suite.etcd.endpoint)) > watchers,
+    );
     await sync.close();
     assert.equal(reasonOf(held.signal.reason), "503 SESSION_LOST");
     assert.equal(await blocked, "503 SESSION_LOST");
