@@ -4,10 +4,10 @@
 // same through the etcd config source, with `server.bbr.enabled`.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Etcd3 } from "etcd3";
 import { SignJWT } from "jose";
 import type { JWTPayload } from "jose";
-import { etcdSkip, startEtcd } from "../helpers/etcd.js";
+import { etcdSkip } from "../helpers/etcd.js";
+import { withEtcdSourcedLayout } from "../helpers/etcd-layout.js";
 import { tempDir } from "../helpers/repo.js";
 import { spawnService, startService, writeLayoutConfig } from "../helpers/service.js";
 import type { LogLine, ServiceProcess } from "../helpers/service.js";
@@ -132,24 +132,13 @@ describe("auth changed live in the layout service", { timeout: 60_000 }, () => {
 
 describe("auth and BBR changed live through etcd", { skip: etcdSkip(), timeout: 60_000 }, () => {
   it("follows the etcd config source", async () => {
-    const etcd = await startEtcd();
-    const writer = new Etcd3({ hosts: etcd.endpoint });
-    const dir = tempDir("kratos-ts-auth-etcd-");
-    const key = "/configs/helloworld.yaml";
-    let service: (ServiceProcess & { http: URL }) | undefined;
-    try {
-      writeLayoutConfig(dir.path, {
-        extra: ["config_source:", `  etcd: { endpoints: [${etcd.endpoint}], key: ${key} }`],
-      });
-      service = await startService(["-conf", "./configs"], dir.path);
-      const live = service;
+    await withEtcdSourcedLayout("auth-etcd", async ({ service: live, write }) => {
       assert.equal(await status(live), 200);
-      /** Puts `lines` under the key (deletes it when empty); waits for the next line of `module`. */
+      /** Writes `lines` under the key; waits for the next line of `module` at `level`. */
       const put = async (lines: string[], module: string, level: string) => {
         const seen = live.lines.length;
         const start = performance.now();
-        if (lines.length === 0) await writer.delete().key(key);
-        else await writer.put(key).value(`${lines.join("\n")}\n`);
+        await write(lines);
         const line = await live.waitForLine(
           (l) => live.lines.indexOf(l) >= seen && l["module"] === module && l["level"] === level,
         );
@@ -190,13 +179,6 @@ describe("auth and BBR changed live through etcd", { skip: etcdSkip(), timeout: 
       // Removed: no token needed.
       await put([], "auth", "info");
       assert.equal(await status(live), 200);
-      live.child.kill("SIGTERM");
-      assert.equal(await live.exited, 0);
-    } finally {
-      if (service !== undefined && service.child.exitCode === null) service.child.kill("SIGKILL");
-      writer.close();
-      dir.remove();
-      await etcd.stop();
-    }
+    });
   });
 });

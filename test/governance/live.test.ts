@@ -4,8 +4,8 @@
 // start fails the start with one line naming the file and the rule.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Etcd3 } from "etcd3";
-import { etcdSkip, startEtcd } from "../helpers/etcd.js";
+import { etcdSkip } from "../helpers/etcd.js";
+import { withEtcdSourcedLayout } from "../helpers/etcd-layout.js";
 import { tempDir } from "../helpers/repo.js";
 import { spawnService, startService, writeLayoutConfig } from "../helpers/service.js";
 import type { LogLine, ServiceProcess } from "../helpers/service.js";
@@ -177,29 +177,9 @@ describe(
   { skip: etcdSkip(), timeout: 120_000 },
   () => {
     it("follows the etcd config source", async () => {
-      const etcd = await startEtcd();
-      const writer = new Etcd3({ hosts: etcd.endpoint });
-      const dir = tempDir("kratos-ts-governance-etcd-");
-      const key = "/configs/helloworld.yaml";
-      let service: (ServiceProcess & { http: URL }) | undefined;
-      try {
-        writeLayoutConfig(dir.path, {
-          extra: ["config_source:", `  etcd: { endpoints: [${etcd.endpoint}], key: ${key} }`],
-        });
-        service = await startService(["-conf", "./configs"], dir.path);
-        const write = async (lines: string[]) => {
-          if (lines.length === 0) await writer.delete().key(key);
-          else await writer.put(key).value(`${lines.join("\n")}\n`);
-        };
+      await withEtcdSourcedLayout("governance-etcd", async ({ service, write }) => {
         await drill(service, write, /etcd:\/configs\/helloworld\.yaml: governance\.rules\.0/);
-        service.child.kill("SIGTERM");
-        assert.equal(await service.exited, 0);
-      } finally {
-        if (service !== undefined && service.child.exitCode === null) service.child.kill("SIGKILL");
-        writer.close();
-        dir.remove();
-        await etcd.stop();
-      }
+      });
     });
   },
 );
