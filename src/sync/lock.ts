@@ -106,6 +106,8 @@ export class EtcdLock implements DistributedLock {
     const deletions = new KeyDeletions();
     try {
       for (let failures = 0; ;) {
+        // A wait that already ended starts no etcd call (and grants no lease).
+        if (limit.signal.aborted) throw limit.signal.reason;
         try {
           const held = await this.#attempt(limit.signal);
           rt.outage.recovered();
@@ -157,8 +159,9 @@ export class EtcdLock implements DistributedLock {
     try {
       if (!(await race(etcdCall(acquiring, rt.callTimeout, what), signal))) return undefined;
     } catch (err) {
-      // Timed out or aborted: the grant may still land; give the lease back whenever it does.
-      void acquiring.catch(() => false).then(giveBack);
+      // Timed out or aborted: the grant may still land; give the lease back whenever it does,
+      // and let close() wait for that (else a grant landing after close() would outlive it).
+      rt.settle(acquiring.catch(() => false).then(giveBack));
       throw err;
     }
     const guard = new LeaseGuard(leaseOf(lock), this.#ttl, since, what, () => {

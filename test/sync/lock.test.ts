@@ -88,9 +88,11 @@ describe("sync: etcd locks", { skip }, () => {
     const alreadyAborted = b.lock("busy").acquire({ signal: AbortSignal.abort(byCaller) });
     await assert.rejects(alreadyAborted, (err) => err === byCaller);
 
-    // Only A's lease is alive, and A still holds the lock.
-    // B's attempts give their leases back in the background: wait until only A's is left.
-    await eventually("only A's lease is left", async () => (await leaseCount()) === before + 1);
+    // Only A's lease is alive, and A still holds the lock. B's attempts give their leases back
+    // in the background, some only once a grant still in flight lands; B's close() waits for
+    // every such give-back (a count polled before a late grant lands would pass too early).
+    await b.close();
+    assert.equal(await leaseCount(), before + 1, "only A's lease is left");
     assert.equal(held.signal.aborted, false);
     assert.equal((await suite.keys("lock/busy")).length, 1, "A's key is still there");
     await held.release();
