@@ -123,9 +123,11 @@ async function traced(
 ): Promise<unknown> {
   try {
     const reply = await context.with(active, call);
-    span.setAttributes(statusAttributes(transport, 200));
+    // A span nobody records (unsampled, or no exporter) takes no attributes: skip building them.
+    if (span.isRecording()) span.setAttributes(statusAttributes(transport, 200));
     return reply;
   } catch (err) {
+    if (!span.isRecording()) throw err;
     const e = fromError(err);
     span.setAttributes({
       ...statusAttributes(transport, e.code),

@@ -9,11 +9,12 @@ import {
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import { BatchSpanProcessor, NoopSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { installRequestRecorder, requestMetricsScope } from "../internal/request-metrics.js";
 import { LazySpanExporter } from "./lazy-span-exporter.js";
 import { RequestMetricsProducer } from "./request-metrics-producer.js";
 import { samplerFromEnv } from "./sampler-from-env.js";
+import { UnrecordedTracerProvider } from "./unrecorded-tracer-provider.js";
 
 /** Options of {@link startTelemetry}. */
 export interface TelemetryOptions {
@@ -25,7 +26,8 @@ export interface TelemetryOptions {
   serviceInstanceId?: string;
   /**
    * Where spans go: an OTLP/HTTP traces URL (`http://collector:4318/v1/traces`). Unset: spans are
-   * still made (log lines get trace ids, traces propagate) but sent nowhere.
+   * not recorded, but every call still gets its span context (log lines get trace ids, traces
+   * propagate with the sampler's flag), see {@link UnrecordedTracerProvider}.
    */
   otlpEndpoint?: string;
   /** Collect metrics for a Prometheus scrape through {@link Telemetry.metricsHandler}. Default true. */
@@ -77,22 +79,26 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
   );
-  const tracerProvider = new TracerProvider({
-    resource,
-    sampler: samplerFromEnv(process.env, (message) => {
-      diag.warn(message);
-    }),
-    spanProcessors: [
-      endpoint === ""
-        ? new NoopSpanProcessor()
-        : new BatchSpanProcessor({
-            exporter: new LazySpanExporter(async () => {
-              const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
-              return new OTLPTraceExporter({ url: endpoint });
-            }),
-          }),
-    ],
+  const sampler = samplerFromEnv(process.env, (message) => {
+    diag.warn(message);
   });
+  // With nowhere to send spans, none is recorded: the same ids and sampled flags, no span data.
+  const tracerProvider =
+    endpoint === ""
+      ? new UnrecordedTracerProvider({ sampler })
+      : new TracerProvider({
+          resource,
+          sampler,
+          spanProcessors: [
+            new BatchSpanProcessor({
+              exporter: new LazySpanExporter(async () => {
+                const { OTLPTraceExporter } =
+                  await import("@opentelemetry/exporter-trace-otlp-http");
+                return new OTLPTraceExporter({ url: endpoint });
+              }),
+            }),
+          ],
+        });
   trace.setGlobalTracerProvider(tracerProvider);
   const meterProvider = new MeterProvider({
     resource,

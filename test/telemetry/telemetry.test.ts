@@ -6,7 +6,14 @@ import { createServer } from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
-import { context, isSpanContextValid, metrics, propagation, trace } from "@opentelemetry/api";
+import {
+  context,
+  isSpanContextValid,
+  metrics,
+  propagation,
+  trace,
+  TraceFlags,
+} from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { createContext } from "kratos-ts/context";
 import { metrics as metricsMiddleware, tracing } from "kratos-ts/middleware";
@@ -23,7 +30,7 @@ function scrapeTelemetry(telemetry: Telemetry): Promise<string> {
 }
 
 describe("startTelemetry", () => {
-  it("records spans without an exporter, propagates W3C context and serves Prometheus metrics", async () => {
+  it("gives spans real ids without an exporter, propagates W3C context and serves Prometheus metrics", async () => {
     const telemetry = startTelemetry({
       serviceName: "svc",
       serviceVersion: "v1",
@@ -32,6 +39,8 @@ describe("startTelemetry", () => {
     try {
       const span = trace.getTracer("t").startSpan("op");
       assert.ok(isSpanContextValid(span.spanContext()), "spans get real ids without an exporter");
+      assert.equal(span.isRecording(), false, "nothing exports them: no span data is made");
+      assert.equal(span.spanContext().traceFlags, TraceFlags.SAMPLED, "the default sampler's flag");
       const carrier: Record<string, string> = {};
       context.with(trace.setSpan(context.active(), span), () => {
         propagation.inject(context.active(), carrier);
@@ -50,25 +59,10 @@ describe("startTelemetry", () => {
   });
 
   it("sends spans to the OTLP endpoint when one is set, flushed by shutdown", async () => {
-    const bodies: { path: string; type: string; body: string }[] = [];
-    const collector = createServer((req: IncomingMessage, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        bodies.push({
-          path: req.url ?? "",
-          type: req.headers["content-type"] ?? "",
-          body: Buffer.concat(chunks).toString("utf8"),
-        });
-        res.writeHead(200, { "content-type": "application/json" }).end("{}");
-      });
-    });
-    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
-    try {
-      const { port } = collector.address() as AddressInfo;
+    await withCollector(async (endpoint, bodies) => {
       const telemetry = startTelemetry({
         serviceName: "exporting",
-        otlpEndpoint: `http://127.0.0.1:${port}/v1/traces`,
+        otlpEndpoint: endpoint,
         prometheus: false,
       });
       assert.equal(telemetry.metricsHandler, undefined);
@@ -84,9 +78,7 @@ describe("startTelemetry", () => {
         sent.body.includes(traceId) || sent.type.includes("protobuf"),
         "the span's trace id travels",
       );
-    } finally {
-      await new Promise((resolve) => collector.close(resolve));
-    }
+    });
   });
 
   it("starts again after a shutdown (the globals are released)", async () => {
@@ -95,7 +87,7 @@ describe("startTelemetry", () => {
     const second = startTelemetry({ serviceName: "second", prometheus: false });
     try {
       const span = trace.getTracer("t2").startSpan("again");
-      assert.ok(isSpanContextValid(span.spanContext()), "the second start records spans");
+      assert.ok(isSpanContextValid(span.spanContext()), "the second start makes spans");
       span.end();
     } finally {
       await second.shutdown();
@@ -121,15 +113,44 @@ describe("startTelemetry", () => {
     await call();
     const counted =
       /^server_requests_code_total\{.*operation="\/helloworld.v1.Greeter\/SayHello".*\} 1$/m;
-    for (const name of ["first", "second"]) {
-      const telemetry = startTelemetry({ serviceName: name });
-      try {
-        await call();
-        assert.match(await scrapeTelemetry(telemetry), counted, `${name}: the call is counted`);
-      } finally {
-        await telemetry.shutdown();
+    // With an exporter, so the spans are recorded and carry their SDK's resource.
+    await withCollector(async (endpoint) => {
+      for (const name of ["first", "second"]) {
+        const telemetry = startTelemetry({ serviceName: name, otlpEndpoint: endpoint });
+        try {
+          await call();
+          assert.match(await scrapeTelemetry(telemetry), counted, `${name}: the call is counted`);
+        } finally {
+          await telemetry.shutdown();
+        }
       }
-    }
+    });
     assert.deepEqual(services, ["no span", "first", "second"], "each call's span is the SDK's");
   });
 });
+
+/** Runs `fn` with a local OTLP/HTTP collector: its traces URL, and the bodies it received. */
+async function withCollector(
+  fn: (endpoint: string, bodies: { path: string; type: string; body: string }[]) => Promise<void>,
+): Promise<void> {
+  const bodies: { path: string; type: string; body: string }[] = [];
+  const collector = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      bodies.push({
+        path: req.url ?? "",
+        type: req.headers["content-type"] ?? "",
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = collector.address() as AddressInfo;
+    await fn(`http://127.0.0.1:${port}/v1/traces`, bodies);
+  } finally {
+    await new Promise((resolve) => collector.close(resolve));
+  }
+}
