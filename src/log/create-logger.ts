@@ -34,7 +34,7 @@ export function createLogger(options: LoggerOptions = {}): LevelLogger {
     {
       level: options.level ?? "info",
       base,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
       mixin: traceFields,
     },
@@ -51,4 +51,20 @@ function traceFields(): object {
   const sc = span.spanContext();
   if (!isSpanContextValid(sc)) return {};
   return { "trace.id": sc.traceId, "span.id": sc.spanId };
+}
+
+let lastMs = Number.NaN;
+let lastTime = "";
+
+/**
+ * pino's `isoTime`, formatted once per millisecond: a service logging every call writes many
+ * lines per millisecond, and `toISOString` was a tenth of the cost of each line.
+ */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
 }

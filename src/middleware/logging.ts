@@ -1,11 +1,9 @@
-import { toJson } from "@bufbuild/protobuf";
-import type { Message } from "@bufbuild/protobuf";
-import { isMessage } from "@bufbuild/protobuf";
 import type { Context } from "../context.js";
 import { fromError } from "../errors/from-error.js";
 import type { Logger } from "../log/logger.js";
-import { clientTransport, requestSchema, serverTransport } from "../transport/transport.js";
+import { clientTransport, serverTransport } from "../transport/transport.js";
 import type { Transporter } from "../transport/transport.js";
+import { defaultArgs } from "./log-args.js";
 import type { Middleware } from "./middleware.js";
 
 /** Options of {@link logging}. */
@@ -21,8 +19,6 @@ export interface LoggingOptions {
   /** The longest `args` rendering, in characters. Default 1024. */
   maxArgsLength?: number;
 }
-
-const secretKey = /pass(word)?|secret|token|authorization|api_?key|credential|private_?key/i;
 
 /**
  * One log line per call (Kratos `logging.Server` / `logging.Client`): `kind` (server, client),
@@ -87,23 +83,4 @@ function safeArgs(
     // A failing redaction hook must not fail the call it logs.
     return "[args unavailable]";
   }
-}
-
-/** The default `args`: redacted proto JSON (or plain JSON), cut to `max` characters. */
-function defaultArgs(req: unknown, ctx: Context, max: number): string | undefined {
-  if (req === undefined) return undefined;
-  const schema = requestSchema(ctx);
-  let value: unknown = req;
-  if (schema !== undefined && isMessage(req, schema)) value = toJson(schema, req as Message);
-  else if (typeof req === "object" && req !== null && Symbol.asyncIterator in req)
-    return "[stream]";
-  // JSON.stringify gives undefined for values JSON cannot hold (a function); its type says string.
-  const text = JSON.stringify(value, redact) as string | undefined;
-  if (text === undefined) return undefined;
-  return text.length > max ? `${text.slice(0, max)}...(${text.length} chars)` : text;
-}
-
-function redact(key: string, value: unknown): unknown {
-  if (key !== "" && secretKey.test(key)) return "[REDACTED]";
-  return typeof value === "bigint" ? value.toString() : value;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { create } from "@bufbuild/protobuf";
+import { create, toJsonString } from "@bufbuild/protobuf";
+import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { createContext } from "kratos-ts/context";
 import { KratosError } from "kratos-ts/errors";
 import type { Logger } from "kratos-ts/log";
@@ -12,6 +13,8 @@ import {
   setServerTransport,
 } from "kratos-ts/transport";
 import { HelloRequestSchema } from "../../api/helloworld/v1/greeter_pb.js";
+import { ListBooksResponseSchema } from "../fixtures/http/gen/bookstore/v1/bookstore_pb.js";
+import { KindsSchema } from "../fixtures/json/gen/kinds/v1/kinds_pb.js";
 
 type Line = { level: string; msg: string } & Record<string, unknown>;
 
@@ -102,6 +105,31 @@ describe("logging", () => {
     assert.match(String(first["args"]), /\[REDACTED\]/);
     assert.ok(String(second["args"]).length < 80);
     assert.match(String(second["args"]), /\(5011 chars\)$/);
+  });
+
+  it("redacts secrets in request messages: by field name, map key, Struct key, at any depth", async () => {
+    const log = recording();
+    const logOf = async (schema: DescMessage, req: Message) => {
+      const ctx = serverCtx();
+      setRequestSchema(ctx, schema);
+      await logging.server({ logger: log })(() => Promise.resolve())(ctx, req);
+      return String(log.lines.at(-1)?.["args"]);
+    };
+    // No key to redact: the message's proto JSON as it is.
+    const hello = create(HelloRequestSchema, { name: "kratos" });
+    assert.equal(await logOf(HelloRequestSchema, hello), toJsonString(HelloRequestSchema, hello));
+    const page = create(ListBooksResponseSchema, { nextPageToken: "secret-page" });
+    assert.equal(await logOf(ListBooksResponseSchema, page), '{"nextPageToken":"[REDACTED]"}');
+    const kinds = create(KindsSchema, {
+      s: "plain",
+      mapSs: { token: "t1" },
+      st: { password: "t2" },
+      child: { mapSs: { authorization: "t3" } },
+    });
+    const text = await logOf(KindsSchema, kinds);
+    assert.doesNotMatch(text, /t1|t2|t3/);
+    assert.equal(text.match(/\[REDACTED\]/g)?.length, 3);
+    assert.match(text, /"s":"plain"/);
   });
 
   it("takes an args hook, and survives a failing one", async () => {
