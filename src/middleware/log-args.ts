@@ -38,8 +38,8 @@ export function defaultArgs(req: unknown, ctx: Context, max: number): string | u
 }
 
 function redactedJson(value: unknown): string | undefined {
-  // JSON.stringify gives undefined for values JSON cannot hold (a function); its type says string.
-  return JSON.stringify(value, redact) as string | undefined;
+  // Undefined for values JSON cannot hold (a function).
+  return JSON.stringify(value, redact);
 }
 
 function redact(key: string, value: unknown): unknown {

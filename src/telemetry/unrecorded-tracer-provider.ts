@@ -2,7 +2,6 @@ import {
   context,
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
-  SamplingDecision,
   SpanKind,
   trace,
   TraceFlags,
@@ -16,7 +15,7 @@ import type {
   TracerProvider,
 } from "@opentelemetry/api";
 import { isTracingSuppressed } from "@opentelemetry/core";
-import { RandomIdGenerator } from "@opentelemetry/sdk-trace";
+import { RandomIdGenerator, SamplingDecision } from "@opentelemetry/sdk-trace";
 import type { IdGenerator, Sampler } from "@opentelemetry/sdk-trace";
 
 /** Options of {@link UnrecordedTracerProvider}. */

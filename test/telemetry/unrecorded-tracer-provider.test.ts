@@ -5,21 +5,20 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   context,
-  createTraceState,
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
-  SamplingDecision,
   trace,
   TraceFlags,
 } from "@opentelemetry/api";
 import type { Context as OtelContext, SpanContext } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { suppressTracing } from "@opentelemetry/core";
+import { suppressTracing, TraceState } from "@opentelemetry/core";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   ParentBasedSampler,
+  SamplingDecision,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace";
 import { createContext } from "kratos-ts/context";
@@ -38,7 +37,7 @@ function remoteParent(flags: TraceFlags): OtelContext {
     spanId: parentSpanId,
     traceFlags: flags,
     isRemote: true,
-    traceState: createTraceState("vendor=value"),
+    traceState: new TraceState("vendor=value"),
   };
   return trace.setSpanContext(ROOT_CONTEXT, parent);
 }
