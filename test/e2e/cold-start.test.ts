@@ -1,6 +1,7 @@
 // What the layout loads when nothing optional is configured: the etcd client (etcd3 with
 // grpc-js and protobufjs), the NATS client and ioredis are loaded only when the config names
-// etcd, NATS or Redis, so a cold start does not pay for them (issue 25: cold start).
+// etcd, NATS or Redis, and protovalidate only when a call has a message to check, so a cold
+// start does not pay for them (issue 25: cold start).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -13,7 +14,15 @@ import { startService, writeLayoutConfig } from "../helpers/service.js";
 const preload = pathToFileURL(
   fileURLToPath(new URL("../fixtures/app/loaded-packages.js", import.meta.url)),
 ).href;
-const optional = ["etcd3", "@grpc/grpc-js", "protobufjs", "@nats-io/nats-core", "ioredis"];
+const optional = [
+  "etcd3",
+  "@grpc/grpc-js",
+  "protobufjs",
+  "@nats-io/nats-core",
+  "ioredis",
+  // protovalidate's engine (generated code imports only its descriptors, from the same package).
+  "@bufbuild/cel",
+];
 
 describe("the layout's cold start", { timeout: 60_000 }, () => {
   it("loads no etcd, NATS or Redis client when the config names none", async () => {
@@ -38,6 +47,28 @@ describe("the layout's cold start", { timeout: 60_000 }, () => {
     }
   });
 
+  it("loads protovalidate for the first call with a message to check, which it checks", async () => {
+    const dir = tempDir("kratos-ts-cold-start-validate-");
+    try {
+      writeLayoutConfig(dir.path);
+      const report = join(dir.path, "packages.txt");
+      const service = await startService(["-conf", "./configs"], dir.path, {
+        NODE_OPTIONS: `--import ${preload}`,
+        LOADED_PACKAGES_FILE: report,
+      });
+      const tooLong = await fetch(new URL(`/helloworld/${"x".repeat(65)}`, service.http));
+      assert.equal(tooLong.status, 400);
+      assert.equal(((await tooLong.json()) as { reason: string }).reason, "VALIDATOR");
+      const fine = await fetch(new URL("/helloworld/kratos", service.http));
+      assert.equal(fine.status, 200);
+      service.child.kill("SIGTERM");
+      assert.equal(await service.exited, 0);
+      assert.ok(readFileSync(report, "utf8").split("\n").includes("@bufbuild/cel"));
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("the report sees them when they are imported (control)", () => {
     const dir = tempDir("kratos-ts-cold-start-control-");
     try {
@@ -49,7 +80,7 @@ describe("the layout's cold start", { timeout: 60_000 }, () => {
           preload,
           "--input-type=module",
           "-e",
-          'await import("etcd3"); await import("@nats-io/transport-node");',
+          'await import("etcd3"); await import("@nats-io/transport-node"); await import("@bufbuild/protovalidate");',
         ],
         { cwd: repoRoot, env: { ...process.env, LOADED_PACKAGES_FILE: report } },
       );
@@ -57,6 +88,7 @@ describe("the layout's cold start", { timeout: 60_000 }, () => {
       const loaded = readFileSync(report, "utf8").split("\n");
       assert.ok(loaded.includes("etcd3"));
       assert.ok(loaded.includes("@nats-io/nats-core"));
+      assert.ok(loaded.includes("@bufbuild/cel"), "ESM packages too");
     } finally {
       dir.remove();
     }
