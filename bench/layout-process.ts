@@ -51,8 +51,6 @@ export async function startLayout(workDir: string, extraFlags: string[]): Promis
     },
   );
   closeSync(out);
-  let exited = false;
-  child.once("exit", () => (exited = true));
   const deadline = Date.now() + 20_000;
   for (;;) {
     const started = /"endpoints":\["http:\/\/[^"]*:(\d+)","grpc:\/\/[^"]*:(\d+)"\]/.exec(
@@ -61,7 +59,7 @@ export async function startLayout(workDir: string, extraFlags: string[]): Promis
     if (started !== null) {
       return { child, httpPort: Number(started[1]), grpcPort: Number(started[2]) };
     }
-    if (exited || Date.now() > deadline) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`the layout did not start; its log:\n${readFileSync(logFile, "utf8")}`);
     }
