@@ -53,22 +53,32 @@ const secretsBySchema = new WeakMap<DescMessage, boolean>();
  * Whether a message's JSON can have a secret-looking key: a field named like one at any depth,
  * a map (its keys are data), or a well-known type with free-form keys. Decided once per type.
  */
-function mayHoldSecrets(schema: DescMessage, visiting = new Set<DescMessage>()): boolean {
+function mayHoldSecrets(schema: DescMessage): boolean {
+  let holds = secretsBySchema.get(schema);
+  if (holds === undefined) {
+    holds = reaches(schema, new Set());
+    secretsBySchema.set(schema, holds);
+  }
+  return holds;
+}
+
+/**
+ * One walk over the types reachable from `schema`, each looked at once: a type met again is
+ * either still being looked at (a cycle: its other fields decide) or found clean, and any
+ * secret found ends the walk. Linear in the number of fields, however the types refer to each
+ * other.
+ */
+function reaches(schema: DescMessage, seen: Set<DescMessage>): boolean {
+  if (openJson.has(schema.typeName)) return true;
+  if (seen.has(schema)) return false;
+  seen.add(schema);
   const known = secretsBySchema.get(schema);
   if (known !== undefined) return known;
-  if (openJson.has(schema.typeName)) return true;
-  // A recursive type: its other fields decide.
-  if (visiting.has(schema)) return false;
-  visiting.add(schema);
-  const holds = schema.fields.some((field) => {
+  return schema.fields.some((field) => {
     if (secretKey.test(field.name) || secretKey.test(field.jsonName)) return true;
     if (field.fieldKind === "map") return true;
     const nested =
       field.fieldKind === "message" || field.fieldKind === "list" ? field.message : undefined;
-    return nested !== undefined && mayHoldSecrets(nested, visiting);
+    return nested !== undefined && reaches(nested, seen);
   });
-  visiting.delete(schema);
-  // Only a whole answer is cached: inside a cycle, a type was judged without its ancestor.
-  if (visiting.size === 0 || holds) secretsBySchema.set(schema, holds);
-  return holds;
 }

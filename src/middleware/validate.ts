@@ -27,10 +27,19 @@ export function validate(options: ValidateOptions = {}): Middleware {
   let validator = options.validator;
   let loading: Promise<Validator> | undefined;
   const load = (): Promise<Validator> =>
-    (loading ??= import("@bufbuild/protovalidate").then(({ createValidator }) => {
-      validator = createValidator();
-      return validator;
-    }));
+    (loading ??= import("@bufbuild/protovalidate").then(
+      ({ createValidator }) => {
+        validator = createValidator();
+        return validator;
+      },
+      (err: unknown) => {
+        // A broken install: this call fails as a server error; the next one tries again.
+        loading = undefined;
+        throw new KratosError(500, reasons.validator, "protovalidate could not be loaded", {
+          cause: err,
+        });
+      },
+    ));
   return (next) =>
     function validate(ctx, req) {
       const schema = requestSchema(ctx);

@@ -1,6 +1,7 @@
 import { EtcdLockFailedError } from "etcd3";
 import type { Lock } from "etcd3";
 import { reasons } from "../errors/reasons.js";
+import { withTimeout } from "../internal/with-timeout.js";
 import { Holding, giveBackLease, once, readFencingToken } from "./holding.js";
 import { KeyDeletions } from "./key-deletions.js";
 import { leaseOf } from "./etcd3-internals.js";
@@ -159,9 +160,11 @@ export class EtcdLock implements DistributedLock {
     try {
       if (!(await race(etcdCall(acquiring, rt.callTimeout, what), signal))) return undefined;
     } catch (err) {
-      // Timed out or aborted: the grant may still land; give the lease back whenever it does,
-      // and let close() wait for that (else a grant landing after close() would outlive it).
-      rt.settle(acquiring.catch(() => false).then(giveBack));
+      // Timed out or aborted: the grant may still land; give the lease back whenever it does.
+      // close() waits for that, for one call timeout at most: etcd3 puts no deadline on the
+      // grant itself, and a shutdown must not hang on it (a lease granted later expires).
+      const givenBack = acquiring.catch(() => false).then(giveBack);
+      rt.settle(withTimeout(givenBack, rt.callTimeout, "lease grant").catch(() => undefined));
       throw err;
     }
     const guard = new LeaseGuard(leaseOf(lock), this.#ttl, since, what, () => {

@@ -78,6 +78,8 @@ class UnrecordedTracer implements Tracer {
     if (isTracingSuppressed(parentCtx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const parent = trace.getSpanContext(parentCtx);
     const valid = parent !== undefined && isSpanContextValid(parent);
+    // The SDK's order: the span id, then a trace id when there is no parent.
+    const spanId = this.#ids.generateSpanId();
     const traceId = valid ? parent.traceId : this.#ids.generateTraceId();
     const result = this.#sampler.shouldSample(
       parentCtx,
@@ -90,7 +92,7 @@ class UnrecordedTracer implements Tracer {
     const traceState = result.traceState ?? (valid ? parent.traceState : undefined);
     return trace.wrapSpanContext({
       traceId,
-      spanId: this.#ids.generateSpanId(),
+      spanId,
       traceFlags:
         result.decision === SamplingDecision.RECORD_AND_SAMPLED
           ? TraceFlags.SAMPLED
@@ -121,8 +123,10 @@ class UnrecordedTracer implements Tracer {
         : rest.length === 2
           ? [rest[0], context.active(), rest[1]]
           : rest;
-    const span = this.startSpan(name, options, ctx);
+    // A context passed as undefined means the active one, as in the SDK.
+    const parent = (ctx as Context | undefined) ?? context.active();
+    const span = this.startSpan(name, options, parent);
     const run: (active: Span) => ReturnType<F> = (active) => fn(active) as ReturnType<F>;
-    return context.with(trace.setSpan(ctx, span), run, undefined, span);
+    return context.with(trace.setSpan(parent, span), run, undefined, span);
   }
 }
