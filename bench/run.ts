@@ -120,28 +120,32 @@ type Pair = { subject: Scenario; peer: Scenario } & (
   { target: number; shows?: undefined } | { target?: undefined; shows: string }
 );
 
-const pairs: Pair[] = (
-  // Targets of issue 25 ("performance as shipped").
-  [
-    { subject: scenario.layoutHttp, peer: scenario.rawHttp, target: 0.8 },
-    { subject: scenario.layoutHttp, peer: scenario.fastify, shows: "as shipped / fastify" },
-    { subject: scenario.kratosHttp, peer: scenario.rawHttp, target: 0.9 },
-    { subject: scenario.kratosHttp, peer: scenario.fastify, target: 1.0 },
-    { subject: scenario.kratosHttpLayout, peer: scenario.rawHttp, target: 0.8 },
-    { subject: scenario.kratosHttpLayout, peer: scenario.kratosHttp, shows: "cost of the chain" },
-    { subject: scenario.layoutGrpc, peer: scenario.rawGrpc, target: 0.8 },
-    { subject: scenario.layoutGrpc, peer: scenario.grpcJs, shows: "as shipped / grpc-js" },
-    { subject: scenario.kratosGrpc, peer: scenario.rawGrpc, target: 0.9 },
-    { subject: scenario.kratosGrpc, peer: scenario.grpcJs, target: 1.3 },
-    { subject: scenario.kratosGrpcLayout, peer: scenario.rawGrpc, target: 0.8 },
-    { subject: scenario.kratosGrpcLayout, peer: scenario.kratosGrpc, shows: "cost of the chain" },
-    { subject: scenario.kratosConnect, peer: scenario.rawConnect, target: 0.95 },
-    { subject: scenario.kratosConnect, peer: scenario.connectNode, shows: "against connect-node" },
-    { subject: scenario.rawConnect, peer: scenario.connectNode, shows: "the node:http ceiling" },
-    { subject: scenario.kratosHttp, peer: scenario.kratosHttp, shows: "noise floor" },
-    { subject: scenario.kratosGrpc, peer: scenario.kratosGrpc, shows: "noise floor" },
-  ] satisfies Pair[]
-).filter((p) => args.only === undefined || p.subject.group === args.only);
+const pairs: Pair[] = // Targets of issue 25 ("performance as shipped").
+  (
+    [
+      { subject: scenario.layoutHttp, peer: scenario.rawHttp, target: 0.8 },
+      { subject: scenario.layoutHttp, peer: scenario.fastify, shows: "as shipped / fastify" },
+      { subject: scenario.kratosHttp, peer: scenario.rawHttp, target: 0.9 },
+      { subject: scenario.kratosHttp, peer: scenario.fastify, target: 1.0 },
+      { subject: scenario.kratosHttpLayout, peer: scenario.rawHttp, target: 0.8 },
+      { subject: scenario.kratosHttpLayout, peer: scenario.kratosHttp, shows: "cost of the chain" },
+      { subject: scenario.layoutGrpc, peer: scenario.rawGrpc, target: 0.8 },
+      { subject: scenario.layoutGrpc, peer: scenario.grpcJs, shows: "as shipped / grpc-js" },
+      { subject: scenario.kratosGrpc, peer: scenario.rawGrpc, target: 0.9 },
+      { subject: scenario.kratosGrpc, peer: scenario.grpcJs, target: 1.3 },
+      { subject: scenario.kratosGrpcLayout, peer: scenario.rawGrpc, target: 0.8 },
+      { subject: scenario.kratosGrpcLayout, peer: scenario.kratosGrpc, shows: "cost of the chain" },
+      { subject: scenario.kratosConnect, peer: scenario.rawConnect, target: 0.95 },
+      {
+        subject: scenario.kratosConnect,
+        peer: scenario.connectNode,
+        shows: "against connect-node",
+      },
+      { subject: scenario.rawConnect, peer: scenario.connectNode, shows: "the node:http ceiling" },
+      { subject: scenario.kratosHttp, peer: scenario.kratosHttp, shows: "noise floor" },
+      { subject: scenario.kratosGrpc, peer: scenario.kratosGrpc, shows: "noise floor" },
+    ] satisfies Pair[]
+  ).filter((p) => args.only === undefined || p.subject.group === args.only);
 const soloScenarios = Object.values(scenario).filter(
   (s: Scenario) => args.only === undefined || s.group === args.only,
 );
