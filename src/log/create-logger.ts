@@ -15,7 +15,7 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Identity written on every line as `service.id`, `service.name`, `service.version`. */
   service?: { id?: string; name?: string; version?: string };
-  /** Where lines go. Default standard output. */
+  /** Where lines go. Default standard output, written synchronously (each line when logged). */
   destination?: DestinationStream;
 }
 
@@ -38,7 +38,11 @@ export function createLogger(options: LoggerOptions = {}): LevelLogger {
       formatters: { level: (label) => ({ level: label }) },
       mixin: traceFields,
     },
-    options.destination ?? pino.destination({ fd: 1, sync: false }),
+    // Synchronous, as Go's log writes to os.Stdout: an asynchronous destination fell behind
+    // under load (sonic-boom writes at most 16 KiB per event-loop turn), holding the lines
+    // not yet written in memory without bound (+110 MiB after 10 s of gRPC load, 56% of the
+    // lines still unwritten) and losing them on a crash.
+    options.destination ?? pino.destination({ fd: 1, sync: true }),
   );
 }
 
