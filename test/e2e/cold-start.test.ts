@@ -24,49 +24,47 @@ const optional = [
   "@bufbuild/cel",
 ];
 
+/**
+ * Runs the layout in a fresh folder with the package report preloaded, lets `use` call it,
+ * stops it, and returns the packages it loaded.
+ */
+async function packagesLoaded(use: (http: URL) => Promise<void>): Promise<string[]> {
+  const dir = tempDir("kratos-ts-cold-start-");
+  try {
+    writeLayoutConfig(dir.path);
+    const report = join(dir.path, "packages.txt");
+    const service = await startService(["-conf", "./configs"], dir.path, {
+      NODE_OPTIONS: `--import ${preload}`,
+      LOADED_PACKAGES_FILE: report,
+    });
+    await use(service.http);
+    service.child.kill("SIGTERM");
+    assert.equal(await service.exited, 0);
+    return readFileSync(report, "utf8").split("\n");
+  } finally {
+    dir.remove();
+  }
+}
+
 describe("the layout's cold start", { timeout: 60_000 }, () => {
   it("loads no etcd, NATS or Redis client when the config names none", async () => {
-    const dir = tempDir("kratos-ts-cold-start-");
-    try {
-      writeLayoutConfig(dir.path);
-      const report = join(dir.path, "packages.txt");
-      const service = await startService(["-conf", "./configs"], dir.path, {
-        NODE_OPTIONS: `--import ${preload}`,
-        LOADED_PACKAGES_FILE: report,
-      });
-      service.child.kill("SIGTERM");
-      assert.equal(await service.exited, 0);
-      const loaded = readFileSync(report, "utf8").split("\n");
-      assert.ok(loaded.includes("pino"), `the report works: ${loaded.join(", ")}`);
-      assert.deepEqual(
-        optional.filter((p) => loaded.includes(p)),
-        [],
-      );
-    } finally {
-      dir.remove();
-    }
+    const loaded = await packagesLoaded(() => Promise.resolve());
+    assert.ok(loaded.includes("pino"), `the report works: ${loaded.join(", ")}`);
+    assert.deepEqual(
+      optional.filter((p) => loaded.includes(p)),
+      [],
+    );
   });
 
   it("loads protovalidate for the first call with a message to check, which it checks", async () => {
-    const dir = tempDir("kratos-ts-cold-start-validate-");
-    try {
-      writeLayoutConfig(dir.path);
-      const report = join(dir.path, "packages.txt");
-      const service = await startService(["-conf", "./configs"], dir.path, {
-        NODE_OPTIONS: `--import ${preload}`,
-        LOADED_PACKAGES_FILE: report,
-      });
-      const tooLong = await fetch(new URL(`/helloworld/${"x".repeat(65)}`, service.http));
+    const loaded = await packagesLoaded(async (http) => {
+      const tooLong = await fetch(new URL(`/helloworld/${"x".repeat(65)}`, http));
       assert.equal(tooLong.status, 400);
       assert.equal(((await tooLong.json()) as { reason: string }).reason, "VALIDATOR");
-      const fine = await fetch(new URL("/helloworld/kratos", service.http));
+      const fine = await fetch(new URL("/helloworld/kratos", http));
       assert.equal(fine.status, 200);
-      service.child.kill("SIGTERM");
-      assert.equal(await service.exited, 0);
-      assert.ok(readFileSync(report, "utf8").split("\n").includes("@bufbuild/cel"));
-    } finally {
-      dir.remove();
-    }
+    });
+    assert.ok(loaded.includes("@bufbuild/cel"));
   });
 
   it("the report sees them when they are imported (control)", () => {
