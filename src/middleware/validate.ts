@@ -5,7 +5,8 @@ import type { Validator } from "@bufbuild/protovalidate";
 import { KratosError } from "../errors/error.js";
 import { reasons } from "../errors/reasons.js";
 import { requestSchema } from "../transport/transport.js";
-import type { Middleware } from "./middleware.js";
+import type { Context } from "../context.js";
+import type { Handler, Middleware } from "./middleware.js";
 
 /** Options of {@link validate}. */
 export interface ValidateOptions {
@@ -45,9 +46,9 @@ export function validate(options: ValidateOptions = {}): Middleware {
       const schema = requestSchema(ctx);
       if (schema === undefined || !isMessage(req, schema)) return next(ctx, req);
       if (validator === undefined) {
-        return load().then((loaded) => check(loaded, schema, req, () => next(ctx, req)));
+        return load().then((loaded) => check(loaded, schema, req, ctx, next));
       }
-      return check(validator, schema, req, () => next(ctx, req));
+      return check(validator, schema, req, ctx, next);
     };
 }
 
@@ -56,7 +57,8 @@ function check(
   validator: Validator,
   schema: DescMessage,
   req: Message,
-  next: () => Promise<unknown>,
+  ctx: Context,
+  next: Handler,
 ): Promise<unknown> {
   const result = validator.validate(schema, req);
   if (result.kind === "invalid") {
@@ -84,5 +86,5 @@ function check(
       }),
     );
   }
-  return next();
+  return next(ctx, req);
 }

@@ -28,10 +28,19 @@ export function abortedAfter(signal: AbortSignal, from: number): Promise<number>
 }
 
 /** How many watchers etcd at `endpoint` has open now (its own metric). */
-export async function etcdWatchers(endpoint: string): Promise<number> {
+export function etcdWatchers(endpoint: string): Promise<number> {
+  return etcdMetric(endpoint, "etcd_debugging_mvcc_watcher_total");
+}
+
+/** How many lease keep-alives etcd at `endpoint` has renewed so far (its own metric). */
+export function etcdLeaseRenewals(endpoint: string): Promise<number> {
+  return etcdMetric(endpoint, "etcd_debugging_lease_renewed_total");
+}
+
+async function etcdMetric(endpoint: string, name: string): Promise<number> {
   const text = await (await fetch(`${endpoint}/metrics`)).text();
-  const line = /^etcd_debugging_mvcc_watcher_total (\d+)/m.exec(text);
-  if (line?.[1] === undefined) throw new Error("etcd exposes no etcd_debugging_mvcc_watcher_total");
+  const line = new RegExp(`^${name} (\\d+)`, "m").exec(text);
+  if (line?.[1] === undefined) throw new Error(`etcd exposes no ${name}`);
   return Number(line[1]);
 }
 

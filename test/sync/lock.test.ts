@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { EtcdSync } from "../../src/sync/index.js";
 import { etcdSkip, eventually, freePort } from "../helpers/etcd.js";
 import { outcome } from "../helpers/outcome.js";
-import { abortedAfter, etcdWatchers, reasonOf, syncSuite } from "./harness.js";
+import { abortedAfter, etcdLeaseRenewals, etcdWatchers, reasonOf, syncSuite } from "./harness.js";
 
 const skip = etcdSkip();
 
@@ -147,9 +147,13 @@ describe("sync: etcd down while a lock is held", { skip }, () => {
   it("aborts the holder's signal within the TTL, and the lock works again after", async () => {
     const ttl = 2;
     const lock = suite.open().lock("outage", { ttl });
+    const renewals = await etcdLeaseRenewals(suite.etcd.endpoint);
     const held = await lock.acquire();
-    // Let a keep-alive or two go by, so the bound is measured from a running lease.
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Once etcd has renewed the lease, the bound is measured from a running lease.
+    await eventually(
+      "etcd renews the holder's lease",
+      async () => (await etcdLeaseRenewals(suite.etcd.endpoint)) > renewals,
+    );
     const killed = Date.now();
     await suite.etcd.kill();
     const took = await abortedAfter(held.signal, killed);
