@@ -8,3 +8,5 @@ export { createLogger } from "./create-logger.js";
 export type { LevelLogger, LoggerOptions } from "./create-logger.js";
 export { discardLogger, isLogLevel } from "./logger.js";
 export type { LogFn, Logger, LogLevel } from "./logger.js";
+export { turnBuffer } from "./turn-buffer.js";
+export type { LineSink, TurnBuffer, TurnBufferOptions } from "./turn-buffer.js";

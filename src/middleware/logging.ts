@@ -42,30 +42,45 @@ function build(
   const log = options.logger;
   const max = options.maxArgsLength ?? 1024;
   const args = options.args ?? ((req: unknown, ctx: Context) => defaultArgs(req, ctx, max));
+  const message = `${kind} call`;
   return (next) =>
     async function logging(ctx, req) {
       const start = performance.now();
-      const transport = transportOf(ctx);
-      const fields = (): Record<string, unknown> => ({
-        kind,
-        component: transport?.kind ?? "",
-        operation: transport?.operation ?? "",
-        args: safeArgs(args, req, ctx),
-        latency: (performance.now() - start) / 1000,
-      });
       try {
         const reply = await next(ctx, req);
         // With info off (the usual production level for call logs), build nothing.
         if (log.isLevelEnabled?.("info") !== false) {
-          log.info({ ...fields(), code: 200, reason: "" }, `${kind} call`);
+          const transport = transportOf(ctx);
+          log.info(
+            {
+              kind,
+              component: transport?.kind ?? "",
+              operation: transport?.operation ?? "",
+              args: safeArgs(args, req, ctx),
+              latency: (performance.now() - start) / 1000,
+              code: 200,
+              reason: "",
+            },
+            message,
+          );
         }
         return reply;
       } catch (err) {
+        const transport = transportOf(ctx);
         const e = fromError(err);
-        const stack = (err instanceof Error ? err : e).stack;
         log.error(
-          { ...fields(), code: e.code, reason: e.reason, err: e.message, stack },
-          `${kind} call`,
+          {
+            kind,
+            component: transport?.kind ?? "",
+            operation: transport?.operation ?? "",
+            args: safeArgs(args, req, ctx),
+            latency: (performance.now() - start) / 1000,
+            code: e.code,
+            reason: e.reason,
+            err: e.message,
+            stack: (err instanceof Error ? err : e).stack,
+          },
+          message,
         );
         throw err;
       }

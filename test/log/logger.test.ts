@@ -101,34 +101,62 @@ describe("createLogger", () => {
 });
 
 describe("createLogger's default destination", () => {
-  it("writes each line when it is logged: a process killed right after logging lost none", () => {
-    // Under load an asynchronous destination fell behind (88k of 200k lines written after 10 s
-    // of gRPC load, the rest held in memory): lines are written as they are logged, as Go's
-    // log writes to os.Stdout, so a burst costs no memory and a crash loses no line.
-    const dir = tempDir("kratos-ts-log-sync-");
+  /** Runs `code` in a child with kratos-ts/log's `createLogger` as `createLogger`; its stdout, parsed. */
+  function child(code: string): {
+    signal: NodeJS.Signals | null;
+    lines: { i?: number; msg?: string }[];
+  } {
+    const dir = tempDir("kratos-ts-log-turn-");
     try {
       const out = join(dir.path, "out.log");
       const fd = openSync(out, "w");
-      const child = spawnSync(
+      const run = spawnSync(
         process.execPath,
         [
           "--input-type=module",
           "-e",
-          'const { createLogger } = await import("kratos-ts/log");' +
-            "const log = createLogger();" +
-            'for (let i = 0; i < 5000; i++) log.info({ i, pad: "x".repeat(200) }, "line");' +
-            'process.kill(process.pid, "SIGKILL");',
+          'const { createLogger } = await import("kratos-ts/log"); const log = createLogger();' +
+            code,
         ],
         { cwd: repoRoot, stdio: ["ignore", fd, "pipe"] },
       );
       closeSync(fd);
-      assert.equal(child.signal, "SIGKILL", String(child.stderr));
-      const lines = readFileSync(out, "utf8").trimEnd().split("\n");
-      assert.equal(lines.length, 5000);
-      assert.equal((JSON.parse(lines[4999] ?? "{}") as { i: number }).i, 4999);
+      const text = readFileSync(out, "utf8").trimEnd();
+      return {
+        signal: run.signal,
+        lines: text === "" ? [] : text.split("\n").map((l) => JSON.parse(l) as { i?: number }),
+      };
     } finally {
       dir.remove();
     }
+  }
+  const burst = 'for (let i = 0; i < 5000; i++) log.info({ i, pad: "x".repeat(200) }, "line");';
+
+  it("writes a turn's lines by the turn's end: a process killed in the next turn lost none", () => {
+    // Under load an asynchronous destination fell behind (88k of 200k lines written after 10 s
+    // of gRPC load, the rest held in memory): lines are written synchronously, a turn's worth at
+    // a time, so a burst costs no memory beyond one batch and a crash loses no earlier turn.
+    const run = child(burst + 'setImmediate(() => process.kill(process.pid, "SIGKILL"));');
+    assert.equal(run.signal, "SIGKILL");
+    assert.equal(run.lines.length, 5000);
+    assert.equal(run.lines.at(-1)?.i, 4999);
+  });
+
+  it("writes an error line at once, with every line before it, even if a kill follows", () => {
+    const run = child(burst + 'log.error("fatal-ish"); process.kill(process.pid, "SIGKILL");');
+    assert.equal(run.signal, "SIGKILL");
+    assert.equal(run.lines.length, 5001);
+    assert.equal(run.lines.at(-2)?.i, 4999);
+    assert.equal(run.lines.at(-1)?.msg, "fatal-ish");
+  });
+
+  it("writes what it holds when the process exits, by process.exit or an uncaught exception", () => {
+    assert.equal(child(burst + "process.exit(0);").lines.length, 5000);
+    assert.equal(child(burst + 'throw new Error("boom");').lines.length, 5000);
+    assert.equal(
+      child('process.on("exit", () => log.info("in an exit hook"));' + burst).lines.at(-1)?.msg,
+      "in an exit hook",
+    );
   });
 });
 
