@@ -8,3 +8,4 @@ export { startTelemetry } from "./telemetry.js";
 export type { Telemetry, TelemetryOptions } from "./telemetry.js";
 export { UnrecordedTracerProvider } from "./unrecorded-tracer-provider.js";
 export type { UnrecordedTracerProviderOptions } from "./unrecorded-tracer-provider.js";
+export { PooledIdGenerator } from "./pooled-id-generator.js";

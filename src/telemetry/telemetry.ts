@@ -14,6 +14,7 @@ import { installRequestRecorder, requestMetricsScope } from "../internal/request
 import { LazySpanExporter } from "./lazy-span-exporter.js";
 import { RequestMetricsProducer } from "./request-metrics-producer.js";
 import { samplerFromEnv } from "./sampler-from-env.js";
+import { PooledIdGenerator } from "./pooled-id-generator.js";
 import { UnrecordedTracerProvider } from "./unrecorded-tracer-provider.js";
 
 /** Options of {@link startTelemetry}. */
@@ -82,13 +83,15 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const sampler = samplerFromEnv(process.env, (message) => {
     diag.warn(message);
   });
+  const idGenerator = new PooledIdGenerator();
   // With nowhere to send spans, none is recorded: the same ids and sampled flags, no span data.
   const tracerProvider =
     endpoint === ""
-      ? new UnrecordedTracerProvider({ sampler })
+      ? new UnrecordedTracerProvider({ sampler, idGenerator })
       : new TracerProvider({
           resource,
           sampler,
+          idGenerator,
           spanProcessors: [
             new BatchSpanProcessor({
               exporter: new LazySpanExporter(async () => {

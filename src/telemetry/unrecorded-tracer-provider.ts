@@ -15,14 +15,15 @@ import type {
   TracerProvider,
 } from "@opentelemetry/api";
 import { isTracingSuppressed } from "@opentelemetry/core";
-import { RandomIdGenerator, SamplingDecision } from "@opentelemetry/sdk-trace";
+import { SamplingDecision } from "@opentelemetry/sdk-trace";
 import type { IdGenerator, Sampler } from "@opentelemetry/sdk-trace";
+import { PooledIdGenerator } from "./pooled-id-generator.js";
 
 /** Options of {@link UnrecordedTracerProvider}. */
 export interface UnrecordedTracerProviderOptions {
   /** Decides the sampled flag each span carries and propagates, as the SDK's sampler would. */
   sampler: Sampler;
-  /** Default: the SDK's random W3C ids. */
+  /** Default: {@link PooledIdGenerator}'s random W3C ids. */
   idGenerator?: IdGenerator;
 }
 
@@ -43,7 +44,7 @@ export class UnrecordedTracerProvider implements TracerProvider {
   constructor(options: UnrecordedTracerProviderOptions) {
     this.#tracer = new UnrecordedTracer(
       options.sampler,
-      options.idGenerator ?? new RandomIdGenerator(),
+      options.idGenerator ?? new PooledIdGenerator(),
     );
   }
 
