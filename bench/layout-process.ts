@@ -1,4 +1,4 @@
-// The layout's service as `npm start` runs it, for bench/run.ts: dist/cmd/server/main.js with
+// The layout's service as `npm start` runs it, for bench/run.ts: its bundle (dist/bundle/server/) with
 // the shipped configs/config.yaml (its middleware chain, info call log, telemetry, OpenAPI
 // route), only its two addresses moved to loopback port 0 and the database to memory, so no
 // file is written and two copies can run side by side.
@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serviceNodeFlags } from "../src/internal/node-flags.js";
+import { serviceBundle } from "../src/internal/service-bundle.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -34,7 +35,7 @@ export async function startLayout(workDir: string, extraFlags: string[]): Promis
       process.execPath,
       ...serviceNodeFlags,
       ...extraFlags,
-      join(repoRoot, "dist/cmd/server/main.js"),
+      join(repoRoot, serviceBundle("server")),
       "-conf",
       "./configs",
     ],

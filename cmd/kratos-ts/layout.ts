@@ -1,6 +1,7 @@
 // The layout project `kratos-ts new` stamps out: which parts of a layout source it copies, and
 // how a copy is renamed for the new service. Pure functions over paths and text, unit-tested.
 import { serviceNodeFlags } from "../../src/internal/node-flags.js";
+import { serviceBundle } from "../../src/internal/service-bundle.js";
 
 /**
  * The parts of a layout source (the kratos-ts package itself, or a layout repo with the same
@@ -13,6 +14,8 @@ export const layoutParts = [
   "configs",
   "third_party",
   "test/layout",
+  // `npm run build` bundles the service with it; `npm start` runs the bundle.
+  "scripts/bundle-service.mjs",
   "buf.yaml",
   "buf.gen.yaml",
   "buf.gen.conf.yaml",
@@ -21,6 +24,9 @@ export const layoutParts = [
   ".prettierrc.json",
   ".prettierignore",
 ] as const;
+
+/** The script a project's `npm run build` bundles its service with (one of {@link layoutParts}). */
+export const bundleScript = "scripts/bundle-service.mjs";
 
 /**
  * Files of `layout/` at the source root, copied to the project root: the project's README,
@@ -149,6 +155,7 @@ const layoutDevDependencies = [
   "@bufbuild/protoc-gen-es",
   "@eslint/js",
   "@types/node",
+  "esbuild",
   "eslint",
   "eslint-config-prettier",
   "node",
@@ -179,7 +186,9 @@ export function projectManifest(name: string, kit: string, manifest: KitManifest
     description: `The ${name} service, made with kratos-ts.`,
     engines: { node: projectEngines(manifest) },
     scripts: {
-      build: "node node_modules/typescript-7/bin/tsc -p tsconfig.json",
+      // The compiled tree (dist/cmd, dist/internal...) for tests and `kratos-ts run`, then the
+      // bundle `npm start` runs: it starts in about half the time (scripts/bundle-service.mjs).
+      build: `node node_modules/typescript-7/bin/tsc -p tsconfig.json && node scripts/bundle-service.mjs ${name}`,
       generate: "buf generate && buf generate --template buf.gen.conf.yaml",
       lint:
         "eslint --max-warnings 0 . && prettier --check . && buf lint && " +
@@ -187,7 +196,7 @@ export function projectManifest(name: string, kit: string, manifest: KitManifest
       format: "prettier --write . && buf format -w api && buf format -w internal",
       test: 'npm run build && npm run lint && node --test "dist/test/**/*.test.js"',
       // exec: the shell gives way to the service, so the SIGTERM or SIGINT npm passes on reaches it.
-      start: `npm run build && exec node ${serviceNodeFlags.join(" ")} dist/cmd/${name}/main.js -conf ./configs`,
+      start: `npm run build && exec node ${serviceNodeFlags.join(" ")} ${serviceBundle(name)} -conf ./configs`,
     },
     dependencies: {
       "kratos-ts": kit,
@@ -197,7 +206,7 @@ export function projectManifest(name: string, kit: string, manifest: KitManifest
       ...manifest.dependencies,
       ...manifest.devDependencies,
     }),
-    allowScripts: { node: true, "@bufbuild/buf": true, protobufjs: true },
+    allowScripts: { node: true, "@bufbuild/buf": true, esbuild: true, protobufjs: true },
   };
   return JSON.stringify(json, null, 2) + "\n";
 }

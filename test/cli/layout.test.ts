@@ -163,7 +163,12 @@ describe("layout renaming", () => {
       projectManifest("demo", "^1.2.3", {
         version: "1.2.3",
         dependencies: { inversify: "^8.0.0", "@bufbuild/protoc-gen-es": "^2.0.0", pino: "^10" },
-        devDependencies: { node: "24.21.0", eslint: "10.0.0", fastify: "5.0.0" },
+        devDependencies: {
+          node: "24.21.0",
+          eslint: "10.0.0",
+          fastify: "5.0.0",
+          esbuild: "0.28.2",
+        },
       }),
     ) as {
       name: string;
@@ -177,13 +182,19 @@ describe("layout renaming", () => {
     assert.deepEqual(json.dependencies, { "kratos-ts": "^1.2.3", inversify: "^8.0.0" });
     assert.deepEqual(json.devDependencies, {
       "@bufbuild/protoc-gen-es": "^2.0.0",
+      esbuild: "0.28.2",
       eslint: "10.0.0",
       node: "24.21.0",
     });
+    // The build bundles the service, and npm start runs the bundle (scripts/bundle-service.mjs).
+    assert.equal(
+      json.scripts.build,
+      "node node_modules/typescript-7/bin/tsc -p tsconfig.json && node scripts/bundle-service.mjs demo",
+    );
     // exec: npm passes SIGTERM to the shell of the script, which gives way to the service.
     assert.equal(
       json.scripts.start,
-      `npm run build && exec node ${serviceNodeFlags.join(" ")} dist/cmd/demo/main.js -conf ./configs`,
+      `npm run build && exec node ${serviceNodeFlags.join(" ")} dist/bundle/demo/main.js -conf ./configs`,
     );
     assert.match(json.scripts.test ?? "", /^npm run build && npm run lint && node --test /);
     assert.match(json.scripts.lint ?? "", /eslint .*prettier --check .*buf lint.*buf format/);

@@ -213,5 +213,10 @@ describe("kratos-ts new: files of any kind in a layout are renamed", () => {
     assert.ok((mode & 0o100) !== 0, mode.toString(8));
     assert.equal(read("configs/.env.example"), "USER_SVC_SERVER__HTTP__ADDR=0.0.0.0:8000\n");
     assert.ok(readFileSync(join(project, "configs/logo.bin")).equals(binary));
+    // The package.json's build runs the bundle script, which this layout lacks: the kit's.
+    assert.equal(
+      read("scripts/bundle-service.mjs"),
+      readFileSync(join(repoRoot, "scripts/bundle-service.mjs"), "utf8"),
+    );
   });
 });

@@ -1,15 +1,16 @@
-// Runs the built helloworld service (dist/cmd/server/main.js) as a child process, as `npm start`
-// does, and reads its JSON log lines to learn its ports and follow it.
+// Runs the built helloworld service as a child process, as `npm start` does (its bundle,
+// dist/bundle/server/main.js), and reads its JSON log lines to learn its ports and follow it.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { serviceNodeFlags } from "../../src/internal/node-flags.js";
+import { serviceBundle } from "../../src/internal/service-bundle.js";
 import { repoRoot } from "./repo.js";
 
-/** The service's entry point, compiled. */
-export const serviceMain = join(repoRoot, "dist", "cmd", "server", "main.js");
+/** The service's entry point as `npm start` runs it: the bundle of the compiled one. */
+export const serviceMain = join(repoRoot, serviceBundle("server"));
 
 /** A log line of the service. */
 export type LogLine = Record<string, unknown>;

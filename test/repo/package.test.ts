@@ -84,7 +84,7 @@ describe("package.json", () => {
   it("starts the layout service with the service's Node flags, exec'd so signals reach it", () => {
     assert.equal(
       pkg.scripts.start,
-      `npm run build && exec node ${serviceNodeFlags.join(" ")} dist/cmd/server/main.js -conf ./configs`,
+      `npm run build && exec node ${serviceNodeFlags.join(" ")} dist/bundle/server/main.js -conf ./configs`,
     );
   });
 

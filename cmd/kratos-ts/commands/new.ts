@@ -15,6 +15,7 @@ import { parseCommand } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { copyTree } from "../fs-copy.js";
 import {
+  bundleScript,
   checkServiceName,
   envPrefix,
   layoutExtras,
@@ -123,8 +124,11 @@ function stamp(source: string, dir: string, name: string, kit: string): number {
       : renamed;
   };
   for (const part of layoutParts) {
-    if (!existsSync(join(source, part))) continue;
-    files += copyTree(source, dir, part, {
+    // The manifest's build runs the bundle script: a layout source older than it gets the kit's.
+    const from =
+      part === bundleScript && !existsSync(join(source, part)) ? kitPackage().root : source;
+    if (!existsSync(join(from, part))) continue;
+    files += copyTree(from, dir, part, {
       skip: skipped,
       target: (path) => targetPath(path, name),
       rewrite,

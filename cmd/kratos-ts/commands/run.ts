@@ -14,9 +14,10 @@ import { projectNode } from "../project-node.js";
 
 export const runHelp = `Usage: kratos-ts run [service] [options] [-- service args]
 
-Builds the project and runs cmd/<service> with -conf ./configs (unless the service args give
--conf) and the Node flags npm start uses (${serviceNodeFlags.join(" ")}), on the project's own
-Node (node_modules/.bin/node). With one service under cmd/ it needs no name; with several it
+Builds the project with tsc and runs its compiled dist/cmd/<service>/main.js (not the bundle
+npm start runs: a change is served as soon as tsc has written it) with -conf ./configs (unless
+the service args give -conf) and the Node flags npm start uses (${serviceNodeFlags.join(" ")}),
+on the project's own Node (node_modules/.bin/node). With one service under cmd/ it needs no name; with several it
 asks, or takes the name. SIGINT and SIGTERM are passed on to the service, which stops
 gracefully; run exits with the service's exit code.
 
