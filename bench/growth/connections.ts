@@ -169,6 +169,6 @@ export function connectionsChart(results: ConnectionsResult[], connections: numb
       color: { field: "state", type: "nominal", title: null, sort: states },
     },
     resolve: { scale: { y: "independent" } },
-    config: { legend: { orient: "bottom" } },
+    config: { legend: { orient: "bottom", labelLimit: 300 } },
   };
 }

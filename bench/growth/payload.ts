@@ -125,15 +125,19 @@ export function payloadTable(results: PayloadResult[]): string[] {
 }
 
 export function payloadChart(results: PayloadResult[]): TopLevelSpec {
-  const values: Row[] = results.flatMap((r) => [
-    { protocol: r.protocol, server: r.subject, bytes: r.bytes, rate: r.subjectRate },
-    { protocol: r.protocol, server: r.peer, bytes: r.bytes, rate: r.peerRate },
-  ]);
+  // One colour for kratos-ts and one for its peer in both panels; the panel names the peer.
+  const values: Row[] = results.flatMap((r) => {
+    const panel = `${r.protocol}: ${r.subject} vs ${r.peer}`;
+    return [
+      { panel, server: "kratos-ts", bytes: r.bytes, rate: r.subjectRate },
+      { panel, server: "peer", bytes: r.bytes, rate: r.peerRate },
+    ];
+  });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: "Throughput against reply payload size (server on one core)",
     data: { values },
-    facet: { column: { field: "protocol", type: "nominal", title: null } },
+    facet: { column: { field: "panel", type: "nominal", title: null } },
     spec: {
       width: 260,
       height: 220,
@@ -151,7 +155,12 @@ export function payloadChart(results: PayloadResult[]): TopLevelSpec {
           },
         },
         y: { field: "rate", type: "quantitative", scale: { type: "log" }, title: "requests/s" },
-        color: { field: "server", type: "nominal", title: null },
+        color: {
+          field: "server",
+          type: "nominal",
+          title: null,
+          scale: { domain: ["kratos-ts", "peer"], range: ["#f58518", "#4c78a8"] },
+        },
       },
     },
   };
