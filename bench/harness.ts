@@ -88,6 +88,7 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** The median of `values` (the mean of the middle two for an even count). */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
