@@ -1,7 +1,7 @@
-// The layout's service as `npm start` runs it, for bench/run.ts: its bundle (dist/bundle/server/) with
-// the shipped configs/config.yaml (its middleware chain, info call log, telemetry, OpenAPI
-// route), only its two addresses moved to loopback port 0 and the database to memory, so no
-// file is written and two copies can run side by side.
+// The layout's service as `npm start` runs it, for bench/run.ts and bench/growth.ts: its bundle
+// (dist/bundle/server/) with the shipped configs/config.yaml (its middleware chain, info call
+// log, telemetry, OpenAPI route), only its two addresses moved to loopback port 0 and the
+// database to memory, so no file is written and two copies can run side by side.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";

@@ -27,20 +27,17 @@
 // 6), --starts=<n> (fresh processes per pair, default 3), --rounds=<n> (rounds per start, default 2),
 // --solo-duration=<seconds> (default 10), --only=<http|grpc|connect>, --node-options="<flags>"
 // (extra Node/V8 flags for every server, peers included, e.g. the kratos-ts flags to compare
-// everyone with them), --no-solo (skip the memory runs).
-import { execFileSync, spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import http2 from "node:http2";
+// everyone with them), --no-solo (skip the memory runs), --no-growth (skip bench/growth.ts, "how
+// cost grows", which otherwise runs at the end with its own defaults when no --only is given).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { HelloReplySchema, HelloRequestSchema } from "../api/helloworld/v1/greeter_pb.js";
 import { serviceNodeFlags } from "../src/internal/node-flags.js";
-import { startLayout } from "./layout-process.js";
-import { helloJson } from "./servers/common.js";
+import { createHarness, ensureTools, isKit, median, rssMiB } from "./harness.js";
+import type { RoundResult, Scenario } from "./harness.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -52,6 +49,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     "node-options": { type: "string", default: "" },
     solo: { type: "boolean", default: true },
+    growth: { type: "boolean", default: true },
   },
   allowNegative: true,
 });
@@ -68,22 +66,7 @@ const starts = count("starts");
 const rounds = count("rounds");
 const soloDuration = count("solo-duration");
 const nodeOptions = args["node-options"].split(/\s+/).filter((flag) => flag !== "");
-const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "kratos-bench-"));
-
-type Group = "http" | "grpc" | "connect";
-interface Scenario {
-  name: string;
-  server: string;
-  group: Group;
-  /** Extra arguments of the server script (`--chain=layout`). */
-  args?: string[];
-}
-
-/** The kratos-ts servers (the others are peers): they run with the layout's Node flags. */
-function isKit(s: Scenario): boolean {
-  return s.server.startsWith("kratos-") || s.server === "layout";
-}
 
 /** A kratos-ts scenario again, with the layout's whole default chain instead of recovery. */
 function withLayoutChain(s: Scenario): Scenario {
@@ -160,264 +143,20 @@ const soloScenarios = Object.values(scenario).filter(
   (s: Scenario) => args.only === undefined || s.group === args.only,
 );
 
-/** Installs wrk and h2load from Debian when they are missing (the machine's root user can). */
-function ensureTools(): void {
-  const missing = ["wrk", "h2load", "taskset"].filter((tool) => {
-    try {
-      execFileSync("which", [tool], { stdio: "ignore" });
-      return false;
-    } catch {
-      return true;
-    }
-  });
-  if (missing.length === 0) return;
-  process.stdout.write(`installing load tools (missing: ${missing.join(", ")})\n`);
-  execFileSync("apt-get", ["update"], { stdio: "ignore" });
-  execFileSync("apt-get", ["install", "-y", "wrk", "nghttp2-client", "util-linux"], {
-    stdio: "ignore",
-  });
-}
+const harness = createHarness({ work, nodeOptions, warmup });
 
-interface Running {
-  child: ChildProcess;
-  port: number;
-}
-
-async function startServer(s: Scenario): Promise<Running> {
-  if (s.server === "layout") {
-    const layout = await startLayout(work, nodeOptions);
-    return { child: layout.child, port: s.group === "http" ? layout.httpPort : layout.grpcPort };
-  }
-  const child = spawn(
-    "taskset",
-    [
-      "-c",
-      "0",
-      process.execPath,
-      ...(isKit(s) ? serviceNodeFlags : []),
-      ...nodeOptions,
-      join(serversDir, `${s.server}.js`),
-      ...(s.args ?? []),
-    ],
-    {
-      env: { ...process.env, PORT: "0", NODE_ENV: "production" },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m !== null) resolve({ child, port: Number(m[1]) });
-    });
-    child.once("exit", (code) => {
-      reject(new Error(`server ${s.server} exited with ${code ?? "signal"} before it was ready`));
-    });
-  });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      resolve();
-    }),
-  );
-  child.kill("SIGKILL");
-  await exited;
-}
-
-/** Resident memory of a process in MiB. */
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-const connectLua = join(work, "connect.lua");
-writeFileSync(
-  connectLua,
-  'wrk.method = "POST"\nwrk.body = \'{"name":"kratos"}\'\nwrk.headers["Content-Type"] = "application/json"\n',
-);
-const grpcBody = join(work, "grpc.bin");
-const request = toBinary(HelloRequestSchema, create(HelloRequestSchema, { name: "kratos" }));
-const frame = Buffer.alloc(5 + request.length);
-frame.writeUInt32BE(request.length, 1);
-frame.set(request, 5);
-writeFileSync(grpcBody, frame);
-
-/** Runs a command to its end and returns its standard output. */
-function run(command: string, argv: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${command} exited with ${code ?? "a signal"}:\n${out}`));
-    });
-  });
-}
-
-/** Runs the load tool on core 1 for `seconds` and returns requests per second. */
-async function load(group: Group, port: number, seconds: number): Promise<number> {
-  if (group === "grpc") {
-    const out = await run("taskset", [
-      "-c",
-      "1",
-      "h2load",
-      "-D",
-      String(seconds),
-      "-c",
-      "8",
-      "-m",
-      "32",
-      "-t",
-      "1",
-      "-d",
-      grpcBody,
-      "-H",
-      "content-type: application/grpc",
-      "-H",
-      "te: trailers",
-      `http://127.0.0.1:${port}/helloworld.v1.Greeter/SayHello`,
-    ]);
-    const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0);
-    if (failed > 0) throw new Error(`h2load saw ${failed} failed requests:\n${out}`);
-    return Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
-  }
-  const target =
-    group === "http"
-      ? [`http://127.0.0.1:${port}/helloworld/kratos`]
-      : ["-s", connectLua, `http://127.0.0.1:${port}/helloworld.v1.Greeter/SayHello`];
-  const out = await run("taskset", [
-    "-c",
-    "1",
-    "wrk",
-    "-t",
-    "1",
-    "-c",
-    "64",
-    "-d",
-    `${seconds}s`,
-    ...target,
-  ]);
-  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`wrk saw error responses:\n${out}`);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-}
-
-/** Checks that a server answers the scenario's request correctly before it is measured. */
-async function check(group: Group, port: number): Promise<void> {
-  if (group === "http") {
-    // Every HTTP server must send the same bytes, or the comparison is not fair.
-    const body = await (await fetch(`http://127.0.0.1:${port}/helloworld/kratos`)).text();
-    if (body !== helloJson) throw new Error(`bad reply ${body}, want ${helloJson}`);
-    return;
-  }
-  if (group === "connect") {
-    const res = await fetch(`http://127.0.0.1:${port}/helloworld.v1.Greeter/SayHello`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"name":"kratos"}',
-    });
-    const body = (await res.json()) as { message: string };
-    if (body.message !== "Hello kratos") throw new Error(`bad reply ${JSON.stringify(body)}`);
-    return;
-  }
-  const reply = await new Promise<Buffer>((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${port}`);
-    const req = session.request({
-      ":method": "POST",
-      ":path": "/helloworld.v1.Greeter/SayHello",
-      "content-type": "application/grpc",
-      te: "trailers",
-    });
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      session.close();
-      resolve(Buffer.concat(chunks));
-    });
-    req.on("error", reject);
-    req.end(frame);
-  });
-  const message = fromBinary(HelloReplySchema, reply.subarray(5)).message;
-  if (message !== "Hello kratos") throw new Error(`bad gRPC reply "${message}"`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-/** Starts servers, checks them, warms them up together, runs `measure`, and stops them. */
-async function withServers<T>(
-  list: Scenario[],
-  measure: (running: Running[]) => Promise<T>,
-): Promise<T> {
-  const running: Running[] = [];
-  try {
-    for (const s of list) running.push(await startServer(s));
-    await Promise.all(list.map((s, i) => check(s.group, running[i]?.port ?? 0)));
-    // Warm-up, one server at a time: JIT and connection pools.
-    for (const [i, s] of list.entries()) await load(s.group, running[i]?.port ?? 0, warmup);
-    return await measure(running);
-  } finally {
-    for (const r of running) await stopServer(r.child);
-  }
-}
-
-interface RoundResult {
-  ratio: number;
-  subject: number;
-  peer: number;
-}
-
-/**
- * Measures a pair: `starts` times, both servers started (odd starts the subject first, even ones
- * the peer first) and warmed up one after the other, then `rounds` rounds of one slice each,
- * loaded one at a time; the first round of a start loads the server started first.
- */
-async function measurePair(
+/** Measures a pair with the run's options, printing each round. */
+function measurePair(
   pair: Pair,
   report: (round: RoundResult, start: number, n: number) => void,
 ): Promise<RoundResult[]> {
-  const out: RoundResult[] = [];
-  const slice = (s: Scenario, r: Running | undefined) => load(s.group, r?.port ?? 0, duration);
-  for (let start = 1; start <= starts; start++) {
-    const subjectFirst = start % 2 === 1;
-    const order = subjectFirst ? [pair.subject, pair.peer] : [pair.peer, pair.subject];
-    await withServers(order, async (running) => {
-      const subject = running[subjectFirst ? 0 : 1];
-      const peer = running[subjectFirst ? 1 : 0];
-      for (let round = 1; round <= rounds; round++) {
-        let a: number;
-        let b: number;
-        if ((round % 2 === 1) === subjectFirst) {
-          a = await slice(pair.subject, subject);
-          b = await slice(pair.peer, peer);
-        } else {
-          b = await slice(pair.peer, peer);
-          a = await slice(pair.subject, subject);
-        }
-        const result = { ratio: a / b, subject: a, peer: b };
-        out.push(result);
-        report(result, start, round);
-      }
-    });
-  }
-  return out;
+  return harness.measurePair(pair, { starts, rounds, duration }, report);
 }
 
 /** A server alone: its req/s and its RSS right after the load. */
 function measureSolo(s: Scenario): Promise<{ rate: number; rss: number }> {
-  return withServers([s], async ([server]) => {
-    const rate = await load(s.group, server?.port ?? 0, soloDuration);
+  return harness.withServers([s], async ([server]) => {
+    const rate = await harness.load(s, server?.port ?? 0, soloDuration);
     const pid = server?.child.pid;
     return { rate, rss: pid === undefined ? 0 : rssMiB(pid) };
   });
@@ -480,6 +219,19 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(lines.join("\n") + "\n");
+  if (args.growth && args.only === undefined) {
+    // "How cost grows" (issue 25 item 7), so that `npm run bench` records every target.
+    process.stdout.write("\nbench/growth.ts:\n");
+    const growth = spawnSync(
+      process.execPath,
+      [
+        fileURLToPath(new URL("./growth.js", import.meta.url)),
+        `--node-options=${nodeOptions.join(" ")}`,
+      ],
+      { stdio: "inherit" },
+    );
+    if (growth.status !== 0) process.exitCode = growth.status ?? 1;
+  }
 }
 
 await main();

@@ -2,7 +2,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
-import { port, ready } from "./common.js";
+import { payload, port, ready } from "./common.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const def = protoLoader.loadSync(`${root}api/helloworld/v1/greeter.proto`, {
@@ -14,7 +14,7 @@ const pkg = grpc.loadPackageDefinition(def) as unknown as {
 const server = new grpc.Server();
 server.addService(pkg.helloworld.v1.Greeter.service, {
   sayHello(call: grpc.ServerUnaryCall<{ name: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {
-    cb(null, { message: `Hello ${call.request.name}` });
+    cb(null, { message: payload ?? `Hello ${call.request.name}` });
   },
 });
 server.bindAsync(`127.0.0.1:${port()}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {

@@ -1,7 +1,7 @@
 // Baseline: node:http answering GET /helloworld/{name} with JSON, no framework.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { port, ready } from "./common.js";
+import { keepAliveTimeout, port, ready } from "./common.js";
 
 const server = http.createServer((req, res) => {
   const url = req.url ?? "";
@@ -17,6 +17,7 @@ const server = http.createServer((req, res) => {
   }
   res.writeHead(404).end();
 });
+if (keepAliveTimeout !== undefined) server.keepAliveTimeout = keepAliveTimeout;
 server.listen(port(), "127.0.0.1", () => {
   ready((server.address() as AddressInfo).port);
 });
