@@ -24,6 +24,10 @@ export interface Scenario {
   args?: string[];
   /** The call to load it with; the helloworld call of its group when absent. */
   call?: Call;
+  /** Environment variables the server starts with (the layout's config overrides). */
+  env?: Record<string, string>;
+  /** Node/V8 flags of this scenario's server, after the kit's and the run's. */
+  flags?: string[];
 }
 
 /** The kratos-ts servers (the others are peers): they run with the layout's Node flags. */
@@ -169,7 +173,7 @@ export function createHarness(options: HarnessOptions): Harness {
 
   async function startServer(s: Scenario): Promise<Running> {
     if (s.server === "layout") {
-      const layout = await startLayout(work, nodeOptions);
+      const layout = await startLayout(work, [...nodeOptions, ...(s.flags ?? [])], s.env);
       return { child: layout.child, port: s.group === "http" ? layout.httpPort : layout.grpcPort };
     }
     const child = spawn(
@@ -180,11 +184,12 @@ export function createHarness(options: HarnessOptions): Harness {
         process.execPath,
         ...(isKit(s) ? serviceNodeFlags : []),
         ...nodeOptions,
+        ...(s.flags ?? []),
         join(serversDir, `${s.server}.js`),
         ...(s.args ?? []),
       ],
       {
-        env: { ...process.env, PORT: "0", NODE_ENV: "production" },
+        env: { ...process.env, ...s.env, PORT: "0", NODE_ENV: "production" },
         stdio: ["ignore", "pipe", "inherit"],
       },
     );

@@ -21,10 +21,15 @@ export interface LayoutProcess {
 
 /**
  * Starts the layout on core 0 (`taskset -c 0`) with `extraFlags` after the layout's own Node
- * flags. Its log lines go to a file in `workDir`, as a service's stdout goes to a file or a
- * collector: read by nobody here, so the runner takes no CPU from the load tool.
+ * flags and `env` over its environment (config overrides such as an OTLP endpoint). Its log
+ * lines go to a file in `workDir`, as a service's stdout goes to a file or a collector: read by
+ * nobody here, so the runner takes no CPU from the load tool.
  */
-export async function startLayout(workDir: string, extraFlags: string[]): Promise<LayoutProcess> {
+export async function startLayout(
+  workDir: string,
+  extraFlags: string[],
+  env: Record<string, string> = {},
+): Promise<LayoutProcess> {
   const logFile = join(workDir, `layout-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
   const out = openSync(logFile, "w");
   const child = spawn(
@@ -47,6 +52,7 @@ export async function startLayout(workDir: string, extraFlags: string[]): Promis
         HELLOWORLD_SERVER__HTTP__ADDR: "127.0.0.1:0",
         HELLOWORLD_SERVER__GRPC__ADDR: "127.0.0.1:0",
         HELLOWORLD_DATA__DATABASE__SOURCE: ":memory:",
+        ...env,
       },
       stdio: ["ignore", out, "inherit"],
     },

@@ -27,16 +27,22 @@
 // 6), --starts=<n> (fresh processes per pair, default 3), --rounds=<n> (rounds per start, default 2),
 // --solo-duration=<seconds> (default 10), --only=<http|grpc|connect>, --node-options="<flags>"
 // (extra Node/V8 flags for every server, peers included, e.g. the kratos-ts flags to compare
-// everyone with them), --no-solo (skip the memory runs), --no-growth (skip bench/growth.ts, "how
-// cost grows", which otherwise runs at the end with its own defaults when no --only is given).
-import { spawnSync } from "node:child_process";
+// everyone with them), --no-solo (skip the memory runs), --no-growth (skip bench/cold-start.ts
+// and bench/growth.ts, "how cost grows", which otherwise run at the end with their own defaults
+// when no --only is given).
+//
+// The layout is also measured with its spans exported over OTLP/HTTP to a local collector on
+// core 1 (bench/servers/otlp-collector.ts), and with a smaller old generation
+// (--heap-growing-percent=50), to show what that flag would save in memory and cost in speed.
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { serviceNodeFlags } from "../src/internal/node-flags.js";
-import { createHarness, ensureTools, isKit, median, rssMiB } from "./harness.js";
+import { createHarness, ensureTools, isKit, median, rssMiB, stopServer } from "./harness.js";
 import type { RoundResult, Scenario } from "./harness.js";
 
 const { values: args } = parseArgs({
@@ -68,6 +74,35 @@ const soloDuration = count("solo-duration");
 const nodeOptions = args["node-options"].split(/\s+/).filter((flag) => flag !== "");
 const work = mkdtempSync(join(tmpdir(), "kratos-bench-"));
 
+/**
+ * A local OTLP/HTTP collector on the load tool's core (bench/servers/otlp-collector.ts), for the
+ * layout's runs with spans exported: target 1 asks >= 0.70x raw with an endpoint set.
+ */
+async function startCollector(): Promise<{ child: ChildProcess; url: string }> {
+  const script = fileURLToPath(new URL("./servers/otlp-collector.js", import.meta.url));
+  const child = spawn("taskset", ["-c", "1", process.execPath, script], {
+    env: { ...process.env, PORT: "0" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /READY (\d+)/.exec(out);
+      if (m !== null) resolve(Number(m[1]));
+    });
+    child.once("exit", (code) => {
+      reject(new Error(`the OTLP collector exited with ${code ?? "a signal"} before it was ready`));
+    });
+  });
+  return { child, url: `http://127.0.0.1:${port}/v1/traces` };
+}
+const collector = await startCollector();
+/** The layout as shipped, with its spans exported to the local collector. */
+const exported = { HELLOWORLD_TELEMETRY__OTLP_ENDPOINT: collector.url };
+/** V8 keeps its old generation within 1.5x of the live heap (the default lets it grow ~4x). */
+const smallOldSpace = ["--heap-growing-percent=50"];
+
 /** A kratos-ts scenario again, with the layout's whole default chain instead of recovery. */
 function withLayoutChain(s: Scenario): Scenario {
   return { ...s, name: `${s.name}, layout chain`, args: ["--chain=layout"] };
@@ -78,6 +113,24 @@ const kratosGrpc: Scenario = { name: "kratos-ts gRPC", server: "kratos-grpc", gr
 const scenario = {
   layoutHttp: { name: "kratos-ts layout as shipped (HTTP)", server: "layout", group: "http" },
   layoutGrpc: { name: "kratos-ts layout as shipped (gRPC)", server: "layout", group: "grpc" },
+  layoutHttpExported: {
+    name: "kratos-ts layout, spans exported over OTLP (HTTP)",
+    server: "layout",
+    group: "http",
+    env: exported,
+  },
+  layoutGrpcExported: {
+    name: "kratos-ts layout, spans exported over OTLP (gRPC)",
+    server: "layout",
+    group: "grpc",
+    env: exported,
+  },
+  layoutGrpcSmallOld: {
+    name: `kratos-ts layout as shipped (gRPC), ${smallOldSpace.join(" ")}`,
+    server: "layout",
+    group: "grpc",
+    flags: smallOldSpace,
+  },
   rawHttp: { name: "node:http (raw)", server: "raw-http", group: "http" },
   fastify: { name: "fastify", server: "fastify", group: "http" },
   nestHttp: { name: "NestJS 12 (fastify)", server: "nest-http", group: "http" },
@@ -115,6 +168,7 @@ const pairs: Pair[] = // Targets of issue 25 ("performance as shipped").
       { subject: scenario.layoutHttp, peer: scenario.rawHttp, target: 0.8 },
       { subject: scenario.layoutHttp, peer: scenario.fastify, shows: "as shipped / fastify" },
       { subject: scenario.layoutHttp, peer: scenario.nestHttp, target: 1.0 },
+      { subject: scenario.layoutHttpExported, peer: scenario.rawHttp, target: 0.7 },
       { subject: scenario.kratosHttp, peer: scenario.rawHttp, target: 0.9 },
       { subject: scenario.kratosHttp, peer: scenario.fastify, target: 1.0 },
       { subject: scenario.kratosHttp, peer: scenario.nestHttp, shows: "recovery only / NestJS" },
@@ -123,6 +177,12 @@ const pairs: Pair[] = // Targets of issue 25 ("performance as shipped").
       { subject: scenario.layoutGrpc, peer: scenario.rawGrpc, target: 0.8 },
       { subject: scenario.layoutGrpc, peer: scenario.grpcJs, shows: "as shipped / grpc-js" },
       { subject: scenario.layoutGrpc, peer: scenario.nestGrpc, target: 1.0 },
+      { subject: scenario.layoutGrpcExported, peer: scenario.rawGrpc, target: 0.7 },
+      {
+        subject: scenario.layoutGrpcSmallOld,
+        peer: scenario.layoutGrpc,
+        shows: "cost of a smaller old generation",
+      },
       { subject: scenario.kratosGrpc, peer: scenario.rawGrpc, target: 0.9 },
       { subject: scenario.kratosGrpc, peer: scenario.grpcJs, target: 1.3 },
       { subject: scenario.kratosGrpc, peer: scenario.nestGrpc, shows: "recovery only / NestJS" },
@@ -219,18 +279,22 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(lines.join("\n") + "\n");
+  await stopServer(collector.child);
   if (args.growth && args.only === undefined) {
-    // "How cost grows" (issue 25 item 7), so that `npm run bench` records every target.
-    process.stdout.write("\nbench/growth.ts:\n");
-    const growth = spawnSync(
-      process.execPath,
-      [
-        fileURLToPath(new URL("./growth.js", import.meta.url)),
-        `--node-options=${nodeOptions.join(" ")}`,
-      ],
-      { stdio: "inherit" },
-    );
-    if (growth.status !== 0) process.exitCode = growth.status ?? 1;
+    // Cold start (target 4) and "how cost grows" (item 7), so that `npm run bench` records
+    // every target of issue 25.
+    for (const [script, argv] of [
+      ["cold-start", []],
+      ["growth", [`--node-options=${nodeOptions.join(" ")}`]],
+    ] as const) {
+      process.stdout.write(`\nbench/${script}.ts:\n`);
+      const child = spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL(`./${script}.js`, import.meta.url)), ...argv],
+        { stdio: "inherit" },
+      );
+      if (child.status !== 0) process.exitCode = child.status ?? 1;
+    }
   }
 }
 
