@@ -17,9 +17,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { serviceNodeFlags } from "../src/internal/node-flags.js";
 import { serviceBundle } from "../src/internal/service-bundle.js";
+import { median } from "./harness.js";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string", default: "9" } } });
 const runs = Number(args.runs);
+if (!Number.isInteger(runs) || runs < 1) {
+  process.stderr.write(`bench: --runs must be a whole number >= 1, got "${args.runs}"\n`);
+  process.exit(2);
+}
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const targetMs = 400;
 
@@ -70,17 +75,14 @@ async function startOnce(main: string): Promise<Start> {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
 const results = entries.map(() => [] as Start[]);
 for (let run = 0; run < runs; run++) {
-  for (const [i, entry] of entries.entries()) results[i]?.push(await startOnce(entry.main));
+  // Each run swaps which entry starts first, so neither always follows the other's exit.
+  const order = run % 2 === 0 ? [0, 1] : [1, 0];
+  for (const i of order) {
+    const entry = entries[i];
+    if (entry !== undefined) results[i]?.push(await startOnce(entry.main));
+  }
 }
 
 console.log(`| entry | wall ms (sorted) | median | CPU ms, median |`);

@@ -149,6 +149,7 @@ export interface Harness {
   ): Promise<RoundResult[]>;
 }
 
+/** A harness over one scratch folder, with the run's extra Node flags and warm-up. */
 export function createHarness(options: HarnessOptions): Harness {
   const { work, nodeOptions, warmup } = options;
   const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));

@@ -3,9 +3,17 @@
 // then the whole chain, with the OpenTelemetry SDK started as the layout starts it; plus the
 // resilience middleware (retry, bulkhead, server breaker) on their success path.
 //
+// Then the cost of making a root span's W3C ids, the SDK's generator against the kit's.
+//
 // Options: --calls=<n> (default 200000), --rounds=<n> (default 5; the median is reported).
 import { performance } from "node:perf_hooks";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { RandomIdGenerator } from "@opentelemetry/sdk-trace";
+import type { IdGenerator } from "@opentelemetry/sdk-trace";
+import { pino } from "pino";
 import { create } from "@bufbuild/protobuf";
 import { HelloRequestSchema } from "../api/helloworld/v1/greeter_pb.js";
 import { createContext } from "../src/context.js";
@@ -25,6 +33,8 @@ import { tracing } from "../src/middleware/tracing.js";
 import { validate } from "../src/middleware/validate.js";
 import { createTokenBucketLimiter } from "../src/ratelimit/token-bucket.js";
 import { startTelemetry } from "../src/telemetry/telemetry.js";
+import { PooledIdGenerator } from "../src/telemetry/pooled-id-generator.js";
+import { turnBuffer } from "../src/log/turn-buffer.js";
 import { NodeHeader } from "../src/transport/header.js";
 import { setRequestSchema, setServerTransport } from "../src/transport/transport.js";
 
@@ -56,6 +66,16 @@ const cases: [string, () => Middleware[]][] = [
   ["tracing (SDK, no exporter)", () => [tracing.server()]],
   ["logging (info off)", () => [logging.server({ logger })]],
   ["logging (info on, to /dev/null)", () => [logging.server({ logger: devNullLogger() })]],
+  // The call log as a service writes it, to a file: a system call per line, against the
+  // default destination's batches of a turn's lines (at most 4096 characters a write).
+  [
+    "logging (info on, to a file, a write per line)",
+    () => [logging.server({ logger: fileLogger(false) })],
+  ],
+  [
+    "logging (info on, to a file, turnBuffer)",
+    () => [logging.server({ logger: fileLogger(true) })],
+  ],
   ["metrics (SDK, Prometheus reader)", () => [metrics.server()]],
   ["validate (protovalidate)", () => [validate()]],
   ["governance (no rules)", () => [governance.server({ store: createGovernanceStore() })]],
@@ -113,6 +133,13 @@ function tenRules(matching: boolean) {
   return { rules };
 }
 
+const logFile = join(mkdtempSync(join(tmpdir(), "kratos-bench-log-")), "calls.log");
+
+function fileLogger(batched: boolean) {
+  const sink = pino.destination({ dest: logFile, sync: true });
+  return createLogger({ level: "info", destination: batched ? turnBuffer(sink) : sink });
+}
+
 function devNullLogger() {
   return createLogger({ level: "info", destination: { write: () => undefined } });
 }
@@ -143,4 +170,25 @@ for (const [name, ns] of results) {
   lines.push(`| ${name} | ${ns.toFixed(0)} | ${(ns - base).toFixed(0)} |`);
 }
 process.stdout.write(`${calls} calls x ${rounds} rounds, median\n\n${lines.join("\n")}\n`);
+
+// A root span makes a trace id and a span id: the SDK's generator against the kit's.
+const generators: [string, IdGenerator][] = [
+  ["RandomIdGenerator (SDK)", new RandomIdGenerator()],
+  ["PooledIdGenerator", new PooledIdGenerator()],
+];
+const idLines = ["| W3C ids | ns per trace id + span id |", "| --- | ---: |"];
+for (const [name, ids] of generators) {
+  const samples: number[] = [];
+  for (let r = 0; r <= rounds; r++) {
+    const start = performance.now();
+    let length = 0;
+    for (let i = 0; i < calls; i++)
+      length += ids.generateTraceId().length + ids.generateSpanId().length;
+    if (length !== calls * 48) throw new Error(`${name} made ids of the wrong length`);
+    if (r > 0) samples.push(((performance.now() - start) * 1e6) / calls); // round 0 warms up
+  }
+  samples.sort((a, b) => a - b);
+  idLines.push(`| ${name} | ${(samples[Math.floor(samples.length / 2)] ?? 0).toFixed(0)} |`);
+}
+process.stdout.write(`\n${idLines.join("\n")}\n`);
 await telemetry.shutdown();

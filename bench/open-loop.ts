@@ -97,6 +97,7 @@ function onData(conn: Conn, chunk: Buffer): void {
   } else free.push(conn);
 }
 
+let finished = false;
 const conns = await Promise.all(
   Array.from(
     { length: connections },
@@ -107,7 +108,14 @@ const conns = await Promise.all(
         socket.once("connect", () => {
           resolve(conn);
         });
-        socket.once("error", reject);
+        socket.on("error", reject);
+        // A connection the server closes mid-run would leave its requests unanswered and count
+        // them late: say so and stop rather than report a wrong saturation point.
+        socket.once("close", () => {
+          if (finished) return;
+          process.stderr.write("open-loop: the server closed a connection during the run\n");
+          process.exit(1);
+        });
         socket.on("data", (chunk: Buffer) => {
           onData(conn, chunk);
         });
@@ -127,7 +135,9 @@ await new Promise<void>((resolve) => {
     const dueNow = Math.min(total, Math.floor((now - start) / interval) + 1);
     for (; issued < dueNow; issued++) {
       const due = start + issued * interval;
-      const conn = free.pop();
+      // First in, first out: every connection is used in turn, so none idles long enough for
+      // the server's keep-alive timeout to close it, whatever the rate.
+      const conn = free.shift();
       if (conn !== undefined) send(conn, due);
       else queue.push(due);
     }
@@ -163,4 +173,5 @@ process.stdout.write(
     max: round(sorted[sorted.length - 1] ?? 0),
   }) + "\n",
 );
+finished = true;
 for (const conn of conns) conn.socket.destroy();

@@ -78,7 +78,11 @@ const work = mkdtempSync(join(tmpdir(), "kratos-bench-"));
  * A local OTLP/HTTP collector on the load tool's core (bench/servers/otlp-collector.ts), for the
  * layout's runs with spans exported: target 1 asks >= 0.70x raw with an endpoint set.
  */
-async function startCollector(): Promise<{ child: ChildProcess; url: string }> {
+async function startCollector(): Promise<{
+  child: ChildProcess;
+  url: string;
+  stats: () => Promise<CollectorStats>;
+}> {
   const script = fileURLToPath(new URL("./servers/otlp-collector.js", import.meta.url));
   const child = spawn("taskset", ["-c", "1", process.execPath, script], {
     env: { ...process.env, PORT: "0" },
@@ -86,6 +90,7 @@ async function startCollector(): Promise<{ child: ChildProcess; url: string }> {
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
+    child.once("error", reject);
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const m = /READY (\d+)/.exec(out);
@@ -95,11 +100,23 @@ async function startCollector(): Promise<{ child: ChildProcess; url: string }> {
       reject(new Error(`the OTLP collector exited with ${code ?? "a signal"} before it was ready`));
     });
   });
-  return { child, url: `http://127.0.0.1:${port}/v1/traces` };
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    url: `${base}/v1/traces`,
+    stats: async () => (await (await fetch(`${base}/stats`)).json()) as CollectorStats,
+  };
 }
-const collector = await startCollector();
-/** The layout as shipped, with its spans exported to the local collector. */
-const exported = { HELLOWORLD_TELEMETRY__OTLP_ENDPOINT: collector.url };
+
+/** What the collector has taken so far. */
+interface CollectorStats {
+  exports: number;
+  bytes: number;
+  spans: number;
+}
+
+/** The layout as shipped, with its spans exported to the local collector (set in `main`). */
+const exported: Record<string, string> = {};
 /** V8 keeps its old generation within 1.5x of the live heap (the default lets it grow ~4x). */
 const smallOldSpace = ["--heap-growing-percent=50"];
 
@@ -224,6 +241,17 @@ function measureSolo(s: Scenario): Promise<{ rate: number; rss: number }> {
 
 async function main(): Promise<void> {
   ensureTools();
+  const collector = await startCollector();
+  exported["HELLOWORLD_TELEMETRY__OTLP_ENDPOINT"] = collector.url;
+  try {
+    await measure(collector.stats);
+  } finally {
+    await stopServer(collector.child);
+  }
+  runTheRest();
+}
+
+async function measure(collectorStats: () => Promise<CollectorStats>): Promise<void> {
   process.stdout.write(
     `${pairs.length} pairs x ${starts} starts x ${rounds} rounds x 2 slices of ${duration} s ` +
       `after ${warmup} s of warm-up per server (both servers of a pair up on core 0, loaded ` +
@@ -234,8 +262,12 @@ async function main(): Promise<void> {
       "\n",
   );
   const ratios = new Map<Pair, RoundResult[]>();
+  // Exports the collector took during each pair whose subject exports spans: a ratio with
+  // nothing exported would not measure target 1's second half.
+  const exportsDuring = new Map<Pair, CollectorStats>();
   for (const pair of pairs) {
     const name = `${pair.subject.name} / ${pair.peer.name}`;
+    const before = await collectorStats();
     const list = await measurePair(pair, (r, start, round) => {
       process.stdout.write(
         `${name}, start ${start} round ${round}: ` +
@@ -244,6 +276,19 @@ async function main(): Promise<void> {
       );
     });
     ratios.set(pair, list);
+    if (pair.subject.env === exported) {
+      const after = await collectorStats();
+      const during = {
+        exports: after.exports - before.exports,
+        bytes: after.bytes - before.bytes,
+        spans: after.spans - before.spans,
+      };
+      exportsDuring.set(pair, during);
+      process.stdout.write(
+        `${name}: the collector took ${during.exports} exports, ${during.spans} spans, ` +
+          `${(during.bytes / 1048576).toFixed(0)} MiB\n`,
+      );
+    }
   }
   const lines = [
     "",
@@ -254,8 +299,14 @@ async function main(): Promise<void> {
     const list = ratios.get(pair) ?? [];
     const ratio = median(list.map((r) => r.ratio));
     const rates = list.map((r) => `${r.subject.toFixed(0)}/${r.peer.toFixed(0)}`).join(", ");
+    const during = exportsDuring.get(pair);
     const verdict =
-      pair.target !== undefined ? (ratio >= pair.target ? "met" : "NOT met") : pair.shows;
+      during !== undefined && during.exports === 0
+        ? "INVALID: no span reached the collector"
+        : pair.target !== undefined
+          ? (ratio >= pair.target ? "met" : "NOT met") +
+            (during === undefined ? "" : ` (${during.spans} spans exported)`)
+          : pair.shows;
     const target = pair.target === undefined ? "" : `>= ${pair.target.toFixed(2)}x`;
     const spread = `${Math.min(...list.map((r) => r.ratio)).toFixed(2)}-${Math.max(...list.map((r) => r.ratio)).toFixed(2)}`;
     lines.push(
@@ -279,7 +330,10 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(lines.join("\n") + "\n");
-  await stopServer(collector.child);
+}
+
+/** Cold start and how cost grows, each in its own process, after the pairs. */
+function runTheRest(): void {
   if (args.growth && args.only === undefined) {
     // Cold start (target 4) and "how cost grows" (item 7), so that `npm run bench` records
     // every target of issue 25.

@@ -27,7 +27,8 @@ import { build } from "esbuild";
 /**
  * Keeps each bundled module's idea of its own file: `import.meta.url` in an ES module becomes
  * its compiled file's URL seen from the bundle folder (`new URL("../../internal/server/http.js",
- * import.meta.url).href`), and a CommonJS module that reads `__dirname` or `__filename` (grpc-js
+ * import.meta.url).href`), `import.meta.filename` / `import.meta.dirname` its path and folder,
+ * and a CommonJS module that reads `__dirname` or `__filename` (grpc-js
  * and etcd3 load .proto files next to themselves) gets both, declared at its top. Every output
  * file (entry and chunks) sits directly in `outdir`, so one relative path per module is right
  * wherever esbuild puts it.
@@ -40,10 +41,19 @@ function keepModuleUrls(outdir) {
         const text = readFileSync(args.path, "utf8");
         const path = relative(outdir, args.path).split(sep).join("/");
         let contents;
-        if (text.includes("import.meta.url")) {
-          const own = `new URL(${JSON.stringify(path)}, import.meta.url).href`;
-          contents = text.replace(/\bimport\.meta\.url\b/g, own);
-        } else if (/\b__(dirname|filename)\b/.test(text) && isCommonJs(args.path)) {
+        const commonJs = isCommonJs(args.path);
+        if (!commonJs && /\bimport\.meta\.(url|filename|dirname)\b/.test(text)) {
+          const file = `__kratosPath.join(__kratosDir, ${JSON.stringify(path)})`;
+          const own = {
+            url: `new URL(${JSON.stringify(path)}, import.meta.url).href`,
+            filename: file,
+            dirname: `__kratosPath.dirname(${file})`,
+          };
+          contents = text.replace(
+            /\bimport\.meta\.(url|filename|dirname)\b/g,
+            (_, key) => own[key],
+          );
+        } else if (commonJs && /\b__(dirname|filename)\b/.test(text)) {
           const own =
             `;var __filename = __kratosPath.join(__kratosDir, ${JSON.stringify(path)}), ` +
             "__dirname = __kratosPath.dirname(__filename); ";

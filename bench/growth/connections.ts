@@ -13,6 +13,7 @@ import type { Row } from "../chart.js";
 import { rssMiB, stopServer } from "../harness.js";
 import type { Harness, Scenario } from "../harness.js";
 
+/** One server's RSS before and after holding the connections open. */
 export interface ConnectionsResult {
   server: string;
   protocol: "HTTP/1.1" | "HTTP/2 (gRPC)";
@@ -34,6 +35,7 @@ const holder = fileURLToPath(new URL("../hold-connections.js", import.meta.url))
  * is 300 s.
  */
 const keepAlive = ["--keep-alive-timeout=60000"];
+/** The servers measured with 10,000 open connections, and the protocol each is held over. */
 export const connectionServers: (Scenario & { protocol: ConnectionsResult["protocol"] })[] = [
   {
     name: "kratos-ts HTTP",
@@ -98,6 +100,7 @@ async function hold(
   };
 }
 
+/** Each server alone: RSS warmed up and idle, then with the connections held open. */
 export async function measureConnections(
   harness: Harness,
   options: { connections: number; work: string; servers: typeof connectionServers },
@@ -130,6 +133,7 @@ export async function measureConnections(
   return out;
 }
 
+/** The results as markdown table lines. */
 export function connectionsTable(results: ConnectionsResult[], connections: number): string[] {
   const lines = [
     `| server (${connections} connections, one call each, then idle) | protocol | RSS idle | RSS with the connections | open when read | KiB per connection |`,
@@ -144,6 +148,7 @@ export function connectionsTable(results: ConnectionsResult[], connections: numb
   return lines;
 }
 
+/** The results as a vega-lite bar chart of RSS per connection. */
 export function connectionsChart(results: ConnectionsResult[], connections: number): TopLevelSpec {
   const states = ["idle, no connection", `${connections} connections, idle`];
   const values: Row[] = results.flatMap((r) => [

@@ -20,6 +20,7 @@ function behind(p: LatencyPoint): boolean {
   return p.achieved < 0.97 * p.offered || p.late > 0;
 }
 
+/** Latency percentiles at one offered rate. */
 export interface LatencyPoint {
   fraction: number;
   offered: number;
@@ -31,6 +32,7 @@ export interface LatencyPoint {
   max: number;
 }
 
+/** The steps of one latency run and the closed-loop rate they are fractions of. */
 export interface LatencyResult {
   server: string;
   /** req/s of wrk -c64 (closed loop) right before the steps. */
@@ -40,6 +42,7 @@ export interface LatencyResult {
 
 const openLoop = fileURLToPath(new URL("../open-loop.js", import.meta.url));
 
+/** Offers the layout rising open-loop load until it falls behind, one step at a time. */
 export async function measureLatency(
   harness: Harness,
   options: { seconds: number },
@@ -83,6 +86,7 @@ export async function measureLatency(
   });
 }
 
+/** The steps as markdown table lines. */
 export function latencyTable(r: LatencyResult): string[] {
   const lines = [
     `| offered (x ${r.saturation.toFixed(0)} req/s) | offered req/s | answered req/s | p50 ms | p90 ms | p99 ms | max ms | unanswered at the end |`,
@@ -97,6 +101,7 @@ export function latencyTable(r: LatencyResult): string[] {
   return lines;
 }
 
+/** p50 and p99 against offered load, as a vega-lite line chart. */
 export function latencyChart(r: LatencyResult): TopLevelSpec {
   const values: Row[] = r.points.flatMap((p) => [
     { offered: p.offered, quantile: "p50", ms: p.p50 },

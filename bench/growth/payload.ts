@@ -12,6 +12,7 @@ import type { Row } from "../chart.js";
 import { median } from "../harness.js";
 import type { Harness, PairOptions, Scenario } from "../harness.js";
 
+/** The reply payload sizes measured. */
 export const payloadSizes = [
   { bytes: 100, label: "100 B" },
   { bytes: 10 * 1024, label: "10 KiB" },
@@ -108,6 +109,7 @@ export async function measurePayload(
 
 const mib = (rate: number, bytes: number): string => ((rate * bytes) / 2 ** 20).toFixed(0);
 
+/** The results as markdown table lines. */
 export function payloadTable(results: PayloadResult[]): string[] {
   const lines = [
     "| protocol | reply payload | kratos-ts req/s | peer | peer req/s | kratos-ts MiB/s | median ratio |",
@@ -124,6 +126,7 @@ export function payloadTable(results: PayloadResult[]): string[] {
   return lines;
 }
 
+/** Requests per second against payload size, as a vega-lite chart. */
 export function payloadChart(results: PayloadResult[]): TopLevelSpec {
   // One colour for kratos-ts and one for its peer in both panels; the panel names the peer.
   const values: Row[] = results.flatMap((r) => {

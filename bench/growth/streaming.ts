@@ -16,6 +16,7 @@ import type { Row } from "../chart.js";
 import { median } from "../harness.js";
 import type { Harness, PairOptions, Scenario } from "../harness.js";
 
+/** Server-streaming messages per second of kratos-ts and grpc-js, per round. */
 export interface StreamingResult {
   messages: number;
   subject: string;
@@ -41,6 +42,7 @@ function countCall(messages: number): Call {
   };
 }
 
+/** Measures kratos-ts against grpc-js on a server-streaming call, in interleaved pairs. */
 export async function measureStreaming(
   harness: Harness,
   options: PairOptions & { messages: number },
@@ -71,6 +73,7 @@ export async function measureStreaming(
   };
 }
 
+/** The result as markdown table lines. */
 export function streamingTable(r: StreamingResult): string[] {
   const range = `${Math.min(...r.ratios).toFixed(2)}-${Math.max(...r.ratios).toFixed(2)}`;
   return [
@@ -81,6 +84,7 @@ export function streamingTable(r: StreamingResult): string[] {
   ];
 }
 
+/** Messages per second, as a vega-lite bar chart. */
 export function streamingChart(r: StreamingResult): TopLevelSpec {
   const values: Row[] = [
     ...r.subjectRates.map((rate, i) => ({ server: r.subject, round: i + 1, rate })),

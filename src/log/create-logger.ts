@@ -3,6 +3,7 @@ import { pino } from "pino";
 import type { DestinationStream } from "pino";
 import type { Logger, LogLevel } from "./logger.js";
 import { turnBuffer } from "./turn-buffer.js";
+import type { TurnBuffer } from "./turn-buffer.js";
 
 /** The logger {@link createLogger} returns: its level can be changed while it runs. */
 export interface LevelLogger extends Logger {
@@ -47,8 +48,19 @@ export function createLogger(options: LoggerOptions = {}): LevelLogger {
     // bound (+110 MiB after 10 s of gRPC load, 56% of the lines still unwritten) and losing
     // them on a crash. One write per turn, not per line: a write is a system call (~2 us here),
     // and a service logging every call spent more on them than on making the lines.
-    options.destination ?? turnBuffer(pino.destination({ fd: 1, sync: true })),
+    options.destination ?? stdoutBuffer(),
   );
+}
+
+let stdout: TurnBuffer | undefined;
+
+/**
+ * The one buffer in front of standard output that every default logger shares: lines of several
+ * loggers leave in the order they were logged, and an error line of one writes the others' held
+ * lines before it.
+ */
+function stdoutBuffer(): TurnBuffer {
+  return (stdout ??= turnBuffer(pino.destination({ fd: 1, sync: true })));
 }
 
 // Reads the active span through the OpenTelemetry API: without an SDK and a context manager

@@ -50,41 +50,40 @@ function build(
         const reply = await next(ctx, req);
         // With info off (the usual production level for call logs), build nothing.
         if (log.isLevelEnabled?.("info") !== false) {
-          const transport = transportOf(ctx);
-          log.info(
-            {
-              kind,
-              component: transport?.kind ?? "",
-              operation: transport?.operation ?? "",
-              args: safeArgs(args, req, ctx),
-              latency: (performance.now() - start) / 1000,
-              code: 200,
-              reason: "",
-            },
-            message,
-          );
+          log.info(callFields(kind, transportOf(ctx), args, ctx, req, start, 200, ""), message);
         }
         return reply;
       } catch (err) {
-        const transport = transportOf(ctx);
         const e = fromError(err);
-        log.error(
-          {
-            kind,
-            component: transport?.kind ?? "",
-            operation: transport?.operation ?? "",
-            args: safeArgs(args, req, ctx),
-            latency: (performance.now() - start) / 1000,
-            code: e.code,
-            reason: e.reason,
-            err: e.message,
-            stack: (err instanceof Error ? err : e).stack,
-          },
-          message,
-        );
+        const fields = callFields(kind, transportOf(ctx), args, ctx, req, start, e.code, e.reason);
+        fields.err = e.message;
+        fields.stack = (err instanceof Error ? err : e).stack;
+        log.error(fields, message);
         throw err;
       }
     };
+}
+
+/** The fields of a call line, as one object literal (no closure or spread per call). */
+function callFields(
+  kind: "server" | "client",
+  transport: Transporter | undefined,
+  args: (req: unknown, ctx: Context) => unknown,
+  ctx: Context,
+  req: unknown,
+  start: number,
+  code: number,
+  reason: string,
+): Record<string, unknown> {
+  return {
+    kind,
+    component: transport?.kind ?? "",
+    operation: transport?.operation ?? "",
+    args: safeArgs(args, req, ctx),
+    latency: (performance.now() - start) / 1000,
+    code,
+    reason,
+  };
 }
 
 function safeArgs(

@@ -150,6 +150,17 @@ describe("createLogger's default destination", () => {
     assert.equal(run.lines.at(-1)?.msg, "fatal-ish");
   });
 
+  it("keeps the order of lines across loggers: an error line writes the others' held lines first", () => {
+    const run = child(
+      'const other = createLogger(); log.info("first"); other.info("second");' +
+        'log.info("third"); other.error("fourth"); process.kill(process.pid, "SIGKILL");',
+    );
+    assert.deepEqual(
+      run.lines.map((l) => l.msg),
+      ["first", "second", "third", "fourth"],
+    );
+  });
+
   it("writes what it holds when the process exits, by process.exit or an uncaught exception", () => {
     assert.equal(child(burst + "process.exit(0);").lines.length, 5000);
     assert.equal(child(burst + 'throw new Error("boom");').lines.length, 5000);

@@ -8,7 +8,8 @@ import { reasons } from "../../errors/reasons.js";
 import type { Handler } from "../../middleware/middleware.js";
 import { setRequestSchema, setServerTransport } from "../transport.js";
 import { encodeMessage } from "../../encoding/message.js";
-import { acceptedEncodings, encodeEnvelope } from "./envelope.js";
+import { acceptedEncodings, encodeEnvelope, envelopePrefix } from "./envelope.js";
+import { largeMessage } from "./session-wire.js";
 import type { Exchange } from "./exchange.js";
 import { connectUnaryTrailers } from "./connect-session.js";
 import type { ProtocolSession } from "./protocols.js";
@@ -208,7 +209,13 @@ function innerHandler(method: RegisteredMethod): Handler {
       // Ended by the deadline or the peer: stop the handler's iterator (its finally runs).
       if (state.exchange.closed) break;
       if (!state.exchange.headSent) sendHead(state);
-      await state.exchange.write(encodeEnvelope(0, serialize(output, reply, state.session.format)));
+      const bytes = serialize(output, reply, state.session.format);
+      if (bytes.byteLength < largeMessage) await state.exchange.write(encodeEnvelope(0, bytes));
+      else {
+        // As in writeSingle: a large message is not copied to put its prefix in front.
+        void state.exchange.write(envelopePrefix(0, bytes.byteLength));
+        await state.exchange.write(bytes);
+      }
     }
     return undefined;
   };
@@ -242,7 +249,14 @@ function writeSingle(state: CallState, output: DescMessage, reply: unknown): voi
   }
   const bytes = serialize(output, reply, session.format);
   sendHead(state);
-  session.end(exchange, undefined, transport.replyTrailerIfSet, encodeEnvelope(0, bytes));
+  if (bytes.byteLength < largeMessage) {
+    session.end(exchange, undefined, transport.replyTrailerIfSet, encodeEnvelope(0, bytes));
+    return;
+  }
+  // A large message goes out behind its 5-byte prefix, not copied into one buffer with it. The
+  // prefix's write never waits (5 bytes), and the stream keeps the two writes in order.
+  void exchange.write(envelopePrefix(0, bytes.byteLength));
+  session.end(exchange, undefined, transport.replyTrailerIfSet, bytes);
 }
 
 // The JSON of gRPC and Connect leaves fields at their zero value out (connect-go does too).

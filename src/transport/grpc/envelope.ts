@@ -29,6 +29,14 @@ export function encodeEnvelope(flags: number, data: Uint8Array): Buffer {
   return out;
 }
 
+/** The 5-byte prefix of an envelope of `length` bytes, for a payload written after it. */
+export function envelopePrefix(flags: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(5);
+  out[0] = flags;
+  out.writeUInt32BE(length, 1);
+  return out;
+}
+
 /** Compressions a peer may use (`grpc-encoding`, `connect-content-encoding`). */
 export type Compression = "identity" | "gzip" | "deflate";
 

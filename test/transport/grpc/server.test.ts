@@ -184,6 +184,17 @@ describe("gRPC server with @grpc/grpc-js", () => {
     assert.deepEqual(replyMd.get("x-echo-bin"), [Buffer.from([0, 1, 2, 250])]);
   });
 
+  it("answers a 1 MiB reply, its envelope prefix written apart from it", async () => {
+    const big = "y".repeat(1024 * 1024);
+    const res = await new Promise<{ sentence: string }>((resolve, reject) => {
+      client.say({ sentence: big }, new grpc.Metadata(), {}, (err, r) => {
+        if (err !== null || r === undefined) reject(err ?? new Error("no reply"));
+        else resolve(r);
+      });
+    });
+    assert.equal(res.sentence, big);
+  });
+
   it("decodes the typed error from grpc-status-details-bin", async () => {
     await assert.rejects(
       promisify((cb) =>
@@ -279,10 +290,12 @@ describe("gRPC server with @grpc/grpc-js", () => {
       call.on("end", resolve);
       call.on("error", reject);
     });
-    for (const t of ["a", "b", "c"]) call.write({ text: t });
+    // "b" is above 64 KiB: a streamed message that large is written apart from its prefix.
+    const big = "b".repeat(256 * 1024);
+    for (const t of ["a", big, "c"]) call.write({ text: t });
     call.end();
     await done;
-    assert.deepEqual(replies, ["echo: a", "echo: b", "echo: c"]);
+    assert.deepEqual(replies, ["echo: a", `echo: ${big}`, "echo: c"]);
   });
 
   it("reports health through grpc.health.v1", async () => {
@@ -448,6 +461,9 @@ describe("gRPC server with Connect clients", () => {
       const reply = await client.say({ sentence: name }, { headers: { "x-md-trace": "c-1" } });
       assert.equal(reply.sentence, name);
       assert.equal(reply.headers["x-md-trace"], "c-1");
+      // A reply above 64 KiB is written apart from its envelope prefix or closing frame.
+      const big = "x".repeat(1024 * 1024 - 100) + name;
+      assert.equal((await client.say({ sentence: big })).sentence, big);
       const numbers: number[] = [];
       for await (const m of client.count({ upTo: 3 })) numbers.push(m.number);
       assert.deepEqual(numbers, [1, 2, 3]);
