@@ -27,9 +27,10 @@
 // 6), --starts=<n> (fresh processes per pair, default 3), --rounds=<n> (rounds per start, default 2),
 // --solo-duration=<seconds> (default 10), --only=<http|grpc|connect>, --node-options="<flags>"
 // (extra Node/V8 flags for every server, peers included, e.g. the kratos-ts flags to compare
-// everyone with them), --no-solo (skip the memory runs), --no-growth (skip bench/cold-start.ts
-// and bench/growth.ts, "how cost grows", which otherwise run at the end with their own defaults
-// when no --only is given).
+// everyone with them), --match=<text> (only the pairs and solo servers whose names contain it,
+// e.g. "OTLP"), --no-solo (skip the memory runs), --no-growth (skip bench/cold-start.ts and
+// bench/growth.ts, "how cost grows", which otherwise run at the end with their own defaults
+// when neither --only nor --match is given).
 //
 // The layout is also measured with its spans exported over OTLP/HTTP to a local collector on
 // core 1 (bench/servers/otlp-collector.ts), and with a smaller old generation
@@ -53,6 +54,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "2" },
     "solo-duration": { type: "string", default: "10" },
     only: { type: "string" },
+    match: { type: "string" },
     "node-options": { type: "string", default: "" },
     solo: { type: "boolean", default: true },
     growth: { type: "boolean", default: true },
@@ -215,9 +217,15 @@ const pairs: Pair[] = // Targets of issue 25 ("performance as shipped").
       { subject: scenario.kratosHttp, peer: scenario.kratosHttp, shows: "noise floor" },
       { subject: scenario.kratosGrpc, peer: scenario.kratosGrpc, shows: "noise floor" },
     ] satisfies Pair[]
-  ).filter((p) => args.only === undefined || p.subject.group === args.only);
+  ).filter(
+    (p) =>
+      (args.only === undefined || p.subject.group === args.only) &&
+      (args.match === undefined || `${p.subject.name} / ${p.peer.name}`.includes(args.match)),
+  );
 const soloScenarios = Object.values(scenario).filter(
-  (s: Scenario) => args.only === undefined || s.group === args.only,
+  (s: Scenario) =>
+    (args.only === undefined || s.group === args.only) &&
+    (args.match === undefined || s.name.includes(args.match)),
 );
 
 const harness = createHarness({ work, nodeOptions, warmup });
@@ -334,7 +342,7 @@ async function measure(collectorStats: () => Promise<CollectorStats>): Promise<v
 
 /** Cold start and how cost grows, each in its own process, after the pairs. */
 function runTheRest(): void {
-  if (args.growth && args.only === undefined) {
+  if (args.growth && args.only === undefined && args.match === undefined) {
     // Cold start (target 4) and "how cost grows" (item 7), so that `npm run bench` records
     // every target of issue 25.
     for (const [script, argv] of [

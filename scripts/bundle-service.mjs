@@ -102,7 +102,14 @@ function builtinsByRequire() {
     setup(b) {
       b.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) => {
         if (!isBuiltin(args.path)) return undefined;
-        if (args.kind === "require-call" || args.namespace === "builtin") {
+        // A dynamic import stays Node's own: in a split bundle a chunk made from the require
+        // below would give the importer only `default`, and `const { request } = await
+        // import("node:http")` (the OTLP exporter's) would read undefined.
+        if (
+          args.kind === "require-call" ||
+          args.kind === "dynamic-import" ||
+          args.namespace === "builtin"
+        ) {
           return { path: args.path, external: true };
         }
         return { path: args.path, namespace: "builtin" };

@@ -5,8 +5,11 @@
 // --enable-source-maps. The other e2e tests run the bundle too (test/helpers/service.ts).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { eventually } from "../helpers/etcd.js";
 import { repoRoot, tempDir } from "../helpers/repo.js";
 import { serviceMain, spawnService, startService, writeLayoutConfig } from "../helpers/service.js";
 
@@ -53,6 +56,40 @@ describe("the service bundle", { timeout: 60_000 }, () => {
       assert.deepEqual(failed, []);
     } finally {
       dir.remove();
+    }
+  });
+
+  it("exports its spans to an OTLP endpoint (the exporter's lazy import of node:http works)", async () => {
+    // A split bundle once gave `await import("node:http")` only `default`: the OTLP exporter
+    // read no `request` or `Agent`, and every export failed without a word.
+    const bodies: string[] = [];
+    const collector = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      req.on("end", () => {
+        bodies.push(body);
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    const dir = tempDir("kratos-ts-bundle-otlp-");
+    try {
+      const { port } = collector.address() as AddressInfo;
+      writeLayoutConfig(dir.path);
+      const service = await startService(["-conf", "./configs"], dir.path, {
+        HELLOWORLD_TELEMETRY__OTLP_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
+      });
+      const reply = await fetch(new URL("/helloworld/otlp", service.http));
+      assert.equal(reply.status, 200);
+      // The graceful stop flushes the batch of spans.
+      service.child.kill("SIGTERM");
+      assert.equal(await service.exited, 0);
+      await eventually("the span to reach the collector", () =>
+        bodies.some((b) => b.includes("/helloworld.v1.Greeter/SayHello")),
+      );
+    } finally {
+      dir.remove();
+      await new Promise((resolve) => collector.close(resolve));
     }
   });
 
