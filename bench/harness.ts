@@ -4,10 +4,11 @@
 // method"). Every server runs as it ships: the peers with Node's defaults, the kratos-ts servers
 // with the flags the layout starts its service with (src/internal/node-flags.ts).
 import { execFileSync, spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
+import type { ChildProcess, ChildProcessByStdio } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import http2 from "node:http2";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { serviceNodeFlags } from "../src/internal/node-flags.js";
 import { helloCalls } from "./calls.js";
@@ -56,6 +57,25 @@ export function ensureTools(): void {
   execFileSync("apt-get", ["update"], { stdio: "ignore" });
   execFileSync("apt-get", ["install", "-y", "wrk", "nghttp2-client", "util-linux"], {
     stdio: "ignore",
+  });
+}
+
+/** The port a bench server prints in its `READY <port>` line (bench/servers/common.ts). */
+export function readyPort(
+  child: ChildProcessByStdio<null, Readable, null>,
+  what: string,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.once("error", reject);
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /READY (\d+)/.exec(out);
+      if (m !== null) resolve(Number(m[1]));
+    });
+    child.once("exit", (code) => {
+      reject(new Error(`${what} exited with ${code ?? "a signal"} before it was ready`));
+    });
   });
 }
 
@@ -194,17 +214,7 @@ export function createHarness(options: HarnessOptions): Harness {
         stdio: ["ignore", "pipe", "inherit"],
       },
     );
-    return new Promise((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        const m = /READY (\d+)/.exec(out);
-        if (m !== null) resolve({ child, port: Number(m[1]) });
-      });
-      child.once("exit", (code) => {
-        reject(new Error(`server ${s.server} exited with ${code ?? "signal"} before it was ready`));
-      });
-    });
+    return { child, port: await readyPort(child, `server ${s.server}`) };
   }
 
   async function check(s: Scenario, port: number): Promise<void> {

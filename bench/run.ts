@@ -43,7 +43,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { serviceNodeFlags } from "../src/internal/node-flags.js";
-import { createHarness, ensureTools, isKit, median, rssMiB, stopServer } from "./harness.js";
+import {
+  createHarness,
+  ensureTools,
+  isKit,
+  median,
+  readyPort,
+  rssMiB,
+  stopServer,
+} from "./harness.js";
 import type { RoundResult, Scenario } from "./harness.js";
 
 const { values: args } = parseArgs({
@@ -90,18 +98,7 @@ async function startCollector(): Promise<{
     env: { ...process.env, PORT: "0" },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.once("error", reject);
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m !== null) resolve(Number(m[1]));
-    });
-    child.once("exit", (code) => {
-      reject(new Error(`the OTLP collector exited with ${code ?? "a signal"} before it was ready`));
-    });
-  });
+  const port = await readyPort(child, "the OTLP collector");
   const base = `http://127.0.0.1:${port}`;
   return {
     child,
